@@ -1,0 +1,38 @@
+# ParaOS: a small x86-64 PV kernel for Xen, and parahost, a minimal hypervisor
+# that runs the same binary without Xen. See README.md.
+#
+#   make            build build/paraos (the guest) and parahost
+#   make run        boot the default platform with its console on this terminal
+#   make test       unit tests + the guest suite on every platform available
+#
+# Each part keeps its rules in its own fragment, included below.
+
+include config.mk
+
+.PHONY: all run test deps clean
+all: $(BUILD)/paraos
+
+# Freestanding code sees only libxen-dev's xen/ directory, not /usr/include.
+$(SYSINC)/xen:
+	@mkdir -p $(SYSINC)
+	@test -d $(XEN_INC) || { echo "missing $(XEN_INC): run 'make deps' (libxen-dev)"; exit 1; }
+	@ln -sfn $(XEN_INC) $@
+
+include guest.mk
+-include host/host.mk
+-include tests/unit/unit.mk
+-include tests/xen/xen.mk
+
+deps:
+	@tools/deps.sh
+
+# The README's main job: until parahost can run the suite, the guest as a
+# real Xen domU in QEMU.
+run: deps
+	@$(MAKE) --no-print-directory run-default
+
+test: deps
+	@$(PYTHON) tests/test-all.py $(TEST_PLATFORMS)
+
+clean:
+	rm -rf $(BUILD)

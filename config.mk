@@ -1,0 +1,31 @@
+# Build settings shared by the guest, parahost and the host-side tools.
+
+CC      ?= gcc
+LD      ?= ld
+PYTHON  ?= python3
+BUILD   := build
+
+# The Xen ABI comes only from Debian's libxen-dev. We expose just its xen/
+# directory to freestanding code, so nothing from libc can sneak in.
+XEN_INC := /usr/include/xen
+SYSINC  := $(BUILD)/sysinc
+
+# "xen/foo.h" is ours (guest side of an interface); <xen/foo.h> is libxen-dev:
+# -iquote keeps the two apart.
+#
+# Freestanding C in the spirit of XTF: no libc, no SSE, no red zone (the
+# hypervisor pushes exception frames on our stack), no stack protector.
+FREESTANDING_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-isystem $(SYSINC) -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
+	-mno-sse -mno-mmx -mno-sse2 -mno-avx -mno-80387 -fno-asynchronous-unwind-tables \
+	-fno-common -fcf-protection=none -D__XEN_INTERFACE_VERSION__=0x00040e00 -iquote .
+
+# Host-compiled unit tests link the very same lib/ sources against CUnit.
+HOSTCC     ?= gcc
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -iquote . -isystem $(SYSINC) \
+	-D__XEN_INTERFACE_VERSION__=0x00040e00
+
+# libxen-dev's headers use uint64_t & co. without including <stdint.h>
+# (Xen's own build provides them); C files get it first. Not for .S files.
+XEN_C_PRELUDE := -include stdint.h

@@ -1,0 +1,72 @@
+#include "kernel/ktest.h"
+#include "lib/printf.h"
+
+extern const struct ktest __start_ktests[], __stop_ktests[];
+
+enum result { PASS, FAIL, SKIP };
+
+static enum result result;
+static char reason[160];
+
+void ktest_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (result == FAIL)	/* keep the first reason: it is the cause */
+		return;
+	result = FAIL;
+	va_start(ap, fmt);
+	n = vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(reason))
+		snprintf(reason + n, sizeof(reason) - n, " (%s:%d)", file, line);
+}
+
+void ktest_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (result == FAIL)
+		return;
+	result = SKIP;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+}
+
+bool ktest_failed(void)
+{
+	return result == FAIL;
+}
+
+unsigned int ktest_run_all(void)
+{
+	unsigned int n = 0, passed = 0, failed = 0, skipped = 0;
+
+	for (const struct ktest *t = __start_ktests; t < __stop_ktests; t++) {
+		result = PASS;
+		reason[0] = '\0';
+		t->fn();
+		n++;
+		switch (result) {
+		case PASS:
+			passed++;
+			kprintf("ok %u %s/%s\n", n, t->group, t->name);
+			break;
+		case SKIP:
+			skipped++;
+			kprintf("ok %u %s/%s # SKIP %s\n", n, t->group, t->name, reason);
+			break;
+		case FAIL:
+			failed++;
+			kprintf("not ok %u %s/%s - %s\n", n, t->group, t->name, reason);
+			break;
+		}
+	}
+	if (skipped)
+		kprintf("paraos: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
+	else
+		kprintf("paraos: %u passed, %u failed\n", passed, failed);
+	return failed;
+}
