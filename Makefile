@@ -26,11 +26,12 @@ include guest.mk
 deps:
 	@tools/deps.sh
 
-# The README's main job: until parahost can run the suite, the guest as a
-# real Xen domU in QEMU.
+# The README's main job. Until parahost runs the suite: the guest as a real
+# Xen domU, in QEMU, console on this terminal.
 run: deps
-	@$(MAKE) --no-print-directory run-default
+	@$(MAKE) --no-print-directory run-xen
 
+# TEST_PLATFORMS="unit xen-dom0" runs a subset (see tests/test-all.py).
 test: deps
 	@$(PYTHON) tests/test-all.py $(TEST_PLATFORMS)
 

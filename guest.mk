@@ -1,19 +1,20 @@
 # The guest kernel, build/paraos: a 64-bit PV ELF for Xen (and parahost).
 
 GUEST_DIRS := arch/x86 xen mm kernel kernel/tests drivers/pv
-GUEST_SRCS := $(foreach d,$(GUEST_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) \
+GUEST_SRCS := $(foreach d,$(GUEST_DIRS),$(sort $(wildcard $(d)/*.c $(d)/*.S))) \
 	lib/string.c lib/printf.c lib/bytering.c
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
 
-GUEST_CFLAGS := $(FREESTANDING_CFLAGS) -mcmodel=kernel -MMD -MP
+# Source order = test order: KTEST() records must stay in the order written.
+GUEST_CFLAGS := $(FREESTANDING_CFLAGS) -mcmodel=kernel -fno-toplevel-reorder -MMD -MP
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments -T arch/x86/paraos.lds
 
-$(BUILD)/guest/%.o: %.c | $(SYSINC)/xen
+$(BUILD)/guest/%.o: %.c guest.mk config.mk | $(SYSINC)/xen
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) $(XEN_C_PRELUDE) -c $< -o $@
 
-$(BUILD)/guest/%.o: %.S | $(SYSINC)/xen
+$(BUILD)/guest/%.o: %.S guest.mk config.mk | $(SYSINC)/xen
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
