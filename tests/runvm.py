@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""Run one ParaOS test platform (an emulator, a hypervisor, parahost...) and
+judge it by the guest's test protocol.
+
+    python3 tests/runvm.py --name NAME --timeout SECONDS --log build/logs/NAME.log
+        [--end-pattern REGEX ...] [--crash-pattern REGEX ...]
+        [--echo-pattern REGEX ...] [--grace S] [--crash-grace S] [--echo-all]
+        -- command args...
+
+The guest prints one line per test:
+    ok N group/name
+    ok N group/name # SKIP reason
+    not ok N group/name - reason
+and ends with the summary line
+    paraos: N passed, N failed[, N skipped]
+
+The command runs in its own process group.  Every output line (stdout and
+stderr) goes to the log; the guest's test lines, `paraos:` lines, panics and
+crash lines are echoed, stripped of the prefixes Xen, xenconsoled, Linux or a
+harness put before them.  The run ends when
+
+  * the summary was seen and the command exited, an end pattern matched or
+    --grace seconds passed (success path);
+  * an end pattern matched without a summary (after a short drain);
+  * a crash pattern matched (the run keeps reading up to --crash-grace
+    seconds for the rest of the dump, then the process group is killed);
+  * --timeout seconds passed (process group killed);
+  * the command exited.
+
+Then exactly one final line is printed:
+    [NAME] paraos: N passed, N failed[, N skipped]
+    [NAME] FAILED: <reason>
+(with the last 40 log lines before it on any failure), build/results/NAME.txt
+gets one line `NAME PASSED FAILED SKIPPED STATUS REASON...` (STATUS ok|fail),
+and the exit status is 0 only for a summary with 0 failed, no `not ok` line
+and no crash.  Standard library only.
+"""
+
+import argparse
+import collections
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+TEST_RE = re.compile(r"^(not ok|ok) (\d+) (\S+)(.*)$")
+SUMMARY_RE = re.compile(
+    r"^paraos: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
+# Prefixes that Xen ("(XEN) ", "(d1) "), Linux ("[   1.234] "), our dom0
+# ("[domu] "), timestamps and terminals put in front of a guest line.
+PREFIX_RE = re.compile(
+    r"^(?:\x1b\[[0-9;?]*[A-Za-z]|\r|\s+"
+    r"|\((?:XEN|d\d+(?:v\d+)?)\)\s?"
+    r"|\[[^\]\[]{1,40}\]\s?"
+    r"|[A-Za-z][\w.-]{0,30}(?:\[\d+\])?:\s(?=(?:not ok|ok) \d+ |paraos:))+")
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Lines worth echoing even though they are not test lines.
+PANIC_RE = re.compile(r"\bpanic\b|\bPANIC\b|Kernel panic|\bOops\b", re.I)
+
+TAIL_LINES = 40
+
+
+def strip_prefix(line):
+    """The line with known prefixes removed (the guest's own text)."""
+    line = ANSI_RE.sub("", line).rstrip("\r\n")
+    line = line.replace("\r", "")
+    m = PREFIX_RE.match(line)
+    if m:
+        rest = line[m.end():]
+        # only strip if what remains is meaningful (keep "[x]" lines intact)
+        if rest:
+            return rest
+    return line
+
+
+class Run:
+    def __init__(self, args):
+        self.a = args
+        self.end_res = [re.compile(p) for p in args.end_pattern]
+        self.crash_res = [re.compile(p) for p in args.crash_pattern]
+        self.echo_res = [re.compile(p) for p in args.echo_pattern]
+        self.tail = collections.deque(maxlen=TAIL_LINES)
+        self.summary = None          # (passed, failed, skipped)
+        self.summary_time = None
+        self.crash = None            # the matched line
+        self.crash_time = None
+        self.end_time = None         # end pattern seen
+        self.counts = {"ok": 0, "not ok": 0, "skip": 0}
+        self.not_ok = []             # names of failed tests
+        self.log = None
+
+    def echo(self, text):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def handle(self, raw):
+        line = raw.rstrip("\n").rstrip("\r")
+        self.log.write(line + "\n")
+        self.log.flush()
+        self.tail.append(line)
+        text = strip_prefix(line)
+        now = time.monotonic()
+        shown = False
+        if self.a.echo_all:
+            self.echo(line)
+            shown = True
+        m = TEST_RE.match(text)
+        if m and (m.group(4) == "" or m.group(4)[0] in " \t"):
+            if m.group(1) == "ok":
+                if re.search(r"#\s*SKIP\b", m.group(4), re.I):
+                    self.counts["skip"] += 1
+                else:
+                    self.counts["ok"] += 1
+            else:
+                self.counts["not ok"] += 1
+                self.not_ok.append(m.group(3))
+            if not shown:
+                self.echo(text)
+                shown = True
+        elif text.startswith("paraos:"):
+            if not shown:
+                self.echo(text)
+                shown = True
+            s = SUMMARY_RE.match(text)
+            if s and self.summary is None:
+                self.summary = (int(s.group(1)), int(s.group(2)),
+                                int(s.group(3) or 0))
+                self.summary_time = now
+        for r in self.crash_res:
+            if r.search(line):
+                if self.crash is None:
+                    self.crash = text
+                    self.crash_time = now
+                if not shown:
+                    self.echo(text)
+                    shown = True
+                break
+        if not shown and (PANIC_RE.search(text)
+                          or any(r.search(line) for r in self.echo_res)):
+            self.echo(text)
+        if self.end_time is None and any(r.search(line) for r in self.end_res):
+            self.end_time = now
+
+    def deadline_reason(self, start, now):
+        """Why the run should stop now, or None to keep reading."""
+        a = self.a
+        if self.crash is not None and now - self.crash_time >= a.crash_grace:
+            return "crash"
+        if self.end_time is not None and self.crash is None:
+            if self.summary is not None or now - self.end_time >= 1.0:
+                return "end"
+        if self.end_time is not None and self.crash is not None \
+                and now - self.end_time >= 1.0:
+            return "crash"
+        if self.summary is not None and self.crash is None \
+                and now - self.summary_time >= a.grace:
+            return "grace"
+        if now - start >= a.timeout:
+            return "timeout"
+        return None
+
+    def main(self):
+        a = self.a
+        os.makedirs(os.path.dirname(a.log) or ".", exist_ok=True)
+        self.log = open(a.log, "w", encoding="utf-8", errors="replace")
+        self.log.write("# runvm %s: %s\n" % (a.name, " ".join(a.command)))
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(a.command, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        except OSError as e:
+            self.log.write("# cannot start: %s\n" % e)
+            self.log.close()
+            return self.finish("cannot start %s: %s" % (a.command[0], e.strerror),
+                               start)
+        fd = proc.stdout.fileno()
+        buf = b""
+        stop = None
+        exited = False
+        try:
+            stop, exited, buf = self.loop(proc, fd, start)
+        except KeyboardInterrupt:
+            self.kill(proc)
+            self.log.write("# runvm %s: interrupted\n" % a.name)
+            self.log.close()
+            return self.finish("interrupted", start)
+        if buf:
+            self.handle(buf.decode("utf-8", "replace"))
+        if exited:
+            try:
+                rc = proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                rc = None
+        else:
+            rc = None
+        self.kill(proc)
+        if rc is None:
+            rc = proc.returncode
+        elapsed = time.monotonic() - start
+        self.log.write("# runvm %s: stop=%s exit=%s after %.1fs\n"
+                       % (a.name, stop or "exited", rc, elapsed))
+        self.log.close()
+
+        if stop == "timeout" and self.crash is None:
+            return self.finish("timeout after %d s" % a.timeout, start)
+        if self.crash is not None:
+            return self.finish("guest crashed: %s" % self.crash.strip(), start)
+        if self.summary is None:
+            how = "end pattern matched" if stop == "end" else \
+                "command exited with status %s" % rc
+            return self.finish("no summary line (%s)" % how, start)
+        return self.finish(None, start)
+
+    def loop(self, proc, fd, start):
+        buf = b""
+        while True:
+            stop = self.deadline_reason(start, time.monotonic())
+            if stop:
+                return stop, False, buf
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return None, True, buf
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    self.handle(line.decode("utf-8", "replace"))
+
+    @staticmethod
+    def kill(proc):
+        """End the whole process group (the leader may be gone already while
+        its children, e.g. an emulator started by a script, still run)."""
+        for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                break
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                proc.poll()
+                if not group_alive(proc.pid):
+                    break
+                time.sleep(0.05)
+            else:
+                continue
+            break
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            proc.stdout.close()
+        except OSError:
+            pass
+
+    def finish(self, failure, start):
+        a = self.a
+        elapsed = time.monotonic() - start
+        if self.summary is not None:
+            passed, failed, skipped = self.summary
+        else:
+            passed, failed, skipped = (self.counts["ok"], self.counts["not ok"],
+                                       self.counts["skip"])
+        counts_line = False
+        if failure is None and failed:
+            names = ", ".join(self.not_ok) or "see the log"
+            failure = "%d failed: %s" % (failed, names)
+            counts_line = True
+        elif failure is None and self.not_ok:
+            failure = "summary says 0 failed, but saw not ok: %s" \
+                % ", ".join(self.not_ok)
+        if failure is not None:
+            sys.stdout.write("---- last %d lines of %s ----\n"
+                             % (len(self.tail), a.log))
+            for l in self.tail:
+                sys.stdout.write(l + "\n")
+            sys.stdout.write("----\n")
+        if failure is None or counts_line:
+            final = "[%s] paraos: %d passed, %d failed" % (a.name, passed, failed)
+            if skipped:
+                final += ", %d skipped" % skipped
+        else:
+            final = "[%s] FAILED: %s" % (a.name, failure)
+        status = "ok" if failure is None else "fail"
+        reason = ("completed in %.1fs" % elapsed) if failure is None else failure
+        write_result(a.name, passed, failed, skipped, status, reason,
+                     a.results_dir)
+        sys.stdout.write(final + "\n")
+        sys.stdout.flush()
+        return 0 if failure is None else 1
+
+
+def group_alive(pgid):
+    """Whether process group pgid still has a live (non-zombie) member."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    if not os.path.isdir("/proc/self"):
+        return True
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rfind(")") + 2:].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def write_result(name, passed, failed, skipped, status, reason, results_dir):
+    os.makedirs(results_dir, exist_ok=True)
+    reason = " ".join(str(reason).split()) or "-"
+    with open(os.path.join(results_dir, name + ".txt"), "w") as f:
+        f.write("%s %d %d %d %s %s\n" % (name, passed, failed, skipped, status,
+                                         reason))
+
+
+def parse(argv):
+    if "--" not in argv:
+        cmd = []
+    else:
+        i = argv.index("--")
+        argv, cmd = argv[:i], argv[i + 1:]
+    p = argparse.ArgumentParser(
+        prog="runvm.py", description="Run a ParaOS test platform.",
+        usage="runvm.py --name NAME --timeout S --log FILE [options] -- cmd ...")
+    p.add_argument("--name", required=True)
+    p.add_argument("--timeout", type=float, required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--end-pattern", action="append", default=[],
+                   help="regex: the platform is done (e.g. machine halted)")
+    p.add_argument("--crash-pattern", action="append", default=[],
+                   help="regex: the guest (or platform) crashed")
+    p.add_argument("--echo-pattern", action="append", default=[],
+                   help="regex: also echo lines matching this")
+    p.add_argument("--echo-all", action="store_true",
+                   help="echo every line unchanged (interactive use)")
+    p.add_argument("--grace", type=float, default=5.0,
+                   help="seconds to wait after the summary (default 5)")
+    p.add_argument("--crash-grace", type=float, default=3.0,
+                   help="seconds to keep reading after a crash (default 3)")
+    p.add_argument("--results-dir", default=os.path.join(
+        os.environ.get("BUILD", "build"), "results"))
+    a = p.parse_args(argv)
+    if not cmd:
+        p.error("no command given after --")
+    a.command = cmd
+    for pat in a.end_pattern + a.crash_pattern + a.echo_pattern:
+        try:
+            re.compile(pat)
+        except re.error as e:
+            p.error("bad regex %r: %s" % (pat, e))
+    return a
+
+
+def main():
+    a = parse(sys.argv[1:])
+    def interrupted(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
+    return Run(a).main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

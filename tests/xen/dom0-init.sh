@@ -1,0 +1,148 @@
+#!/bin/sh
+# PID 1 of the test dom0 (busybox sh).  Brings up the Xen toolstack, runs the
+# guest from /guest/paraos.cfg as a domU, streams its console (xenconsoled's
+# log) to our console (hvc0 -> Xen -> QEMU serial), reports how the domain
+# ended and powers off.  Kernel command line knobs (read from /proc/cmdline):
+#   xenharness.timeout=SECONDS  how long the domU may run (default 240)
+#   xenharness.mode=shell       start a shell on the console instead
+# Every line of ours starts with "xen-harness:"; guest lines with "[domu] ".
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
+export HOME=/root
+umask 022
+
+say() { echo "xen-harness: $*"; }
+
+finish() {
+    say "done"
+    sync
+    # QEMU's isa-debug-exit device (if present) ends QEMU at once; otherwise
+    # dom0 powers off and Xen halts the machine ("Hardware Dom0 shutdown").
+    printf '\000' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+    poweroff -f
+    sleep 5
+    exit 0
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm /run/lock /run/xen /run/xenstored \
+    /var/log/xen/console /var/lib/xen/dump
+mount -t devpts devpts /dev/pts
+# Hotplug scripts use /dev/fd/N for their lock; without these links their
+# locking loops forever.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+hostname dom0
+
+CMDLINE=$(cat /proc/cmdline)
+TIMEOUT=240
+MODE=domu
+for w in $CMDLINE; do
+    case "$w" in
+        xenharness.timeout=*) TIMEOUT=${w#*=} ;;
+        xenharness.mode=*) MODE=${w#*=} ;;
+    esac
+done
+
+T0=$(cut -d' ' -f1 /proc/uptime)
+say "dom0 up (uptime ${T0}s)"
+
+for m in $(cat /lib/modules/order); do
+    insmod /lib/modules/$m.ko || say "insmod $m failed"
+done
+mount -t xenfs xenfs /proc/xen || { say "cannot mount xenfs"; finish; }
+
+xenstored --pid-file /run/xenstored.pid || { say "xenstored failed"; finish; }
+i=0
+until xenstore-read -s / >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && { say "xenstored does not answer"; finish; }
+    sleep 0.1
+done
+xen-init-dom0 >/tmp/init-dom0.out 2>&1 || { cat /tmp/init-dom0.out; say "xen-init-dom0 failed"; finish; }
+xenconsoled --log=guest --log-dir=/var/log/xen/console --timestamp=none \
+    || { say "xenconsoled failed"; finish; }
+say "toolstack up (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+
+if [ "$MODE" = shell ]; then
+    say "shell (xl create -p /guest/paraos.cfg; exit to power off)"
+    setsid cttyhack sh
+    finish
+fi
+
+CFG=/guest/paraos.cfg
+if [ ! -f "$CFG" ]; then
+    say "no guest config $CFG in the initramfs"
+    finish
+fi
+NAME=$(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' $CFG | head -n 1)
+NAME=${NAME:-paraos}
+LOG=/var/log/xen/console/guest-$NAME.log
+
+if ! xl create -p "$CFG" >/tmp/xl-create.out 2>&1; then
+    sed 's/^/xen-harness: xl: /' /tmp/xl-create.out
+    say "xl create failed"
+    finish
+fi
+DOMID=$(xl domid "$NAME" 2>/dev/null)
+say "domain $NAME created as domid $DOMID (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+
+# Stream the guest console (complete lines only) while polling the domain.
+: >>"$LOG"
+shown=0
+show_new() {
+    total=$(wc -l <"$LOG")
+    if [ "$total" -gt "$shown" ]; then
+        sed -n "$((shown + 1)),${total}p" "$LOG" | sed 's/^/[domu] /'
+        shown=$total
+    fi
+}
+xl unpause "$NAME"
+
+START=$(cut -d. -f1 /proc/uptime)
+END="exited"
+stuck=0
+while :; do
+    show_new
+    state=$(xl list "$NAME" 2>/dev/null | awk 'NR==2 {print $5}')
+    [ -z "$state" ] && break
+    case "$state" in
+        *s*|*c*)
+            # shut down or crashed, but xl's monitor did not destroy it
+            stuck=$((stuck + 1))
+            if [ $stuck -ge 15 ]; then
+                case "$state" in *c*) END="crash" ;; *) END="shutdown" ;; esac
+                xl destroy "$NAME"
+                break
+            fi ;;
+    esac
+    now=$(cut -d. -f1 /proc/uptime)
+    if [ $((now - START)) -ge "$TIMEOUT" ]; then
+        END="timeout"
+        say "domain $NAME still running after ${TIMEOUT}s: destroying it"
+        xl destroy "$NAME"
+        break
+    fi
+    sleep 0.2
+done
+sleep 0.3
+show_new
+# a last line without its newline
+sed -n "$((shown + 1)),\$p" "$LOG" | sed 's/^/[domu] /'
+
+# How did it end?  xl's monitor logs "Domain N has shut down, reason code R".
+XLLOG=/var/log/xen/xl-$NAME.log
+if [ -f "$XLLOG" ]; then
+    sed 's/^/xen-harness: xl: /' "$XLLOG"
+    code=$(sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' "$XLLOG" | tail -n 1)
+    case "$code" in
+        0) END="poweroff" ;; 1) END="reboot" ;; 2) END="suspend" ;;
+        3) END="crash" ;; 4) END="watchdog" ;; 5) END="soft_reset" ;;
+    esac
+fi
+say "domain $NAME ended: $END (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+finish
