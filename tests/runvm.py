@@ -90,6 +90,7 @@ class Run:
         self.end_time = None         # end pattern seen
         self.counts = {"ok": 0, "not ok": 0, "skip": 0}
         self.not_ok = []             # names of failed tests
+        self.note = None             # last line matching an echo pattern
         self.log = None
 
     def echo(self, text):
@@ -138,8 +139,11 @@ class Run:
                     self.echo(text)
                     shown = True
                 break
-        if not shown and (PANIC_RE.search(text)
-                          or any(r.search(line) for r in self.echo_res)):
+        if any(r.search(line) for r in self.echo_res):
+            self.note = text
+            if not shown:
+                self.echo(text)
+        elif not shown and PANIC_RE.search(text):
             self.echo(text)
         if self.end_time is None and any(r.search(line) for r in self.end_res):
             self.end_time = now
@@ -213,6 +217,8 @@ class Run:
         if self.summary is None:
             how = "end pattern matched" if stop == "end" else \
                 "command exited with status %s" % rc
+            if self.note:
+                how += "; last: " + self.note.strip()
             return self.finish("no summary line (%s)" % how, start)
         return self.finish(None, start)
 

@@ -1,0 +1,34 @@
+# Real Xen 4.17 (Debian packages, unpacked under build/xen/) in QEMU.
+# See docs/xen-harness.md.  Included by the top-level Makefile, which defines
+# BUILD, PYTHON and the $(BUILD)/paraos target.
+#
+#   make xen-images      fetch the .debs, build xen.elf, vmlinux, dom0.cpio
+#   make xen-domu-test   the guest as a domU under a Linux dom0 (xl create)
+#   make xen-dom0-test   the guest booted by Xen as dom0 itself
+#   make run-xen         the guest as a domU, whole serial output here
+#   make run-xen-dom0    the guest as dom0, whole serial output here
+#
+# The test targets leave build/results/xen-domu.txt / xen-dom0.txt and the
+# full serial log in build/logs/.  XEN_ACCEL=tcg|kvm|auto picks QEMU's
+# accelerator (auto: KVM only where a cached probe shows Xen boots under it).
+
+XEN_PY := BUILD=$(BUILD) $(PYTHON) tests/xen/xen.py
+XEN_DOMU_TIMEOUT ?= 300
+XEN_DOM0_TIMEOUT ?= 120
+
+.PHONY: xen-images xen-domu-test xen-dom0-test run-xen run-xen-dom0
+
+xen-images:
+	@$(XEN_PY) images
+
+xen-domu-test: $(BUILD)/paraos
+	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT)
+
+xen-dom0-test: $(BUILD)/paraos
+	@$(XEN_PY) test dom0 --guest $(BUILD)/paraos --timeout $(XEN_DOM0_TIMEOUT)
+
+run-xen: $(BUILD)/paraos
+	@$(XEN_PY) run domu --guest $(BUILD)/paraos
+
+run-xen-dom0: $(BUILD)/paraos
+	@$(XEN_PY) run dom0 --guest $(BUILD)/paraos

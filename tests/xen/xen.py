@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""The real-Xen test platforms: Xen 4.17 (Debian) booted in QEMU.
+
+    xen.py images                         fetch/unpack/build the cached pieces
+    xen.py test domu  [--guest F] [--timeout S]
+        Xen + a Debian Linux dom0 whose init runs the guest with
+        `xl create -p boot/paraos.cfg; xl unpause`, streams its console and
+        reports how the domain ended.  Judged by tests/runvm.py.
+    xen.py test dom0  [--guest F] [--timeout S]
+        The guest itself booted by Xen as dom0 (its console_io output goes to
+        Xen's serial; when it shuts down, Xen halts: we end by pattern).
+    xen.py run domu|dom0 [--guest F]      the same, echoing the whole serial
+    xen.py qemu-cmd domu|dom0             print the QEMU command line
+
+A platform that cannot run on this machine (no QEMU) prints
+`[NAME] SKIP: reason`, writes STATUS skip to build/results/NAME.txt and exits
+0; a broken input (missing guest, packages unavailable) prints one
+`[NAME] FAILED: reason` line and exits 1.
+
+Environment: XEN_ACCEL=auto|kvm|tcg (default auto: KVM only if a quick,
+cached probe shows Xen boots under it, else TCG), BUILD (default build).
+"""
+
+import argparse
+import json
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import build_images as bi  # noqa: E402
+
+BUILD = bi.BUILD
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+RUNVM = os.path.join(REPO, "tests", "runvm.py")
+CFG = os.path.join(REPO, "boot", "paraos.cfg")
+
+XEN_COMMON = ("console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all "
+              "dom0_max_vcpus=1 noreboot")
+# smap=0: under QEMU TCG, dom0 dies at once in Xen's create_bounce_frame
+# with SMAP on.
+TCG_ONLY = "smap=0"
+
+# How a run ends (regexes on raw serial lines).
+END_PATTERNS = [
+    r"xen-harness: done",                         # our dom0 init finished
+    r"Hardware Dom0 (shutdown|halted|rebooted)",  # dom0 ended (Xen halts)
+    r"'noreboot' set - not rebooting",
+]
+CRASH_PATTERNS = [
+    r"\bd\d+v\d+ Unhandled",                      # Xen: PV guest fault
+    r"domain_crash(_sync)? called from",
+    r"Hardware Dom0 crashed",
+    r"Panic on CPU \d+",                          # Xen itself
+    r"Kernel panic - not syncing",                # dom0 Linux
+    r"xen-harness: domain \S+ ended: (crash|watchdog)",
+]
+ECHO_PATTERNS = [
+    r"xen-harness: (domain \S+ ended|.*failed|xl create|no guest|.*does not)",
+]
+
+
+def results_path(name):
+    return os.path.join(BUILD, "results", name + ".txt")
+
+
+def say_skip(name, reason):
+    print("[%s] SKIP: %s" % (name, reason), flush=True)
+    os.makedirs(os.path.join(BUILD, "results"), exist_ok=True)
+    with open(results_path(name), "w") as f:
+        f.write("%s 0 0 0 skip %s\n" % (name, reason))
+    return 0
+
+
+def say_fail(name, reason):
+    print("[%s] FAILED: %s" % (name, reason), flush=True)
+    os.makedirs(os.path.join(BUILD, "results"), exist_ok=True)
+    with open(results_path(name), "w") as f:
+        f.write("%s 0 0 0 fail %s\n" % (name, reason))
+    return 1
+
+
+# --------------------------------------------------------------- acceleration
+
+def qemu_version():
+    try:
+        r = subprocess.run([QEMU, "--version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True,
+                           timeout=20)
+        return r.stdout.splitlines()[0] if r.stdout else "?"
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def probe_kvm(xen_elf):
+    """Boot Xen alone under KVM for a few seconds: does it get as far as
+    bringing up its CPUs?  (On a machine that is itself a KVM guest it dies
+    at once with a KVM 'emulation failure'.)"""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False, "no usable /dev/kvm"
+    cmd = [QEMU, "-accel", "kvm", "-cpu", "host,-arch-capabilities",
+           "-m", "512", "-smp", "1", "-kernel", xen_elf,
+           "-append", "console=com1 com1=115200,8n1 noreboot",
+           "-nic", "none", "-display", "none", "-monitor", "none",
+           "-serial", "stdio", "-no-reboot"]
+    try:
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as e:
+        return False, str(e)
+    buf = b""
+    verdict = (False, "no sign of life in 20 s")
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < 20:
+            r, _, _ = select.select([p.stdout], [], [], 0.2)
+            if not r:
+                continue
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                verdict = (False, "QEMU exited")
+                break
+            buf += chunk
+            if re.search(rb"emulation failure|KVM internal error|failed to "
+                         rb"initialize kvm|Could not access KVM", buf):
+                verdict = (False, "KVM cannot run Xen here (emulation failure)")
+                break
+            if re.search(rb"Brought up \d+ CPUs", buf):
+                verdict = (True, "Xen boots under KVM")
+                break
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.wait()
+    return verdict
+
+
+def choose_accel(xen_elf, quiet=False):
+    want = os.environ.get("XEN_ACCEL", "auto")
+    if want in ("kvm", "tcg"):
+        return want
+    cache = os.path.join(bi.XDIR, "accel.json")
+    key = bi.sha("accel-v1", qemu_version(), bi.read_key(xen_elf + ".key"),
+                 os.uname().release)
+    try:
+        with open(cache) as f:
+            c = json.load(f)
+        if c.get("key") == key:
+            return c["accel"]
+    except (OSError, ValueError):
+        pass
+    if not quiet:
+        bi.progress("probing whether Xen runs under KVM here (a few seconds)...")
+    ok, why = probe_kvm(xen_elf)
+    accel = "kvm" if ok else "tcg"
+    if not quiet:
+        bi.progress("using %s: %s" % (accel.upper(), why))
+    with open(cache, "w") as f:
+        json.dump({"key": key, "accel": accel, "why": why}, f)
+    return accel
+
+
+# --------------------------------------------------------------- QEMU
+
+def qemu_cmd(mode, guest, accel, timeout):
+    """The QEMU command line for one run."""
+    xen = bi.XEN_ELF
+    if accel == "kvm":
+        cpu = ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
+        xen_args = XEN_COMMON
+    else:
+        cpu = ["-accel", "tcg", "-cpu", "max"]
+        xen_args = XEN_COMMON + " " + TCG_ONLY
+    for p in (xen, guest):
+        if "," in p or " " in p:
+            raise bi.BuildError("path %r: QEMU's -initrd list cannot hold "
+                                "commas or spaces" % p)
+    if mode == "domu":
+        initrd = bi.build_guest_initrd(guest, CFG)
+        vmlinux = os.path.join(bi.KDIR, "vmlinux")
+        dom0_args = ("console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 "
+                     "xenharness.timeout=%d" % timeout)
+        mem = "768"
+        xen_args += " dom0_mem=384M,max:384M"
+        mods = "%s %s,%s" % (vmlinux, dom0_args, initrd)
+    else:
+        mem = "256"
+        xen_args += " dom0_mem=64M,max:64M"
+        mods = guest
+    return [QEMU] + cpu + [
+        "-m", mem, "-smp", "1", "-kernel", xen, "-append", xen_args,
+        "-initrd", mods, "-nic", "none", "-display", "none",
+        "-monitor", "none", "-serial", "stdio", "-no-reboot",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+
+
+# --------------------------------------------------------------- commands
+
+def prepare(name, mode, guest, quiet=False):
+    """Check the machine and inputs, build the images.  Returns
+    (exit_code_or_None, accel)."""
+    if shutil.which(QEMU) is None or qemu_version() is None:
+        return say_skip(name, "%s not installed" % QEMU), None
+    if not os.path.isfile(guest):
+        return say_fail(name, "guest kernel %s not found" % guest), None
+    try:
+        if mode == "domu" or not os.path.exists(bi.XEN_ELF):
+            bi.images()
+        else:
+            # dom0 mode needs only xen.elf; do not build dom0 for it
+            man = bi.fetch()
+            bi.unpack(man)
+        accel = choose_accel(bi.XEN_ELF, quiet)
+    except bi.BuildError as e:
+        return say_fail(name, str(e)), None
+    return None, accel
+
+
+def cmd_test(args, echo_all=False, name=None):
+    mode = args.mode
+    name = name or ("xen-" + mode)
+    t0 = time.monotonic()
+    rc, accel = prepare(name, mode, args.guest)
+    if rc is not None:
+        return rc
+    left = max(30, int(args.timeout - (time.monotonic() - t0)))
+    try:
+        # dom0 destroys the domain itself a little before our deadline so
+        # that its console and the xl log still reach us.
+        cmd = qemu_cmd(mode, args.guest, accel, max(10, left - 25))
+    except bi.BuildError as e:
+        return say_fail(name, str(e))
+    log = os.path.join(BUILD, "logs", name + ".log")
+    argv = [sys.executable, RUNVM, "--name", name, "--timeout", str(left),
+            "--log", log, "--grace", "10", "--crash-grace", "12"]
+    if echo_all:
+        argv += ["--echo-all", "--results-dir", os.path.join(bi.XDIR, "results")]
+    for p in END_PATTERNS:
+        argv += ["--end-pattern", p]
+    for p in CRASH_PATTERNS:
+        argv += ["--crash-pattern", p]
+    for p in ECHO_PATTERNS:
+        argv += ["--echo-pattern", p]
+    argv += ["--"] + cmd
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="xen.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd")
+    sub.add_parser("images")
+    for c in ("test", "run", "qemu-cmd"):
+        s = sub.add_parser(c)
+        s.add_argument("mode", choices=["domu", "dom0"])
+        s.add_argument("--guest", default=os.path.join(BUILD, "paraos"))
+        s.add_argument("--timeout", type=int,
+                       default=300 if c != "run" else 600)
+    a = p.parse_args(argv)
+    if a.cmd == "images":
+        try:
+            bi.images()
+            choose_accel(bi.XEN_ELF)
+        except bi.BuildError as e:
+            print("[xen] error: %s" % e, flush=True)
+            return 1
+        print("[xen] images ready in %s" % bi.XDIR)
+        return 0
+    if a.cmd == "test":
+        return cmd_test(a)
+    if a.cmd == "run":
+        return cmd_test(a, echo_all=True, name="xen-run-" + a.mode)
+    if a.cmd == "qemu-cmd":
+        try:
+            accel = choose_accel(bi.XEN_ELF, quiet=True)
+            print(" ".join(shlex.quote(x) for x in
+                           qemu_cmd(a.mode, a.guest, accel, a.timeout)))
+        except bi.BuildError as e:
+            print("[xen] error: %s" % e)
+            return 1
+        return 0
+    p.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    os.chdir(REPO)
+    sys.exit(main(sys.argv[1:]))
