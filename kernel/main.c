@@ -1,10 +1,12 @@
 /*
  * start_kernel: from Xen's start of day to the test suite. The order
  * matters: shared_info before the trap table (the #PF handler reads CR2
- * from it), the console before anything that prints.
+ * from it), the console before anything that prints, the trap table
+ * before mm_init (a fault there must be reported, not lost).
  */
 #include "kernel/kernel.h"
 #include "kernel/ktest.h"
+#include "mm/mm.h"
 #include "xen/console.h"
 #include "xen/start_info.h"
 #include "xen/version.h"
@@ -20,6 +22,7 @@ void start_kernel(const struct start_info *si)
 	start_info_print();
 	version_init();
 	traps_init();
+	mm_init();
 
 	if (ktest_run_all() == 0)
 		poweroff();

@@ -9,6 +9,8 @@
 #include "xen/start_info.h"
 
 struct start_info start_info;
+/* Where the builder put it: mm_init reclaims that page. */
+const void *start_info_at_entry;
 struct shared_info *shared_info;
 
 /* The page where we map shared_info; its own frame is simply lost. */
@@ -19,6 +21,7 @@ void start_info_init(const struct start_info *si)
 	long rc;
 
 	memcpy(&start_info, si, sizeof(start_info));
+	start_info_at_entry = si;
 
 	/*
 	 * start_info.shared_info is a machine address of a page that is not

@@ -10,6 +10,7 @@
 	.globl _start
 _start:
 	cld
+	mov	%rsp, boot_entry_rsp(%rip)	/* its page is reclaimed later */
 	lea	boot_stack_top(%rip), %rsp
 	xor	%ebp, %ebp		/* terminates stack traces */
 	mov	%rsi, %rdi
@@ -25,6 +26,12 @@ _start:
 	.globl hypercall_page
 hypercall_page:
 	.fill 4096, 1, 0xcc
+
+	.data
+	.balign 8
+	.globl boot_entry_rsp
+boot_entry_rsp:
+	.quad 0
 
 	.bss
 	.balign 4096

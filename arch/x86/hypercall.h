@@ -18,12 +18,16 @@
 
 extern char hypercall_page[4096];
 
+/* Every hypercall made through these wrappers; for benchmarks. */
+extern unsigned long hypercall_count;
+
 #define HYPERCALL_STUB	"call hypercall_page + %c[stub]"
 #define STUB(nr)	[stub] "i" ((nr) * 32)
 
 #define _hypercall0(nr)							\
 ({									\
 	long _res;							\
+	hypercall_count++;						\
 	asm volatile (HYPERCALL_STUB				\
 		      : "=a" (_res) : STUB(nr) : "memory");			\
 	_res;								\
@@ -32,6 +36,7 @@ extern char hypercall_page[4096];
 #define _hypercall1(nr, a1)						\
 ({									\
 	long _res, _a1 = (long)(a1);					\
+	hypercall_count++;						\
 	asm volatile (HYPERCALL_STUB				\
 		      : "=a" (_res), "+D" (_a1) : STUB(nr) : "memory");		\
 	_res;								\
@@ -40,6 +45,7 @@ extern char hypercall_page[4096];
 #define _hypercall2(nr, a1, a2)						\
 ({									\
 	long _res, _a1 = (long)(a1), _a2 = (long)(a2);			\
+	hypercall_count++;						\
 	asm volatile (HYPERCALL_STUB				\
 		      : "=a" (_res), "+D" (_a1), "+S" (_a2)		\
 		      : STUB(nr) : "memory");					\
@@ -50,6 +56,7 @@ extern char hypercall_page[4096];
 ({									\
 	long _res, _a1 = (long)(a1), _a2 = (long)(a2),			\
 		_a3 = (long)(a3);					\
+	hypercall_count++;						\
 	asm volatile (HYPERCALL_STUB				\
 		      : "=a" (_res), "+D" (_a1), "+S" (_a2), "+d" (_a3)	\
 		      : STUB(nr) : "memory");					\
@@ -61,6 +68,7 @@ extern char hypercall_page[4096];
 	long _res, _a1 = (long)(a1), _a2 = (long)(a2),			\
 		_a3 = (long)(a3);					\
 	register long _a4 asm("r10") = (long)(a4);			\
+	hypercall_count++;						\
 	asm volatile (HYPERCALL_STUB				\
 		      : "=a" (_res), "+D" (_a1), "+S" (_a2), "+d" (_a3),\
 			"+r" (_a4)					\
@@ -89,6 +97,12 @@ static inline long hypercall_set_callbacks(unsigned long event,
 static inline long hypercall_memory_op(unsigned int cmd, void *arg)
 {
 	return _hypercall2(__HYPERVISOR_memory_op, cmd, arg);
+}
+
+static inline long hypercall_multicall(multicall_entry_t *calls,
+					unsigned int count)
+{
+	return _hypercall2(__HYPERVISOR_multicall, calls, count);
 }
 
 static inline long hypercall_update_va_mapping(unsigned long va, uint64_t pte,

@@ -1,0 +1,84 @@
+/* A bitmap over pfns, one bit per frame, set = free. */
+#include "kernel/kernel.h"
+#include "mm/frames.h"
+#include "mm/layout.h"
+
+static uint64_t free_map[MAX_GUEST_FRAMES / 64];
+static unsigned long nr_frames, nr_free, lowest_free;
+
+void frames_init(unsigned long nr)
+{
+	nr_frames = nr < MAX_GUEST_FRAMES ? nr : MAX_GUEST_FRAMES;
+	nr_free = 0;
+	lowest_free = nr_frames;
+	memset(free_map, 0, sizeof(free_map));
+}
+
+bool frame_is_free(unsigned long pfn)
+{
+	return pfn < nr_frames && (free_map[pfn / 64] >> (pfn % 64)) & 1;
+}
+
+void frame_free(unsigned long pfn)
+{
+	if (pfn >= nr_frames)
+		panic("frame_free: pfn %#lx beyond %#lx", pfn, nr_frames);
+	if (frame_is_free(pfn))
+		panic("frame_free: pfn %#lx freed twice", pfn);
+	free_map[pfn / 64] |= 1ull << (pfn % 64);
+	nr_free++;
+	if (pfn < lowest_free)
+		lowest_free = pfn;
+}
+
+void frames_release(unsigned long first, unsigned long end)
+{
+	for (unsigned long pfn = first; pfn < end && pfn < nr_frames; pfn++)
+		frame_free(pfn);
+}
+
+static void take(unsigned long pfn)
+{
+	free_map[pfn / 64] &= ~(1ull << (pfn % 64));
+	nr_free--;
+}
+
+unsigned long frame_alloc(void)
+{
+	for (unsigned long w = lowest_free / 64; w < (nr_frames + 63) / 64; w++) {
+		if (!free_map[w])
+			continue;
+		unsigned long pfn = w * 64 + __builtin_ctzll(free_map[w]);
+
+		take(pfn);
+		lowest_free = pfn + 1;
+		return pfn;
+	}
+	lowest_free = nr_frames;
+	return FRAME_NONE;
+}
+
+unsigned long frame_alloc_run(unsigned long n)
+{
+	unsigned long run = 0;
+
+	for (unsigned long pfn = lowest_free; pfn < nr_frames && n; pfn++) {
+		run = frame_is_free(pfn) ? run + 1 : 0;
+		if (run == n) {
+			for (unsigned long p = pfn + 1 - n; p <= pfn; p++)
+				take(p);
+			return pfn + 1 - n;
+		}
+	}
+	return FRAME_NONE;
+}
+
+unsigned long frames_total(void)
+{
+	return nr_frames;
+}
+
+unsigned long frames_free(void)
+{
+	return nr_free;
+}
