@@ -22,6 +22,8 @@ Usage:  build_images.py images            # build/refresh the cached pieces
 Set XEN_REFRESH=1 to ask apt again for the newest package versions.
 """
 
+import contextlib
+import fcntl
 import gzip
 import hashlib
 import json
@@ -486,14 +488,24 @@ def build_dom0(rkey, kkey):
     write_key(DOM0_CPIO + ".key", key)
 
 
+@contextlib.contextmanager
+def locked():
+    """Serialise builders (e.g. two test targets under make -j)."""
+    os.makedirs(XDIR, exist_ok=True)
+    with open(os.path.join(XDIR, ".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def images():
     """Fetch, unpack and build everything dom0 needs.  Returns the paths."""
-    if sys.version_info < (3, 6):
-        raise BuildError("python >= 3.6 needed")
-    os.makedirs(XDIR, exist_ok=True)
-    man = fetch()
-    rkey, kkey = unpack(man)
-    build_dom0(rkey, kkey)
+    with locked():
+        man = fetch()
+        rkey, kkey = unpack(man)
+        build_dom0(rkey, kkey)
     return {"xen": XEN_ELF, "vmlinux": os.path.join(KDIR, "vmlinux"),
             "dom0_cpio": DOM0_CPIO}
 

@@ -214,13 +214,9 @@ def prepare(name, mode, guest, quiet=False):
     if not os.path.isfile(guest):
         return say_fail(name, "guest kernel %s not found" % guest), None
     try:
-        if mode == "domu" or not os.path.exists(bi.XEN_ELF):
-            bi.images()
-        else:
-            # dom0 mode needs only xen.elf; do not build dom0 for it
-            man = bi.fetch()
-            bi.unpack(man)
-        accel = choose_accel(bi.XEN_ELF, quiet)
+        bi.images()
+        with bi.locked():
+            accel = choose_accel(bi.XEN_ELF, quiet)
     except bi.BuildError as e:
         return say_fail(name, str(e)), None
     return None, accel
