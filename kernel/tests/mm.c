@@ -1,0 +1,329 @@
+/*
+ * The PV MMU, from the guest's side: our own page tables are live, ranges
+ * map/protect/unmap through batched hypercalls, and every operation Xen
+ * forbids is refused with exactly Xen's error.
+ */
+#include <xen/errno.h>
+
+#include "arch/x86/extable.h"
+#include "arch/x86/hypercall.h"
+#include "arch/x86/regs.h"
+#include "kernel/ktest.h"
+#include "mm/frames.h"
+#include "mm/kmalloc.h"
+#include "mm/mm.h"
+#include "mm/mmu.h"
+#include "mm/p2m.h"
+#include "mm/pagetable.h"
+#include "mm/vmap.h"
+
+#define MANY_PAGES	10000
+
+static uint64_t probe_write(unsigned long va, uint8_t value)
+{
+	uint64_t exinfo = 0;
+
+	asm volatile ("1: movb %[v], (%[va]); 2:\n" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (exinfo) : [va] "r" (va), [v] "r" (value) : "memory");
+	return exinfo;
+}
+
+static uint64_t probe_read(unsigned long va)
+{
+	uint64_t exinfo = 0, v;
+
+	asm volatile ("1: mov (%[va]), %[v]; 2:\n" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (exinfo), [v] "=r" (v) : [va] "r" (va) : "memory");
+	return exinfo;
+}
+
+static uint64_t frame_pte(unsigned long pfn, uint64_t flags)
+{
+	return ((uint64_t)pfn_to_mfn(pfn) << PAGE_SHIFT) | flags;
+}
+
+/* A fresh frame, zeroed and made read-only in the direct map: ready to be
+ * used as a page table. */
+static unsigned long table_frame(void)
+{
+	struct pt_batch b = { 0 };
+	unsigned long pfn = frame_alloc();
+
+	if (pfn == FRAME_NONE)
+		return pfn;
+	memset(pfn_to_virt(pfn), 0, PAGE_SIZE);
+	pt_set(&b, (unsigned long)pfn_to_virt(pfn), frame_pte(pfn, PTE_KERNEL_RO));
+	pt_commit(&b);
+	return pfn;
+}
+
+static void release_table_frame(unsigned long pfn)
+{
+	struct pt_batch b = { 0 };
+
+	pt_set(&b, (unsigned long)pfn_to_virt(pfn), frame_pte(pfn, PTE_KERNEL_RW));
+	pt_commit(&b);
+	frame_free(pfn);
+}
+
+/* The leaf entry slot for a vmap page, its L1 made and committed. */
+static uint64_t *vmap_slot(unsigned long va)
+{
+	struct pt_batch b = { 0 };
+	uint64_t *e = pt_walk(&b, kernel_l4, va, true);
+
+	pt_commit(&b);
+	return e;
+}
+
+/* A machine frame that is RAM but not ours: just below our lowest one. */
+static xen_pfn_t foreign_mfn(void)
+{
+	xen_pfn_t lowest = ~(xen_pfn_t)0;
+
+	for (unsigned long pfn = 0; pfn < start_info.nr_pages; pfn++)
+		if (pfn_to_mfn(pfn) < lowest)
+			lowest = pfn_to_mfn(pfn);
+	return lowest ? lowest - 1 : 0;
+}
+
+KTEST(mm, own_tables_live)
+{
+	/* The builder's L4 was unpinned, and is now ordinary writable memory. */
+	KT_ASSERT_EQ(mm_boot.builder_unpin_rc, 0, "unpinning the builder's L4");
+	KT_ASSERT(pt_get((unsigned long)pfn_to_virt(mm_boot.builder_l4_pfn)) & _PAGE_RW,
+		  "builder's L4 frame not remapped writable");
+	KT_ASSERT(frame_is_free(mm_boot.builder_l4_pfn) ||
+		  frames_total() - frames_free() > 0, "builder's L4 not reclaimed");
+	/* Our L4 is pinned: pinning it again is refused. */
+	KT_ASSERT_EQ(mmuext(MMUEXT_PIN_L4_TABLE, mm_boot.l4_mfn), -XEN_EINVAL,
+		     "pinning our live L4 twice");
+}
+
+KTEST(mm, frames_alloc_free)
+{
+	unsigned long before = frames_free(), pfns[64];
+
+	for (int i = 0; i < 64; i++) {
+		pfns[i] = frame_alloc();
+		KT_ASSERT(pfns[i] != FRAME_NONE, "allocation %d failed", i);
+		KT_ASSERT(!frame_is_free(pfns[i]), "pfn %#lx still marked free", pfns[i]);
+		for (int j = 0; j < i; j++)
+			KT_ASSERT(pfns[i] != pfns[j], "pfn %#lx handed out twice", pfns[i]);
+	}
+	KT_ASSERT_EQ(frames_free(), before - 64, "free count after 64 allocations");
+	for (int i = 0; i < 64; i++)
+		frame_free(pfns[i]);
+	KT_ASSERT_EQ(frames_free(), before, "free count after freeing");
+}
+
+KTEST(mm, kmalloc_sizes)
+{
+	static const size_t sizes[] = { 1, 15, 16, 17, 100, 1000, 2032, 2033, 4096, 20000 };
+	void *p[ARRAY_SIZE(sizes)];
+	unsigned long before = frames_free();
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p[i] = kmalloc(sizes[i]);
+		KT_ASSERT(p[i] != NULL, "kmalloc(%zu) failed", sizes[i]);
+		KT_ASSERT(((unsigned long)p[i] & 15) == 0, "kmalloc(%zu) = %p unaligned",
+			  sizes[i], p[i]);
+		memset(p[i], (int)i + 1, sizes[i]);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++)
+		for (size_t j = 0; j < sizes[i]; j++)
+			KT_ASSERT(((unsigned char *)p[i])[j] == i + 1,
+				  "block %u byte %zu overwritten", i, j);
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++)
+		kfree(p[i]);
+	/* Whole-frame blocks go back at once; class pages stay cached. */
+	KT_ASSERT(frames_free() + 8 >= before, "frames leaked: %lu -> %lu",
+		  before, frames_free());
+}
+
+KTEST(mm, map_protect_unmap_many)
+{
+	unsigned long va = vmap_alloc(MANY_PAGES), *pfns;
+	unsigned long hc;
+	struct pt_batch b = { 0 };
+
+	KT_ASSERT(va, "no virtual range for %d pages", MANY_PAGES);
+	pfns = kmalloc(MANY_PAGES * sizeof(*pfns));
+	KT_ASSERT(pfns, "no memory for the pfn list");
+	if (frames_free() < MANY_PAGES + 64) {
+		ktest_skip("only %lu free frames, need %d", frames_free(), MANY_PAGES);
+		kfree(pfns);
+		return;
+	}
+	for (int i = 0; i < MANY_PAGES; i++)
+		pfns[i] = frame_alloc();
+
+	hc = hypercall_count;
+	for (int i = 0; i < MANY_PAGES; i++)
+		KT_ASSERT(pt_set(&b, va + i * PAGE_SIZE, frame_pte(pfns[i], PTE_KERNEL_RW)) == 0,
+			  "pt_set %d", i);
+	pt_commit(&b);
+	hc = hypercall_count - hc;
+	KT_ASSERT(hc <= 2 * (MANY_PAGES / 1000), "mapping took %lu hypercalls", hc);
+
+	for (int i = 0; i < MANY_PAGES; i++)
+		*(volatile uint64_t *)(va + i * PAGE_SIZE + 8) = pfns[i] ^ 0x5a5a;
+	for (int i = 0; i < MANY_PAGES; i++) {
+		/* Read back through the direct map: same frame, other address. */
+		uint64_t v = *(volatile uint64_t *)((char *)pfn_to_virt(pfns[i]) + 8);
+
+		KT_ASSERT(v == (pfns[i] ^ 0x5a5a), "page %d reads %#lx", i, v);
+	}
+
+	KT_ASSERT(protect_range(va, MANY_PAGES, 0, _PAGE_RW) == 0, "protect");
+	extable_last_cr2 = 0;
+	KT_ASSERT_EQ(probe_write(va + 4321 * PAGE_SIZE + 5, 1),
+		     EXINFO(X86_EXC_PF, PFEC_PRESENT | PFEC_WRITE), "write to a protected page");
+	KT_ASSERT_EQ(extable_last_cr2, va + 4321 * PAGE_SIZE + 5, "CR2");
+	KT_ASSERT_EQ(probe_read(va + 9999 * PAGE_SIZE), 0, "read of a protected page");
+
+	KT_ASSERT(unmap_range(va, MANY_PAGES) == 0, "unmap");
+	KT_ASSERT_EQ(probe_read(va + 17 * PAGE_SIZE), EXINFO(X86_EXC_PF, 0),
+		     "read of an unmapped page");
+	for (int i = 0; i < MANY_PAGES; i++)
+		frame_free(pfns[i]);
+	kfree(pfns);
+	vmap_free(va, MANY_PAGES);
+}
+
+/*
+ * Xen refuses a reference it cannot take (the frame is typed otherwise, or
+ * belongs to someone else) with -EBUSY: get_page_from_l1e's failure path.
+ */
+KTEST(mm, pinned_table_not_writable)
+{
+	unsigned long pfn = table_frame(), va = vmap_alloc(1);
+	uint64_t *slot = vmap_slot(va);
+
+	KT_ASSERT(pfn != FRAME_NONE && va && slot, "setup");
+	KT_ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, pfn_to_mfn(pfn)), 0, "pin L1");
+	KT_ASSERT_EQ(mmu_update_one(virt_to_maddr(slot), frame_pte(pfn, PTE_KERNEL_RW)),
+		     -XEN_EBUSY, "writable mapping of a pinned L1");
+	/* Read-only is fine: the guest may read its page tables. */
+	KT_ASSERT_EQ(mmu_update_one(virt_to_maddr(slot), frame_pte(pfn, PTE_KERNEL_RO)),
+		     0, "read-only mapping of a pinned L1");
+	KT_ASSERT_EQ(mmu_update_one(virt_to_maddr(slot), 0), 0, "unmap");
+	KT_ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, pfn_to_mfn(pfn)), 0, "unpin");
+	release_table_frame(pfn);
+	vmap_free(va, 1);
+}
+
+KTEST(mm, pin_table_with_bad_entry)
+{
+	unsigned long pfn = frame_alloc();
+
+	KT_ASSERT(pfn != FRAME_NONE, "setup");
+	/* Written while still ordinary memory, checked when pinned. */
+	memset(pfn_to_virt(pfn), 0, PAGE_SIZE);
+	((uint64_t *)pfn_to_virt(pfn))[7] =
+		((uint64_t)foreign_mfn() << PAGE_SHIFT) | PTE_KERNEL_RW;
+	{
+		struct pt_batch b = { 0 };
+
+		pt_set(&b, (unsigned long)pfn_to_virt(pfn), frame_pte(pfn, PTE_KERNEL_RO));
+		pt_commit(&b);
+	}
+	KT_ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, pfn_to_mfn(pfn)), -XEN_EBUSY,
+		     "pin an L1 mapping a foreign frame");
+	((volatile uint64_t *)pfn_to_virt(pfn))[7];	/* still readable */
+	release_table_frame(pfn);
+}
+
+KTEST(mm, map_foreign_frame)
+{
+	unsigned long va = vmap_alloc(1);
+	uint64_t *slot = vmap_slot(va);
+
+	KT_ASSERT(va && slot, "setup");
+	KT_ASSERT_EQ(mmu_update_one(virt_to_maddr(slot),
+				    ((uint64_t)foreign_mfn() << PAGE_SHIFT) | PTE_KERNEL_RW),
+		     -XEN_EBUSY, "mapping a frame we do not own");
+	KT_ASSERT_EQ(*slot, 0, "the slot must stay empty");
+	vmap_free(va, 1);
+}
+
+KTEST(mm, unpin_twice)
+{
+	unsigned long pfn = table_frame();
+
+	KT_ASSERT(pfn != FRAME_NONE, "setup");
+	KT_ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, pfn_to_mfn(pfn)), 0, "pin");
+	KT_ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, pfn_to_mfn(pfn)), 0, "first unpin");
+	KT_ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, pfn_to_mfn(pfn)), -XEN_EINVAL,
+		     "second unpin");
+	release_table_frame(pfn);
+}
+
+KTEST(mm, superpage_in_l2_refused)
+{
+	unsigned long va = vmap_alloc(1);
+	struct pt_batch b = { 0 };
+	uint64_t *l2;
+
+	KT_ASSERT(va && vmap_slot(va), "setup");
+	/* The L2 that holds va's L1: its last slot is free in our layout. */
+	pt_walk(&b, kernel_l4, va, false);
+	l2 = b.table[2];
+	KT_ASSERT(l2 && l2[511] == 0, "setup: L2 slot 511 in use");
+	KT_ASSERT_EQ(mmu_update_one(virt_to_maddr(&l2[511]),
+				    ((uint64_t)pfn_to_mfn(0) << PAGE_SHIFT) |
+				    PTE_KERNEL_RW | _PAGE_PSE),
+		     -XEN_EINVAL, "a 2 MiB superpage entry");
+	vmap_free(va, 1);
+}
+
+KTEST(mm, xen_l4_slots_reserved)
+{
+	/* Slot 256 is the start of Xen's area (HYPERVISOR_VIRT_START). */
+	unsigned int slot = pt_index(HYPERVISOR_VIRT_START, 4);
+
+	KT_ASSERT_EQ(mmu_update_one(virt_to_maddr(&kernel_l4[slot]), 0), -XEN_EINVAL,
+		     "writing a Xen-reserved L4 slot");
+	KT_ASSERT(kernel_l4[slot] & _PAGE_PRESENT, "Xen's slot %u not present", slot);
+}
+
+KTEST(mm, batch_stops_at_first_error)
+{
+	unsigned long va = vmap_alloc(2), pfn = frame_alloc();
+	uint64_t *slot = vmap_slot(va), *slot2 = vmap_slot(va + PAGE_SIZE);
+	unsigned int done = ~0u;
+	mmu_update_t req[3];
+	long rc;
+
+	KT_ASSERT(va && slot && slot2 && pfn != FRAME_NONE, "setup");
+	req[0] = (mmu_update_t){ virt_to_maddr(slot), frame_pte(pfn, PTE_KERNEL_RW) };
+	req[1] = (mmu_update_t){ virt_to_maddr(&kernel_l4[256]), 0 };
+	req[2] = (mmu_update_t){ virt_to_maddr(slot2), frame_pte(pfn, PTE_KERNEL_RW) };
+	rc = hypercall_mmu_update(req, 3, &done, DOMID_SELF);
+	KT_ASSERT_EQ(rc, -XEN_EINVAL, "batch with a bad second entry");
+	KT_ASSERT_EQ(done, 1, "done count");
+	KT_ASSERT(*slot & _PAGE_PRESENT, "first update not applied");
+	KT_ASSERT_EQ(*slot2, 0, "third update applied after the failure");
+	unmap_range(va, 2);
+	frame_free(pfn);
+	vmap_free(va, 2);
+}
+
+KTEST(mm, update_va_mapping_needs_l1)
+{
+	/* Nothing below VIRT_BASE has page tables: no L1 to update. */
+	KT_ASSERT_EQ(hypercall_update_va_mapping(0x40000000ul,
+						 frame_pte(0, PTE_KERNEL_RO), 0),
+		     -XEN_EINVAL, "update_va_mapping without an L1");
+}
+
+KTEST(mm, new_baseptr_needs_l4)
+{
+	unsigned long pfn = frame_alloc();
+
+	KT_ASSERT(pfn != FRAME_NONE, "setup");
+	/* A frame mapped writable cannot become an L4. */
+	KT_ASSERT_EQ(mmuext(MMUEXT_NEW_BASEPTR, pfn_to_mfn(pfn)), -XEN_EINVAL,
+		     "NEW_BASEPTR on a writable data frame");
+	frame_free(pfn);
+}
