@@ -76,6 +76,7 @@ XEN_BIN = "usr/lib/xen-%s/bin" % XEN_VER
 DOM0_BINARIES = [
     XEN_BIN + "/xl", XEN_BIN + "/xenstored", XEN_BIN + "/xenconsoled",
     XEN_BIN + "/xen-init-dom0", XEN_BIN + "/libxl-save-helper",
+    XEN_BIN + "/xenconsole",
     "usr/bin/xenstore", "bin/bash", "usr/bin/flock",
 ]
 XENSTORE_TOOLS = ["xenstore-read", "xenstore-write", "xenstore-ls",

@@ -7,6 +7,8 @@
 #   make xen-dom0-test   the guest booted by Xen as dom0 itself
 #   make run-xen         the guest as a domU, whole serial output here
 #   make run-xen-dom0    the guest as dom0, whole serial output here
+#   make xen-shell       dom0 with a shell on this terminal (Ctrl-a x quits);
+#                        xl create -c /guest/paraos.cfg runs the guest
 #
 # The test targets leave build/results/xen-domu.txt / xen-dom0.txt and the
 # full serial log in build/logs/.  XEN_ACCEL=tcg|kvm|auto picks QEMU's
@@ -16,7 +18,7 @@ XEN_PY := BUILD=$(BUILD) $(PYTHON) tests/xen/xen.py
 XEN_DOMU_TIMEOUT ?= 300
 XEN_DOM0_TIMEOUT ?= 120
 
-.PHONY: xen-images xen-domu-test xen-dom0-test run-xen run-xen-dom0
+.PHONY: xen-images xen-domu-test xen-dom0-test run-xen run-xen-dom0 xen-shell
 
 xen-images:
 	@$(XEN_PY) images
@@ -32,3 +34,6 @@ run-xen: $(BUILD)/paraos
 
 run-xen-dom0: $(BUILD)/paraos
 	@$(XEN_PY) run dom0 --guest $(BUILD)/paraos
+
+xen-shell: $(BUILD)/paraos
+	@$(XEN_PY) shell --guest $(BUILD)/paraos

@@ -10,6 +10,8 @@
         The guest itself booted by Xen as dom0 (its console_io output goes to
         Xen's serial; when it shuts down, Xen halts: we end by pattern).
     xen.py run domu|dom0 [--guest F]      the same, echoing the whole serial
+    xen.py shell [--guest F]              dom0 with a shell on this terminal
+                                          (the guest's config is in /guest)
     xen.py qemu-cmd domu|dom0             print the QEMU command line
 
 A platform that cannot run on this machine (no QEMU) prints
@@ -172,7 +174,7 @@ def choose_accel(xen_elf, quiet=False):
 
 # --------------------------------------------------------------- QEMU
 
-def qemu_cmd(mode, guest, accel, timeout):
+def qemu_cmd(mode, guest, accel, timeout, dom0_extra=""):
     """The QEMU command line for one run."""
     xen = bi.XEN_ELF
     if accel == "kvm":
@@ -189,7 +191,7 @@ def qemu_cmd(mode, guest, accel, timeout):
         initrd = bi.build_guest_initrd(guest, CFG)
         vmlinux = os.path.join(bi.KDIR, "vmlinux")
         dom0_args = ("console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 "
-                     "xenharness.timeout=%d" % timeout)
+                     "xenharness.timeout=%d %s" % (timeout, dom0_extra)).strip()
         mem = "768"
         xen_args += " dom0_mem=384M,max:384M"
         mods = "%s %s,%s" % (vmlinux, dom0_args, initrd)
@@ -252,11 +254,28 @@ def cmd_test(args, echo_all=False, name=None):
     os.execv(sys.executable, argv)
 
 
+def cmd_shell(args):
+    """Interactive: dom0 gives a shell (Ctrl-a x ends QEMU; dom0's `exit`
+    powers off).  Bounded by --timeout all the same."""
+    rc, accel = prepare("xen-shell", "domu", args.guest)
+    if rc is not None:
+        return rc
+    cmd = qemu_cmd("domu", args.guest, accel, args.timeout,
+                   "xenharness.mode=shell")
+    cmd[cmd.index("stdio")] = "mon:stdio"
+    print("[xen] dom0 shell; try: xl create -c /guest/paraos.cfg  "
+          "(Ctrl-a x quits QEMU)", flush=True)
+    os.execvp("timeout", ["timeout", "--foreground", str(args.timeout)] + cmd)
+
+
 def main(argv):
     p = argparse.ArgumentParser(prog="xen.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd")
     sub.add_parser("images")
+    s = sub.add_parser("shell")
+    s.add_argument("--guest", default=os.path.join(BUILD, "paraos"))
+    s.add_argument("--timeout", type=int, default=1800)
     for c in ("test", "run", "qemu-cmd"):
         s = sub.add_parser(c)
         s.add_argument("mode", choices=["domu", "dom0"])
@@ -275,6 +294,8 @@ def main(argv):
         return 0
     if a.cmd == "test":
         return cmd_test(a)
+    if a.cmd == "shell":
+        return cmd_shell(a)
     if a.cmd == "run":
         return cmd_test(a, echo_all=True, name="xen-run-" + a.mode)
     if a.cmd == "qemu-cmd":
