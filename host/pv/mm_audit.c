@@ -1,0 +1,182 @@
+/*
+ * mm_audit: recount the references of a PV domain from scratch and check
+ * the page-type invariants (see mm.h). For the tests and the fuzzer, and a
+ * debugging aid in parahost; it changes nothing.
+ */
+#include "host/pv/mm.h"
+
+#define FAIL(msg, mfn)			\
+	do {				\
+		*why = (msg);		\
+		*bad_mfn = (mfn);	\
+		return -1;		\
+	} while (0)
+
+/* Bits a present, validated entry of each level must (not) have. */
+static bool user_bits_ok(unsigned int level, uint64_t e)
+{
+	if (!(e & MM_PTE_US))
+		return false;
+	if (level == 4 && !(e & MM_PTE_A))
+		return false;
+	/* L1: a kernel page is marked, a user page is global. */
+	if (level == 1 && !(e & MM_PTE_GUEST_KERNEL) && !(e & MM_PTE_G))
+		return false;
+	return true;
+}
+
+/* Add one reference (and type use) on mfn from a scratch count. */
+static bool add(const struct mm_domain *d, uint32_t *cnt, uint32_t *tcnt,
+		xen_pfn_t mfn, bool type)
+{
+	uint64_t i;
+
+	if (!mm_owns(d, mfn))
+		return false;
+	i = mfn - d->mfn_base;
+	cnt[i]++;
+	if (type)
+		tcnt[i]++;
+	return true;
+}
+
+int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
+	     unsigned int nr_vcpus, uint32_t *scratch, const char **why,
+	     xen_pfn_t *bad_mfn)
+{
+	uint64_t n = d->nr_frames, owned = 0;
+	uint32_t *cnt = scratch, *tcnt = scratch + n;
+	uint32_t *lin_entries = scratch + 2 * n, *lin_uses = scratch + 3 * n;
+
+	for (uint64_t i = 0; i < 4 * n; i++)
+		scratch[i] = 0;
+
+	/* References that are not entries. */
+	for (uint64_t i = 0; i < n; i++) {
+		const struct mm_page *p = &d->pages[i];
+		xen_pfn_t mfn = d->mfn_base + i;
+
+		if (!(p->flags & MM_PG_OWNED)) {
+			if (p->count || p->type_count || p->flags || p->linear)
+				FAIL("state on a frame the domain does not own", mfn);
+			continue;
+		}
+		owned++;
+		if (!p->count)
+			FAIL("owned frame with no reference", mfn);
+		if (p->flags & MM_PG_ALLOC)
+			cnt[i]++;
+		if (p->flags & MM_PG_SPECIAL) {
+			if (p->type != MM_T_WRITABLE)
+				FAIL("special frame lost its type", mfn);
+			tcnt[i]++;
+		}
+		if (p->flags & MM_PG_PINNED) {
+			if (p->type < MM_T_L1 || p->type > MM_T_L4)
+				FAIL("pinned frame is not a page table", mfn);
+			cnt[i]++;
+			tcnt[i]++;
+		}
+		if (p->type >= MM_T_L1 && p->type <= MM_T_L4 &&
+		    !p->type_count != !(p->flags & MM_PG_VALIDATED))
+			FAIL("page table validated iff in use: broken", mfn);
+		if (p->type == MM_T_NONE && p->type_count)
+			FAIL("type count without a type", mfn);
+	}
+	if (owned != d->nr_owned)
+		FAIL("owned-frame total is off", 0);
+	for (unsigned int k = 0; k < nr_vcpus; k++) {
+		xen_pfn_t b[2] = { vcpus[k].guest_table, vcpus[k].guest_table_user };
+
+		for (unsigned int j = 0; j < 2; j++) {
+			if (!b[j])
+				continue;
+			if (!add(d, cnt, tcnt, b[j], true))
+				FAIL("base pointer to a frame not owned", b[j]);
+			if (d->pages[b[j] - d->mfn_base].type != MM_T_L4)
+				FAIL("base pointer to a frame not an L4", b[j]);
+		}
+	}
+
+	/* Every entry of every validated page table. */
+	for (uint64_t i = 0; i < n; i++) {
+		const struct mm_page *p = &d->pages[i];
+		xen_pfn_t mfn = d->mfn_base + i;
+		unsigned int level = p->type;
+		const uint64_t *tab;
+
+		if (!(p->flags & MM_PG_OWNED) || level < MM_T_L1 ||
+		    level > MM_T_L4 || !(p->flags & MM_PG_VALIDATED))
+			continue;
+		tab = mm__map(d, mfn);
+		for (unsigned int s = 0; s < MM_ENTRIES; s++) {
+			uint64_t e = tab[s];
+			xen_pfn_t t = MM_PTE_MFN(e);
+			const struct mm_page *tp;
+
+			if (level == 4 && s >= MM_XEN_SLOT_FIRST &&
+			    s <= MM_XEN_SLOT_LAST)
+				continue;
+			if (!(e & MM_PTE_P))
+				continue;
+			if (e & mm__disallow(d, level))
+				FAIL("disallowed bit in a validated entry", mfn);
+			if (!user_bits_ok(level, e))
+				FAIL("64-bit PV adjustment missing", mfn);
+			if (level == 1) {
+				if (!mm_owns(d, t)) {
+					enum mm_foreign f = d->ops->foreign ?
+						d->ops->foreign(d->ctx, t) :
+						MM_FOREIGN_RAM;
+
+					if (f == MM_FOREIGN_RAM || f == MM_FOREIGN_IO)
+						FAIL("L1 maps a frame outside the domain", mfn);
+					if (f == MM_FOREIGN_RO && (e & MM_PTE_RW))
+						FAIL("L1 maps a read-only host frame writable", mfn);
+					continue;
+				}
+				tp = &d->pages[t - d->mfn_base];
+				if ((e & MM_PTE_RW) && tp->type != MM_T_WRITABLE)
+					FAIL("writable mapping of a non-writable frame", t);
+				add(d, cnt, tcnt, t, e & MM_PTE_RW);
+				continue;
+			}
+			if (t == mfn) {		/* linear self-map */
+				if (e & MM_PTE_RW)
+					FAIL("writable linear self-map", mfn);
+				continue;
+			}
+			if (!add(d, cnt, tcnt, t, true))
+				FAIL("table entry to a frame outside the domain", mfn);
+			tp = &d->pages[t - d->mfn_base];
+			if (tp->type == level) {
+				if (e & MM_PTE_RW)
+					FAIL("writable linear entry", mfn);
+				lin_entries[i]++;
+				lin_uses[t - d->mfn_base]++;
+			} else if (tp->type != level - 1) {
+				FAIL("table entry to a frame of the wrong type", t);
+			}
+			if (!(tp->flags & MM_PG_VALIDATED))
+				FAIL("table entry to an unvalidated table", t);
+		}
+	}
+
+	for (uint64_t i = 0; i < n; i++) {
+		const struct mm_page *p = &d->pages[i];
+		xen_pfn_t mfn = d->mfn_base + i;
+
+		if (!(p->flags & MM_PG_OWNED))
+			continue;
+		/* Xen also counts hypercall-held references; none between calls. */
+		if (p->count != cnt[i])
+			FAIL("reference count differs from the recount", mfn);
+		if (p->type_count != tcnt[i])
+			FAIL("type count differs from the recount", mfn);
+		if (lin_entries[i] && lin_uses[i])
+			FAIL("table both holds and is a linear entry", mfn);
+		if (p->linear != (int32_t)lin_entries[i] - (int32_t)lin_uses[i])
+			FAIL("linear count differs from the recount", mfn);
+	}
+	return 0;
+}
