@@ -4,6 +4,7 @@
  * from it), the console before anything that prints, the trap table
  * before mm_init (a fault there must be reported, not lost).
  */
+#include "kernel/bench.h"
 #include "kernel/kernel.h"
 #include "kernel/ktest.h"
 #include "mm/mm.h"
@@ -24,6 +25,8 @@ void start_kernel(const struct start_info *si)
 	traps_init();
 	mm_init();
 
+	if (bench_requested())
+		bench_run();
 	if (ktest_run_all() == 0)
 		poweroff();
 	crash();
