@@ -69,6 +69,12 @@
 #define MM_PTE_GNTTAB		(1ull << 62)	/* Xen: grant mapping marker */
 #define MM_PTE_NX		(1ull << 63)
 
+/*
+ * Xen's internal ERESTART (85; <xen/errno.h> hides it from guests): never
+ * returned to the guest, it asks the dispatcher for a continuation.
+ */
+#define MM_ERESTART		85
+
 #define MM_PTE_MFN(e)		(((e) & MM_PTE_ADDR) >> 12)
 #define MM_ENTRIES		512
 #define MM_INVALID_MFN		0xffffffffffull	/* Xen: PADDR_MASK >> 12 */
@@ -258,7 +264,7 @@ void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn);
  * guest's pdone, as Xen does (pdone += i on every call, including each
  * continuation, which first reads pdone back).
  *
- * -XEN_ERESTART (only when ops->preempt said so, never for element 0):
+ * -MM_ERESTART (only when ops->preempt said so, never for element 0):
  * elements [0, *done) are complete, [*done, count) untouched. The dispatcher
  * makes the continuation as Xen's hypercall_create_continuation: the guest
  * re-issues the hypercall with the array advanced by *done and

@@ -87,7 +87,7 @@ int mm_mmu_update(struct mm_domain *d, struct mm_vcpu *v,
 		unsigned int cmd = (unsigned int)(ptr & 7);
 
 		if (preempted(d, i)) {
-			rc = -XEN_ERESTART;
+			rc = -MM_ERESTART;
 			break;
 		}
 		switch (cmd) {
@@ -342,7 +342,7 @@ int mm_mmuext_op(struct mm_domain *d, struct mm_vcpu *v,
 		return rc;
 	for (i = 0; i < count; i++) {
 		if (preempted(d, i)) {
-			rc = -XEN_ERESTART;
+			rc = -MM_ERESTART;
 			break;
 		}
 		rc = one_ext_op(d, v, &ops[i]);
