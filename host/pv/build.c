@@ -368,10 +368,10 @@ int pv_layout(const struct pv_build_params *p, struct pv_build_result *r,
 		r->hypercall_va = img->hypercall_page;
 		r->hypercall_pfn = (r->hypercall_va - r->v_start) >> PAGE_SHIFT;
 	}
-	r->rip = img->virt_entry;
-	r->rsp = r->stack_va + PAGE_SIZE;
-	r->rsi = r->start_info_va;
-	r->rflags = RFLAGS_IF;
+	r->entry_rip = img->virt_entry;
+	r->entry_rsp = r->stack_va + PAGE_SIZE;
+	r->entry_rsi = r->start_info_va;
+	r->entry_rflags = RFLAGS_IF;
 out:
 	if (err && why)
 		*why = l.why;

@@ -111,11 +111,15 @@ struct pv_build_result {
 	xen_pfn_t hypercall_mfn;	/* XEN_IMAGE_UNSET if none */
 	xen_pfn_t l4_mfn;
 
-	/* vCPU 0 at entry, as Xen sets it (segments: FLAT_KERNEL_*). */
-	uint64_t rip;			/* the image's entry */
-	uint64_t rsp;			/* top of the boot stack page */
-	uint64_t rsi;			/* start_info_va */
-	uint64_t rflags;		/* IF set */
+	/*
+	 * vCPU 0 at entry, as Xen sets it. Also as Xen: segments
+	 * FLAT_KERNEL_CS/DS/SS, every other register 0, and the kernel
+	 * stack for traps (kernel_ss:kernel_sp) = SS:RSP.
+	 */
+	uint64_t entry_rip;		/* the image's entry */
+	uint64_t entry_rsp;		/* top of the boot stack page */
+	uint64_t entry_rsi;		/* start_info_va */
+	uint64_t entry_rflags;		/* IF set */
 	uint64_t cr3;			/* l4_mfn << 12 (pv_build only) */
 
 	uint64_t bad_pfn;		/* the p2m entry frame() refused */

@@ -3,8 +3,10 @@
 #include "lib/elf.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <CUnit/CUnit.h>
 #include <xen/elfnote.h>
 #include <xen/features.h>
 
@@ -206,4 +208,38 @@ unsigned char *gen_build(const struct gen_opts *o, size_t *len,
 	if (lay)
 		*lay = l;
 	return buf;
+}
+
+/* ---- parsing them (CUnit helpers) ----------------------------------- */
+
+/*
+ * Parse a generated image; returns the error, *why its reason. The image
+ * stays allocated until the next call: img's strings point into it.
+ */
+int gen_parse(const struct gen_opts *o, struct xen_image *img,
+		      const char **why)
+{
+	static unsigned char *buf;
+	size_t len;
+
+	free(buf);
+	buf = gen_build(o, &len, NULL);
+	*why = NULL;
+	return xen_image_parse(buf, len, img, why);
+}
+
+/* Expect a refusal with exactly this reason. */
+void gen_expect_refused(const struct gen_opts *o, int want_err,
+			   const char *want_why)
+{
+	struct xen_image img;
+	const char *why;
+	int err = gen_parse(o, &img, &why);
+
+	CU_ASSERT_EQUAL(err, want_err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+	CU_ASSERT_STRING_EQUAL(why, want_why);
+	if (err != want_err || strcmp(why, want_why))
+		printf("\n  got %d \"%s\", want %d \"%s\"", err, why, want_err,
+		       want_why);
 }

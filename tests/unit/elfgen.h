@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/elfnote.h"
+
 #define GEN_MAX_NOTES	32
 #define GEN_MAX_DESC	64
 
@@ -66,6 +68,17 @@ struct gen_layout {
  */
 unsigned char *gen_build(const struct gen_opts *o, size_t *len,
 			 struct gen_layout *lay);
+
+/*
+ * Parse a generated image; returns the error, *why its reason. The image
+ * stays allocated until the next call (img's strings point into it).
+ */
+int gen_parse(const struct gen_opts *o, struct xen_image *img,
+	      const char **why);
+
+/* CUnit-assert that parsing fails with exactly this error and reason. */
+void gen_expect_refused(const struct gen_opts *o, int want_err,
+			const char *want_why);
 
 /* Byte i of the text / data segment contents, to check loading. */
 unsigned char gen_text_byte(uint64_t i);

@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	unsigned int run, failed, passed;
 	int (*suites[])(void) = {
 		suite_printf, suite_string, suite_bytering,
-		suite_elfnote, suite_pvbuild,
+		suite_elfnote, suite_elfnote_bad, suite_pvbuild,
 	};
 
 	for (int i = 1; i < argc; i++) {

@@ -10,6 +10,7 @@ int suite_printf(void);
 int suite_string(void);
 int suite_bytering(void);
 int suite_elfnote(void);
+int suite_elfnote_bad(void);
 int suite_pvbuild(void);
 
 /* A suite whose tests fail if a sanitizer reports during them. */
