@@ -6,7 +6,9 @@ GUEST_SRCS := $(foreach d,$(GUEST_DIRS),$(sort $(wildcard $(d)/*.c $(d)/*.S))) \
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
 
 # Source order = test order: KTEST() records must stay in the order written.
-GUEST_CFLAGS := $(FREESTANDING_CFLAGS) -mcmodel=kernel -fno-toplevel-reorder -MMD -MP
+# Frame pointers: panic() and fatal traps print a call trace.
+GUEST_CFLAGS := $(FREESTANDING_CFLAGS) -mcmodel=kernel -fno-toplevel-reorder \
+	-fno-omit-frame-pointer -MMD -MP
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments -T arch/x86/paraos.lds
 

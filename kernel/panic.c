@@ -1,4 +1,5 @@
 /* How ParaOS stops: poweroff when all went well, crash otherwise. */
+#include "arch/x86/regs.h"
 #include "kernel/kernel.h"
 #include "xen/console.h"
 #include "xen/sched.h"
@@ -29,15 +30,32 @@ static void backtrace(void)
 	}
 }
 
+/* The registers at the call to panic(): what a reader of the dump needs. */
+static void snapshot(struct cpu_regs *r)
+{
+	asm volatile ("lea 0(%%rip), %0" : "=r" (r->rip));
+	asm volatile ("mov %%rsp, %0" : "=r" (r->rsp));
+	asm volatile ("mov %%rbp, %0" : "=r" (r->rbp));
+	asm volatile ("mov %%rbx, %0" : "=r" (r->rbx));
+	asm volatile ("mov %%r12, %0; mov %%r13, %1; mov %%r14, %2; mov %%r15, %3"
+		      : "=r" (r->r12), "=r" (r->r13), "=r" (r->r14), "=r" (r->r15));
+	asm volatile ("mov %%cs, %0; mov %%ss, %1" : "=r" (r->cs), "=r" (r->ss));
+	asm volatile ("pushf; pop %0" : "=r" (r->rflags));
+}
+
 void panic(const char *fmt, ...)
 {
+	struct cpu_regs regs = { 0 };
 	va_list ap;
+
+	snapshot(&regs);
 
 	kprintf("\nPANIC: ");
 	va_start(ap, fmt);
 	vkprintf(fmt, ap);
 	va_end(ap);
 	kprintf("\n");
+	dump_regs(&regs);
 	backtrace();
 	crash();
 }
