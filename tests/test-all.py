@@ -9,6 +9,7 @@ non-zero if anything failed. A skipped platform is said loudly and never
 counted as passed.
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -20,6 +21,8 @@ PLATFORMS = [
     ("parahost-vmx", "parahost-vmx-test"),
 ]
 RESULTS = "build/results"
+LOGS = "build/logs"
+TEST_LINE = re.compile(r"\b(not ok|ok) \d+ (\S+/\S+)(.*)$")
 
 
 def has_target(target):
@@ -47,6 +50,37 @@ def run(name, target):
     if rc != 0 and status == "ok":
         status, reason = "fail", "make %s exited %d" % (target, rc)
     return (passed, failed, skipped, status, reason)
+
+
+def guest_results(name):
+    """group/name -> ok|fail|skip, from the platform's serial log."""
+    found = {}
+    try:
+        with open(os.path.join(LOGS, name + ".log"), errors="replace") as f:
+            for line in f:
+                m = TEST_LINE.search(line)
+                if m:
+                    verdict = "fail" if m.group(1) == "not ok" else \
+                        "skip" if "# SKIP" in m.group(3) else "ok"
+                    found[m.group(2)] = verdict
+    except OSError:
+        pass
+    return found
+
+
+def disagreements(ran):
+    """Real Xen is the oracle: every platform must give each test the same
+    verdict. Returns one line per test on which the platforms differ."""
+    per = {name: guest_results(name) for name in ran}
+    per = {k: v for k, v in per.items() if v}
+    tests = sorted(set().union(*per.values())) if per else []
+    lines = []
+    for t in tests:
+        verdicts = {name: r.get(t, "missing") for name, r in per.items()}
+        if len(set(verdicts.values())) > 1:
+            lines.append("[agree] %s: %s" % (t, ", ".join(
+                "%s %s" % kv for kv in sorted(verdicts.items()))))
+    return lines
 
 
 def main(argv):
@@ -78,6 +112,12 @@ def main(argv):
             if f == 0:      # the platform broke without a failing test: count it
                 total_f += 1
             print("[%s] FAILED: %d passed, %d failed%s" % (name, p, f, " - " + reason if reason else ""))
+    guest_platforms = [name for name, p, f, s, status, _ in results
+                       if name != "unit" and status != "skip"]
+    for line in disagreements(guest_platforms):
+        print(line)
+        bad = True
+        total_f += 1
     line = "%d passed, %d failed" % (total_p, total_f)
     if total_s:
         line += ", %d skipped" % total_s
