@@ -12,6 +12,7 @@
 
 #include <xen/elfnote.h>
 #include <xen/features.h>
+#include <xen/platform.h>
 
 /* x86 paging, architectural (not Xen ABI). */
 #define PAGE_SHIFT	12
@@ -286,7 +287,10 @@ static int layout_dom0(struct layout *l)
 		return fail(l, PV_BUILD_ENOMEM,
 			    "too few pages for the bootstrap region");
 
-	r->si_flags = SIF_PRIVILEGED | SIF_INITDOMAIN;
+	/* Xen's defaults: privileged, initial domain, Px states for dom0
+	 * (xen_processor_pmbits = XEN_PROCESSOR_PM_PX unless cpufreq=). */
+	r->si_flags = SIF_PRIVILEGED | SIF_INITDOMAIN |
+		      ((XEN_PROCESSOR_PM_PX << 8) & SIF_PM_MASK);
 	if (p->module_len) {
 		r->mod_len = p->module_len;
 		if (module_unmapped(l)) {
@@ -319,7 +323,8 @@ int pv_layout(const struct pv_build_params *p, struct pv_build_result *r,
 		goto out;
 	if ((err = check_image(&l)))
 		goto out;
-	if (p->nr_pages == 0 || p->nr_pages > MAX_NR_PAGES) {
+	if (p->nr_pages == 0 || p->nr_pages > MAX_NR_PAGES ||
+	    pages_for(p->module_len) > p->nr_pages) {
 		err = fail(&l, PV_BUILD_ENOMEM, "too few pages for the layout");
 		goto out;
 	}

@@ -11,6 +11,7 @@
 #include <xen/xen.h>
 #include <xen/elfnote.h>
 #include <xen/features.h>
+#include <xen/platform.h>
 
 #include "host/pv/build.h"
 #include "lib/elf.h"
@@ -59,7 +60,8 @@ static void test_exact_layout(void)
 	CU_ASSERT_EQUAL(d.r.nr_pt_frames, 5);
 	CU_ASSERT_EQUAL(d.r.stack_pfn, 28);
 	CU_ASSERT_EQUAL(d.r.v_end, KBASE + (4 << 20));
-	CU_ASSERT_EQUAL(d.r.si_flags, SIF_PRIVILEGED | SIF_INITDOMAIN);
+	CU_ASSERT_EQUAL(d.r.si_flags, SIF_PRIVILEGED | SIF_INITDOMAIN |
+			(XEN_PROCESSOR_PM_PX << 8));
 	CU_ASSERT_EQUAL(d.r.first_p2m_pfn, 1024);	/* 2^order pages */
 	dom_free(&d);
 }
@@ -280,6 +282,12 @@ static void test_refusals(void)
 	refuse_gen(&o, 1023, true, 0, PV_BUILD_ENOMEM,
 		   "too few pages for the bootstrap region");
 	refuse_gen(&o, 0, false, 0, PV_BUILD_ENOMEM, "too few pages for the layout");
+	for (int dom0 = 0; dom0 < 2; dom0++) {		/* a huge module */
+		dom_init_gen(&d, &o, 8192, dom0);
+		d.p.module = d.module;
+		d.p.module_len = SIZE_MAX;
+		expect_refused(&d, PV_BUILD_ENOMEM, "too few pages for the layout");
+	}
 	dom_init_gen(&d, &o, 1024, false);		/* exactly enough */
 	CU_ASSERT_EQUAL(dom_build(&d), 0);
 	dom_free(&d);
