@@ -102,7 +102,6 @@ static int check_image(struct layout *l)
 {
 	const struct pv_build_params *p = l->p;
 	const struct xen_image *img = &l->r->img;
-	uint32_t have = p->host_features;
 
 	if (img->bsd_symtab)
 		return fail(l, PV_BUILD_EREFUSED, "BSD_SYMTAB not supported");
@@ -115,12 +114,11 @@ static int check_image(struct layout *l)
 		if (img->f_required & (1u << XENFEAT_supervisor_mode_kernel))
 			return fail(l, PV_BUILD_EREFUSED,
 				    "kernel requires supervisor mode");
-		have |= 1u << XENFEAT_dom0;
 	} else if (img->f_required & (1u << XENFEAT_dom0)) {
 		/* xc_dom_parse_elf_kernel */
 		return fail(l, PV_BUILD_EREFUSED, "kernel requires dom0");
 	}
-	if (img->f_required & ~have)
+	if (img->f_required & p->unsupported_features)
 		return fail(l, PV_BUILD_EREFUSED,
 			    "kernel requires a feature the host lacks");
 	return 0;

@@ -72,11 +72,15 @@ struct pv_build_params {
 	const char *cmdline;		/* NULL for none; truncated to
 					 * MAX_GUEST_CMDLINE - 1 as Xen does */
 	/*
-	 * XENFEAT_* bits (submap 0) the host implements. An image that
-	 * requires ('!' in FEATURES) anything else is refused. XENFEAT_dom0
-	 * is implied for dom0.
+	 * XENFEAT_* bits (submap 0) the host cannot provide: an image that
+	 * requires one ('!' in FEATURES) is refused. 0 accepts what Xen
+	 * accepts: Xen refuses a required feature only if libelf does not
+	 * know its name, a domU that requires dom0, or a dom0 that requires
+	 * supervisor_mode_kernel; it never compares the rest with what it
+	 * offers (Linux PV kernels "require" writable_page_tables, which a
+	 * PV guest never gets, and boot).
 	 */
-	uint32_t host_features;
+	uint32_t unsupported_features;
 	bool dom0;			/* build the initial domain instead */
 };
 
@@ -128,7 +132,8 @@ struct pv_build_result {
 /*
  * Compute the layout only: parse the image, check it against the
  * parameters and fill *r, without calling frame() or writing anything.
- * Uses image, image_len, module_len, nr_pages, host_features and dom0.
+ * Uses image, image_len, module_len, nr_pages, unsupported_features and
+ * dom0.
  * Returns 0, or a negative error with a short static reason in *why.
  */
 int pv_layout(const struct pv_build_params *p, struct pv_build_result *r,

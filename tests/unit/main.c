@@ -57,6 +57,22 @@ static void after_test(void)
 		CU_FAIL("a sanitizer reported an error in this test (see above)");
 }
 
+static struct {
+	const char *name;
+	int (*fn)(void);
+} suites[32];
+static unsigned int nr_suites;
+
+void unit_register_suite(const char *name, int (*fn)(void))
+{
+	if (nr_suites == sizeof(suites) / sizeof(suites[0])) {
+		fprintf(stderr, "unit: too many suites (%s)\n", name);
+		exit(1);
+	}
+	suites[nr_suites].name = name;
+	suites[nr_suites++].fn = fn;
+}
+
 CU_pSuite unit_add_suite(const char *name)
 {
 	return CU_add_suite_with_setup_and_teardown(name, NULL, NULL,
@@ -111,10 +127,6 @@ int main(int argc, char **argv)
 {
 	const char *results = NULL;
 	unsigned int run, failed, passed;
-	int (*suites[])(void) = {
-		suite_printf, suite_string, suite_bytering,
-		suite_elfnote, suite_elfnote_bad, suite_pvbuild,
-	};
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--results") && i + 1 < argc)
@@ -132,9 +144,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
-		if (suites[i]()) {
-			fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
+	for (unsigned int i = 0; i < nr_suites; i++) {
+		if (suites[i].fn()) {
+			fprintf(stderr, "CUnit: %s: %s\n", suites[i].name,
+				CU_get_error_msg());
 			CU_cleanup_registry();
 			return 1;
 		}

@@ -88,6 +88,8 @@ static void test_lying_peer(void)
 	CU_ASSERT_EQUAL(bytering_get(ring, SIZE, &cons, cons + SIZE, out, 16), SIZE);
 }
 
+UNIT_SUITE(suite_bytering)
+
 int suite_bytering(void)
 {
 	CU_pSuite s = unit_add_suite("bytering");

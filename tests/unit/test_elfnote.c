@@ -314,6 +314,8 @@ static void test_real_paraos(void)
 	free(buf);
 }
 
+UNIT_SUITE(suite_elfnote)
+
 int suite_elfnote(void)
 {
 	CU_pSuite s = unit_add_suite("elfnote");

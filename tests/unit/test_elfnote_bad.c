@@ -250,6 +250,8 @@ static void test_real_paraos_truncated(void)
 	free(buf);
 }
 
+UNIT_SUITE(suite_elfnote_bad)
+
 int suite_elfnote_bad(void)
 {
 	CU_pSuite s = unit_add_suite("elfnote_bad");

@@ -340,6 +340,8 @@ static void test_strings_against_glibc(void)
 	CU_ASSERT_EQUAL(mismatches, 0);
 }
 
+UNIT_SUITE(suite_printf)
+
 int suite_printf(void)
 {
 	CU_pSuite s = unit_add_suite("printf");

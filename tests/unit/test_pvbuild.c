@@ -214,12 +214,12 @@ static void expect_refused(struct dom *d, int want_err, const char *want_why)
 }
 
 static void refuse_gen(const struct gen_opts *o, uint64_t nr_pages, bool dom0,
-		       uint32_t host_features, int err, const char *why)
+		       uint32_t unsupported, int err, const char *why)
 {
 	struct dom d;
 
 	dom_init_gen(&d, o, nr_pages, dom0);
-	d.p.host_features = host_features;
+	d.p.unsupported_features = unsupported;
 	expect_refused(&d, err, why);
 }
 
@@ -246,15 +246,26 @@ static void test_refusals(void)
 	gen_note_str(&o, XEN_ELFNOTE_LOADER, "elf");
 	refuse_gen(&o, 8192, false, 0, XEN_IMAGE_EREFUSED, "not for the generic loader");
 
-	/* Required features: the host's set decides. */
+	/*
+	 * Required features. Like Xen, by default only the names and the
+	 * dom0 rules count: Linux's "!writable_page_tables" boots.
+	 */
 	gen_default(&o, KBASE);
-	gen_note_str(&o, XEN_ELFNOTE_FEATURES, "!writable_page_tables");
-	refuse_gen(&o, 8192, false, 0, PV_BUILD_EREFUSED,
-		   "kernel requires a feature the host lacks");
+	gen_note_str(&o, XEN_ELFNOTE_FEATURES,
+		     "!writable_page_tables|pae_pgdir_above_4gb");
 	dom_init_gen(&d, &o, 8192, false);
-	d.p.host_features = 1u << XENFEAT_writable_page_tables;
 	CU_ASSERT_EQUAL(dom_build(&d), 0);
 	dom_free(&d);
+	refuse_gen(&o, 8192, false, 1u << XENFEAT_writable_page_tables,
+		   PV_BUILD_EREFUSED, "kernel requires a feature the host lacks");
+	refuse_gen(&o, 8192, true, 1u << XENFEAT_writable_page_tables,
+		   PV_BUILD_EREFUSED, "kernel requires a feature the host lacks");
+	dom_init_gen(&d, &o, 8192, false);		/* not required: fine */
+	d.p.unsupported_features = 1u << XENFEAT_pae_pgdir_above_4gb;
+	CU_ASSERT_EQUAL(dom_build(&d), 0);
+	dom_free(&d);
+	gen_note_str(&o, XEN_ELFNOTE_FEATURES, "!no_such_feature");
+	refuse_gen(&o, 8192, false, 0, XEN_IMAGE_EBADNOTE, "unknown required feature");
 	gen_default(&o, KBASE);
 	gen_note_str(&o, XEN_ELFNOTE_FEATURES, "!dom0");
 	refuse_gen(&o, 8192, false, 0, PV_BUILD_EREFUSED, "kernel requires dom0");
@@ -266,7 +277,7 @@ static void test_refusals(void)
 	refuse_gen(&o, 8192, true, 0, PV_BUILD_EREFUSED, "kernel does not support dom0");
 	gen_default(&o, KBASE);
 	gen_note_str(&o, XEN_ELFNOTE_FEATURES, "!supervisor_mode_kernel");
-	refuse_gen(&o, 8192, true, ~0u, PV_BUILD_EREFUSED,
+	refuse_gen(&o, 8192, true, 0, PV_BUILD_EREFUSED,
 		   "kernel requires supervisor mode");
 	gen_default(&o, KBASE);
 	gen_note_str(&o, XEN_ELFNOTE_BSD_SYMTAB, "yes");
@@ -347,7 +358,6 @@ static void build_real(bool dom0)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(img);
 	dom_init(&d, img, len, 16384, dom0);
-	d.p.host_features = ~0u;
 	CU_ASSERT_EQUAL_FATAL(dom_build(&d), 0);
 	check_domain(&d);
 	printf(" (%s: region %#llx-%#llx, %llu pt frames, rip %#llx)",
@@ -367,6 +377,8 @@ static void test_real_paraos_dom0(void)
 {
 	build_real(true);
 }
+
+UNIT_SUITE(suite_pvbuild)
 
 int suite_pvbuild(void)
 {

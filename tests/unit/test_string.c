@@ -132,6 +132,8 @@ static void test_strlcpy(void)
 	CU_ASSERT_STRING_EQUAL(b, "");
 }
 
+UNIT_SUITE(suite_string)
+
 int suite_string(void)
 {
 	CU_pSuite s = unit_add_suite("string");

@@ -5,13 +5,20 @@
 #include <stddef.h>
 #include <CUnit/CUnit.h>
 
-/* Each test file registers one suite; 0 on success. */
-int suite_printf(void);
-int suite_string(void);
-int suite_bytering(void);
-int suite_elfnote(void);
-int suite_elfnote_bad(void);
-int suite_pvbuild(void);
+/*
+ * Each test file has a function that adds its suite (unit_add_suite) and
+ * tests (ADD_TEST), returning 0 on success, and declares it with
+ * UNIT_SUITE(fn): it is then run at startup, in link order, without
+ * main.c having to know the file. Add new files to UNIT_TESTS (unit.mk)
+ * or, from another fragment, to UNIT_EXTRA_SRCS.
+ */
+void unit_register_suite(const char *name, int (*fn)(void));
+#define UNIT_SUITE(fn)							\
+	int fn(void);							\
+	static void __attribute__((constructor)) fn##_register(void)	\
+	{								\
+		unit_register_suite(#fn, fn);				\
+	}
 
 /* A suite whose tests fail if a sanitizer reports during them. */
 CU_pSuite unit_add_suite(const char *name);

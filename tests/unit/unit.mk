@@ -16,15 +16,29 @@
 
 UNIT_BIN      := $(BUILD)/unit-tests
 UNIT_OBJDIR   := $(BUILD)/unit
-UNIT_SRCS     := $(sort $(wildcard lib/*.c)) host/pv/build.c \
-		 $(sort $(wildcard tests/unit/*.c))
-UNIT_OBJS     := $(patsubst %.c,$(UNIT_OBJDIR)/%.o,$(UNIT_SRCS))
+UNIT_TESTS    := main elfgen oracle pvdom test_printf test_string \
+		 test_bytering test_elfnote test_elfnote_bad test_pvbuild
+# Other parts add their host-testable sources and test files here (from
+# their own fragment, += ; a test file registers itself with UNIT_SUITE()).
+UNIT_EXTRA_SRCS ?=
+UNIT_SRCS      = $(sort $(wildcard lib/*.c)) host/pv/build.c \
+		 $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)) $(UNIT_EXTRA_SRCS)
+UNIT_OBJS      = $(patsubst %.c,$(UNIT_OBJDIR)/%.o,$(UNIT_SRCS))
 # Recover mode: a report fails the test that caused it (see main.c), and
 # the run goes on to report every other test.
 UNIT_SANITIZE := -fsanitize=address,undefined -fsanitize-recover=all \
 		 -fno-omit-frame-pointer
-UNIT_CFLAGS   := $(HOST_CFLAGS) $(UNIT_SANITIZE) -include tests/unit/rename.h \
-		 $(XEN_C_PRELUDE) -MMD -MP
+# config.mk's HOST_CFLAGS are these host-compiled tests' flags; if another
+# fragment reused the name for freestanding code, rebuild them here.
+ifneq ($(filter -ffreestanding,$(HOST_CFLAGS)),)
+UNIT_HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -iquote . \
+		 -isystem $(SYSINC) \
+		 $(filter -D__XEN_INTERFACE_VERSION__=%,$(FREESTANDING_CFLAGS))
+else
+UNIT_HOST_CFLAGS := $(HOST_CFLAGS)
+endif
+UNIT_CFLAGS   := $(UNIT_HOST_CFLAGS) $(UNIT_SANITIZE) \
+		 -include tests/unit/rename.h $(XEN_C_PRELUDE) -MMD -MP
 UNIT_FS_OBJS  := $(patsubst %.c,$(BUILD)/unit-freestanding/%.o,\
 		 lib/elfnote.c host/pv/build.c)
 
@@ -50,4 +64,6 @@ $(BUILD)/unit-freestanding/%.o: %.c tests/unit/unit.mk config.mk | $(SYSINC)/xen
 	@mkdir -p $(dir $@)
 	$(CC) $(FREESTANDING_CFLAGS) $(XEN_C_PRELUDE) -MMD -MP -c $< -o $@
 
--include $(UNIT_OBJS:.o=.d) $(UNIT_FS_OBJS:.o=.d)
+-include $(patsubst %.c,$(UNIT_OBJDIR)/%.d,$(sort $(wildcard lib/*.c)) \
+	 host/pv/build.c $(patsubst %,tests/unit/%.c,$(UNIT_TESTS))) \
+	 $(UNIT_FS_OBJS:.o=.d)
