@@ -4,12 +4,13 @@
 #   make            build build/paraos (the guest) and parahost
 #   make run        boot the default platform with its console on this terminal
 #   make test       unit tests + the guest suite on every platform available
+#   make bench      the guest's benchmark figures on every platform available
 #
 # Each part keeps its rules in its own fragment, included below.
 
 include config.mk
 
-.PHONY: all run test deps clean
+.PHONY: all run test bench deps clean
 all: $(BUILD)/paraos
 
 # Freestanding code sees only libxen-dev's xen/ directory, not /usr/include.
@@ -34,6 +35,10 @@ run: deps
 # TEST_PLATFORMS="unit xen-dom0" runs a subset (see tests/test-all.py).
 test: deps
 	@$(PYTHON) tests/test-all.py $(TEST_PLATFORMS)
+
+# Figures, not verdicts: one "bench ..." line per platform and figure.
+bench: deps
+	@$(PYTHON) tests/bench.py $(BENCH_PLATFORMS)
 
 clean:
 	rm -rf $(BUILD)

@@ -513,19 +513,25 @@ def images():
 
 # --------------------------------------------------------------- guest cpio
 
-def guest_cfg(cfg_path, kernel_in_initrd):
+def guest_cfg(cfg_path, kernel_in_initrd, guest_args=""):
     """The xl config for dom0: boot/paraos.cfg with the kernel path replaced
-    by the guest's path inside the initramfs."""
+    by the guest's path inside the initramfs, and the guest's command line
+    (xl's `extra`) when one is given."""
     with open(cfg_path) as f:
         text = f.read()
     new, n = re.subn(r'(?m)^\s*kernel\s*=.*$',
                      'kernel = "%s"' % kernel_in_initrd, text)
     if n != 1:
         raise BuildError("%s: expected exactly one kernel = line" % cfg_path)
+    if guest_args:
+        if '"' in guest_args or "\n" in guest_args:
+            raise BuildError("guest command line %r: no quotes or newlines" % guest_args)
+        new = re.sub(r'(?m)^\s*extra\s*=.*\n?', '', new)
+        new += 'extra = "%s"\n' % guest_args
     return new
 
 
-def build_guest_initrd(guest, cfg, out=None):
+def build_guest_initrd(guest, cfg, out=None, guest_args=""):
     """initrd for a domU run: dom0.cpio followed by a small cpio holding the
     guest and its config (concatenation; only the small part changes)."""
     if not os.path.isfile(guest):
@@ -533,7 +539,7 @@ def build_guest_initrd(guest, cfg, out=None):
     out = out or os.path.join(XDIR, "initrd-domu.cpio")
     c = Cpio()
     c.copy("guest/paraos", guest, 0o644)
-    c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos").encode())
+    c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args).encode())
     small = os.path.join(XDIR, "guest.cpio")
     c.write(small)
     with open(out + ".tmp", "wb") as fo:

@@ -37,3 +37,13 @@ run-xen-dom0: $(BUILD)/paraos
 
 xen-shell: $(BUILD)/paraos
 	@$(XEN_PY) shell --guest $(BUILD)/paraos
+
+# make bench: the same runs with the guest booted with "bench" (figures only).
+.PHONY: xen-domu-bench xen-dom0-bench
+xen-domu-bench: $(BUILD)/paraos
+	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT) \
+		--guest-args bench --name xen-domu-bench
+
+xen-dom0-bench: $(BUILD)/paraos
+	@$(XEN_PY) test dom0 --guest $(BUILD)/paraos --timeout $(XEN_DOM0_TIMEOUT) \
+		--guest-args bench --name xen-dom0-bench

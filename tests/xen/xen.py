@@ -174,7 +174,7 @@ def choose_accel(xen_elf, quiet=False):
 
 # --------------------------------------------------------------- QEMU
 
-def qemu_cmd(mode, guest, accel, timeout, dom0_extra=""):
+def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args=""):
     """The QEMU command line for one run."""
     xen = bi.XEN_ELF
     if accel == "kvm":
@@ -188,7 +188,7 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra=""):
             raise bi.BuildError("path %r: QEMU's -initrd list cannot hold "
                                 "commas or spaces" % p)
     if mode == "domu":
-        initrd = bi.build_guest_initrd(guest, CFG)
+        initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args)
         vmlinux = os.path.join(bi.KDIR, "vmlinux")
         dom0_args = ("console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 "
                      "xenharness.timeout=%d %s" % (timeout, dom0_extra)).strip()
@@ -198,7 +198,10 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra=""):
     else:
         mem = "256"
         xen_args += " dom0_mem=64M,max:64M"
-        mods = guest
+        if "," in guest_args:
+            raise bi.BuildError("guest command line %r: QEMU's -initrd list "
+                                "cannot hold commas" % guest_args)
+        mods = ("%s %s" % (guest, guest_args)).strip()
     return [QEMU] + cpu + [
         "-m", mem, "-smp", "1", "-kernel", xen, "-append", xen_args,
         "-initrd", mods, "-nic", "none", "-display", "none",
@@ -226,7 +229,7 @@ def prepare(name, mode, guest, quiet=False):
 
 def cmd_test(args, echo_all=False, name=None):
     mode = args.mode
-    name = name or ("xen-" + mode)
+    name = name or args.name or ("xen-" + mode)
     t0 = time.monotonic()
     rc, accel = prepare(name, mode, args.guest)
     if rc is not None:
@@ -235,7 +238,8 @@ def cmd_test(args, echo_all=False, name=None):
     try:
         # dom0 destroys the domain itself a little before our deadline so
         # that its console and the xl log still reach us.
-        cmd = qemu_cmd(mode, args.guest, accel, max(10, left - 25))
+        cmd = qemu_cmd(mode, args.guest, accel, max(10, left - 25),
+                       guest_args=args.guest_args)
     except bi.BuildError as e:
         return say_fail(name, str(e))
     log = os.path.join(BUILD, "logs", name + ".log")
@@ -282,6 +286,10 @@ def main(argv):
         s.add_argument("--guest", default=os.path.join(BUILD, "paraos"))
         s.add_argument("--timeout", type=int,
                        default=300 if c != "run" else 600)
+        s.add_argument("--guest-args", default="",
+                       help="the guest's command line (xl extra=, or dom0's module line)")
+        s.add_argument("--name", default=None,
+                       help="platform name for the log and results files")
     a = p.parse_args(argv)
     if a.cmd == "images":
         try:
