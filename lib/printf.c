@@ -43,8 +43,17 @@ static void put_str(struct out *o, const struct spec *sp, const char *s)
 		pad(o, ' ', sp->width - len);
 }
 
+/*
+ * signed_conv: %d/%i, where '+' and ' ' apply; for the unsigned
+ * conversions C ignores them.
+ */
+static bool v_nonzero(const char *digits, int n)
+{
+	return !(n == 0 || (n == 1 && digits[0] == '0'));
+}
+
 static void put_num(struct out *o, const struct spec *sp, uint64_t v,
-		    bool negative, unsigned base, bool upper)
+		    bool negative, bool signed_conv, unsigned base, bool upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char buf[24];
@@ -63,18 +72,19 @@ static void put_num(struct out *o, const struct spec *sp, uint64_t v,
 
 	if (negative)
 		sign = '-';
-	else if (sp->plus)
+	else if (signed_conv && sp->plus)
 		sign = '+';
-	else if (sp->space)
+	else if (signed_conv && sp->space)
 		sign = ' ';
 
-	if (sp->alt && base == 16 && !(n == 1 && buf[0] == '0'))
+	zeros = sp->prec > n ? sp->prec - n : 0;
+	if (sp->alt && base == 16 && v_nonzero(buf, n))
 		prefix = upper ? "0X" : "0x";
-	else if (sp->alt && base == 8 && buf[n - 1] != '0')
+	/* '#' with octal: the first digit must be 0; precision may give it. */
+	else if (sp->alt && base == 8 && zeros == 0 && (n == 0 || buf[n - 1] != '0'))
 		prefix = "0";
 	prefix_len = (int)strlen(prefix);
 
-	zeros = sp->prec > n ? sp->prec - n : 0;
 	total = (sign ? 1 : 0) + prefix_len + zeros + n;
 	/* '0' is ignored when a precision is given, as in C. */
 	if (sp->zero && !sp->left && sp->prec < 0 && sp->width > total) {
@@ -197,24 +207,25 @@ int vformat(emit_fn emit, void *ctx, const char *fmt, va_list ap_in)
 			int64_t v = get_signed(&ap, len);
 			uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
-			put_num(&o, &sp, mag, v < 0, 10, false);
+			put_num(&o, &sp, mag, v < 0, true, 10, false);
 			break;
 		}
 		case 'u':
-			put_num(&o, &sp, get_unsigned(&ap, len), false, 10, false);
+			put_num(&o, &sp, get_unsigned(&ap, len), false, false, 10, false);
 			break;
 		case 'x': case 'X':
-			put_num(&o, &sp, get_unsigned(&ap, len), false, 16, *p == 'X');
+			put_num(&o, &sp, get_unsigned(&ap, len), false, false, 16, *p == 'X');
 			break;
 		case 'o':
-			put_num(&o, &sp, get_unsigned(&ap, len), false, 8, false);
+			put_num(&o, &sp, get_unsigned(&ap, len), false, false, 8, false);
 			break;
 		case 'p': {
-			struct spec ps = { .alt = true, .zero = true,
-					   .width = 18, .prec = -1 };
+			/* Always 0x and 16 digits (NULL too): addresses line up. */
+			struct spec ps = { .prec = 16 };
 
-			ps.left = sp.left;
-			put_num(&o, &ps, (uintptr_t)va_arg(ap, void *), false, 16, false);
+			put(&o, '0');
+			put(&o, 'x');
+			put_num(&o, &ps, (uintptr_t)va_arg(ap, void *), false, false, 16, false);
 			break;
 		}
 		case 'c': {
