@@ -1,0 +1,49 @@
+/*
+ * Host exception entry points. parahost never enables interrupts, so only
+ * exceptions arrive here, and every one of them is a parahost bug: save
+ * the registers and let C print them.
+ */
+	.macro	VEC n
+	.globl	host_vec\n
+host_vec\n:
+	.if !(\n == 8 || (\n >= 10 && \n <= 14) || \n == 17 || \n == 21 || \n == 29 || \n == 30)
+	push	$0
+	.endif
+	push	$\n
+	jmp	host_trap_common
+	.endm
+
+	.text
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	VEC	\n
+	.endr
+
+host_trap_common:
+	push	%rax
+	push	%rbx
+	push	%rcx
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%rbp
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%rsp, %rdi
+	and	$-16, %rsp
+	call	host_trap
+1:	pause
+	jmp	1b
+
+	.section .rodata
+	.balign	8
+	.globl	host_vectors
+host_vectors:
+	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.quad	host_vec\n
+	.endr

@@ -1,0 +1,68 @@
+/* parahost-wide services: console, exit, panic. */
+#ifndef HOST_HOST_H
+#define HOST_HOST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/printf.h"
+#include "lib/string.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __noreturn	__attribute__((noreturn))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#define likely(x)	__builtin_expect(!!(x), 1)
+
+/*
+ * How a run ends. The value goes to QEMU's isa-debug-exit (QEMU then exits
+ * with status value * 2 + 1) and is printed on the last serial line, so a
+ * harness sees the reason on Bochs too.
+ */
+enum host_exit_code {
+	EXIT_POWEROFF = 0,	/* SHUTDOWN_poweroff: QEMU status 1 */
+	EXIT_REBOOT = 1,	/* SHUTDOWN_reboot: 3 */
+	EXIT_SUSPEND = 2,	/* SHUTDOWN_suspend: 5 */
+	EXIT_CRASH = 3,		/* SHUTDOWN_crash or a guest crash: 7 */
+	EXIT_WATCHDOG = 4,	/* SHUTDOWN_watchdog: 9 */
+	EXIT_SOFT_RESET = 5,	/* SHUTDOWN_soft_reset: 11 */
+	EXIT_BAD_INPUT = 16,	/* no module, bad image, too little RAM: 33 */
+	EXIT_NO_VIRT = 17,	/* neither VT-x nor AMD-V usable: 35 */
+	EXIT_HOST_BUG = 18,	/* parahost itself failed: 37 */
+};
+
+/* Serial console (COM1, polled). */
+void serial_init(void);
+void serial_putc(char c);
+void serial_write(const char *s, size_t n);
+
+/* Host messages, each starting on a line of its own. */
+void printk(const char *fmt, ...) __printf(1, 2);
+void vprintk(const char *fmt, va_list ap);
+/* Raw guest console bytes, passed through untouched. */
+void console_guest_write(const char *s, size_t n);
+
+void host_exit(enum host_exit_code code) __noreturn;
+void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
+/* One clear line and a failing exit: for bad input, not for host bugs. */
+void fatal(enum host_exit_code code, const char *fmt, ...) __printf(2, 3) __noreturn;
+
+/* Host command line options (host/boot/cmdline.c). */
+struct host_options {
+	uint64_t guest_mem;	/* bytes; 0: default */
+	bool strict;		/* log every privileged-instruction attempt */
+	bool dom0;		/* build the guest as the initial domain */
+	bool verbose;		/* log every hypercall */
+	const char *guest_cmdline;
+};
+extern struct host_options host_opts;
+
+#define BUG_ON(c)							\
+	do {								\
+		if (unlikely(c))					\
+			panic("BUG at %s:%d: %s", __FILE__, __LINE__, #c); \
+	} while (0)
+
+#endif

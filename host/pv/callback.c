@@ -1,0 +1,242 @@
+/*
+ * The guest's entry points and CPU context: set_trap_table, set_callbacks
+ * and callback_op, stack_switch, fpu_taskswitch, set_segment_base,
+ * vm_assist, set/get_debugreg (Xen: pv/callback.c, pv/misc-hypercalls.c).
+ */
+#include "host/pv/pv.h"
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+long do_set_trap_table(uint64_t arg)
+{
+	struct trap_info cur;
+
+	/* No table: clear the entire virtual IDT. */
+	if (!arg) {
+		memset(dom.traps, 0, sizeof(dom.traps));
+		return 0;
+	}
+	for (unsigned int i = 0; i < 256 * 256; i++, arg += sizeof(cur)) {
+		if (copy_from_guest(&cur, arg, sizeof(cur)))
+			return -EFAULT;
+		if (cur.address == 0)
+			break;
+		if (!canonical(cur.address))
+			return -EINVAL;
+		/* fixup_guest_code_selector: ring 3 for a 64-bit PV kernel. */
+		if ((cur.cs & 3) == 0)
+			cur.cs |= 3;
+		dom.traps[cur.vector] = cur;
+	}
+	return 0;
+}
+
+static long register_callback(const struct callback_register *r)
+{
+	if (!canonical(r->address))
+		return -EINVAL;
+	switch (r->type) {
+	case CALLBACKTYPE_event:
+		dom.event_callback = r->address;
+		return 0;
+	case CALLBACKTYPE_failsafe:
+		dom.failsafe_callback = r->address;
+		dom.failsafe_disables_events = r->flags & CALLBACKF_mask_events;
+		return 0;
+	case CALLBACKTYPE_syscall:
+		dom.syscall_callback = r->address;
+		dom.syscall_disables_events = r->flags & CALLBACKF_mask_events;
+		return 0;
+	case CALLBACKTYPE_syscall32:
+	case CALLBACKTYPE_sysenter:
+		/* Accepted and remembered nowhere: no 32-bit user code here. */
+		return 0;
+	case CALLBACKTYPE_nmi:
+		dom.nmi_callback = r->address;
+		return 0;
+	default:
+		return -ENOSYS;
+	}
+}
+
+long do_set_callbacks(uint64_t ev, uint64_t fs, uint64_t sc)
+{
+	struct callback_register e = { .type = CALLBACKTYPE_event, .address = ev };
+	struct callback_register f = { .type = CALLBACKTYPE_failsafe, .address = fs };
+	struct callback_register s = { .type = CALLBACKTYPE_syscall, .address = sc };
+
+	/* As Xen: each registered independently, the result ignored. */
+	register_callback(&e);
+	register_callback(&f);
+	register_callback(&s);
+	return 0;
+}
+
+long do_callback_op(int cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case CALLBACKOP_register: {
+		struct callback_register r;
+
+		if (copy_from_guest(&r, arg, sizeof(r)))
+			return -EFAULT;
+		return register_callback(&r);
+	}
+	case CALLBACKOP_unregister: {
+		struct callback_unregister u;
+
+		if (copy_from_guest(&u, arg, sizeof(u)))
+			return -EFAULT;
+		switch (u.type) {
+		case CALLBACKTYPE_event:
+		case CALLBACKTYPE_failsafe:
+		case CALLBACKTYPE_syscall:
+		case CALLBACKTYPE_syscall32:
+		case CALLBACKTYPE_sysenter:
+			return -EINVAL;
+		case CALLBACKTYPE_nmi:
+			dom.nmi_callback = 0;
+			return 0;
+		default:
+			return -ENOSYS;
+		}
+	}
+	default:
+		return -ENOSYS;
+	}
+}
+
+long do_stack_switch(uint64_t ss, uint64_t sp)
+{
+	/* fixup_guest_stack_selector: ring 3. */
+	if ((ss & 3) == 0)
+		ss |= 3;
+	dom.kernel_ss = ss;
+	dom.kernel_sp = sp;
+	return 0;
+}
+
+long do_fpu_taskswitch(int set)
+{
+	dom.fpu_ts = set != 0;
+	if (set)
+		dom.st->cr0 |= CR0_TS;
+	else
+		dom.st->cr0 &= ~CR0_TS;
+	return 0;
+}
+
+long do_set_segment_base(unsigned int which, uint64_t base)
+{
+	struct vcpu_state *s = dom.st;
+
+	switch (which) {
+	case SEGBASE_FS:
+		if (!canonical(base))
+			return -EINVAL;
+		s->seg[SEG_FS].base = base;
+		return 0;
+	case SEGBASE_GS_USER:
+		/* In kernel context the user's GS base is the inactive (shadow) one. */
+		if (!canonical(base))
+			return -EINVAL;
+		s->kernel_gs_base = base;
+		dom.gs_base_user = base;
+		return 0;
+	case SEGBASE_GS_KERNEL:
+		if (!canonical(base))
+			return -EINVAL;
+		s->seg[SEG_GS].base = base;
+		return 0;
+	case SEGBASE_GS_USER_SEL: {
+		unsigned int sel = (uint16_t)base;
+		struct vseg seg;
+
+		if (sel > 3)
+			sel |= 3;
+		if (sel <= 3 || !read_segment_descriptor((uint16_t)sel, &seg) ||
+		    !(seg.attr & 0x10) || !(seg.attr & 0x80) ||
+		    ((seg.attr & 0xa) == 0x8) || ((seg.attr >> 5) & 3) < 3) {
+			/* Null, or a fault loading it: Xen ends up with NUL and base 0. */
+			sel = 0;
+			seg.base = 0;
+			seg.attr = SEG_ATTR_UNUSABLE;
+			seg.limit = 0;
+		}
+		s->seg[SEG_GS].sel = (uint16_t)sel;
+		s->seg[SEG_GS].attr = seg.attr;
+		s->seg[SEG_GS].limit = seg.limit;
+		s->kernel_gs_base = seg.base;
+		dom.gs_base_user = seg.base;
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+long do_vm_assist(unsigned int cmd, unsigned int type)
+{
+	const unsigned long valid =
+		(1UL << VMASST_TYPE_4gb_segments) |
+		(1UL << VMASST_TYPE_4gb_segments_notify) |
+		(1UL << VMASST_TYPE_writable_pagetables) |
+		(1UL << VMASST_TYPE_pae_extended_cr3) |
+		(1UL << VMASST_TYPE_architectural_iopl) |
+		(1UL << VMASST_TYPE_runstate_update_flag) |
+		(1UL << VMASST_TYPE_m2p_strict);
+
+	if (type >= 64 || !(valid & (1UL << type)))
+		return -EINVAL;
+	switch (cmd) {
+	case VMASST_CMD_enable:
+		dom.vm_assist |= 1UL << type;
+		return 0;
+	case VMASST_CMD_disable:
+		dom.vm_assist &= ~(1UL << type);
+		return 0;
+	default:
+		return -ENOSYS;
+	}
+}
+
+static uint64_t debugreg[8] = { [6] = 0xffff0ff0, [7] = 0x400 };
+
+long do_set_debugreg(int reg, uint64_t value)
+{
+	switch (reg) {
+	case 0: case 1: case 2: case 3:
+		if (!guest_va_ok(value, 8))
+			return -EPERM;
+		debugreg[reg] = value;
+		return 0;
+	case 6:
+		if (value != (uint32_t)value)
+			return -EINVAL;
+		debugreg[6] = (value & 0xe00f) | 0xffff0ff0;
+		return 0;
+	case 7:
+		if (value != (uint32_t)value)
+			return -EINVAL;
+		/* Breakpoints are remembered, not armed (not needed by the suite yet). */
+		debugreg[7] = value | 0x400;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+long do_get_debugreg(int reg)
+{
+	switch (reg) {
+	case 0: case 1: case 2: case 3: case 6: case 7:
+		return (long)debugreg[reg];
+	case 4: case 5:
+		return (long)debugreg[reg + 2];	/* aliases of DR6/DR7 (CR4.DE clear) */
+	default:
+		return -EINVAL;
+	}
+}

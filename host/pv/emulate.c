@@ -1,0 +1,382 @@
+/*
+ * What Xen does with a privileged instruction from a PV guest (Xen:
+ * pv/emul-priv-op.c, pv/emul-inv-op.c): a #GP(0) is looked at; port I/O
+ * and CLI/STI are allowed by the virtual IOPL (the kernel has a virtual CPL
+ * of 1, or 0 with VMASST_TYPE_architectural_iopl, user mode 3); control
+ * and debug register moves, RDMSR/WRMSR, CLTS and WBINVD are emulated for
+ * the kernel; anything else gets its #GP back. CPUID is Xen's policy,
+ * with Xen's leaves behind the forced-emulation prefix (ud2; .ascii "xen").
+ *
+ * host_opts.strict logs every attempt and counts it.
+ */
+#include "host/pv/pv.h"
+
+#include <xen/arch-x86/cpuid.h>
+
+#define MSR_TSC			0x00000010
+#define MSR_AMD_PATCHLEVEL	0x0000008b
+#define MSR_MISC_ENABLE		0x000001a0
+
+/* The guest-visible CR4 (pv_fixup_guest_cr4): Xen's visible bits + the guest's. */
+#define PV_CR4_VISIBLE	(CR4_PAE | (1UL << 6) /* MCE */ | CR4_OSFXSR | CR4_OSXMMEXCPT)
+#define PV_CR4_GUEST	((1UL << 2) /* TSD */ | (1UL << 3) /* DE */)
+static uint64_t guest_cr4_bits;
+
+void strict_log(const char *what)
+{
+	dom.nr_priv_ops++;
+	if (host_opts.strict)
+		printk("d%u strict: %s at %#lx (%s mode)", dom.domid, what,
+		       (unsigned long)dom.st->rip, dom.kernel_mode ? "kernel" : "user");
+}
+
+static bool iopl_ok(void)
+{
+	unsigned int cpl = dom.kernel_mode ?
+		((dom.vm_assist & (1UL << VMASST_TYPE_architectural_iopl)) ? 0 : 1) : 3;
+
+	return (cpl << 12) <= dom.iopl;
+}
+
+static uint64_t *gpr(unsigned int n)
+{
+	return &dom.st->gpr[n & 15];
+}
+
+struct insn {
+	uint8_t b[16];
+	unsigned int n, len;
+	bool opsize16, rep;
+	uint8_t rex;
+};
+
+static bool decode_prefixes(struct insn *in)
+{
+	in->n = (unsigned int)fetch_insn(dom.st->rip, in->b, sizeof(in->b));
+	for (in->len = 0; in->len < in->n; in->len++) {
+		uint8_t c = in->b[in->len];
+
+		if (c == 0x66)
+			in->opsize16 = true;
+		else if (c == 0xf3 || c == 0xf2)
+			in->rep = true;
+		else if (c == 0x67 || c == 0x2e || c == 0x36 || c == 0x3e || c == 0x26 ||
+			 c == 0x64 || c == 0x65 || c == 0xf0)
+			;
+		else
+			break;
+	}
+	if (in->len < in->n && (in->b[in->len] & 0xf0) == 0x40)
+		in->rex = in->b[in->len++];
+	return in->len < in->n;
+}
+
+static void io_read(unsigned int port, unsigned int size, uint64_t *rax)
+{
+	(void)port;
+	/* A domU owns no ports: reads float high (admin_io_okay fails). */
+	switch (size) {
+	case 1: *rax = (*rax & ~0xffUL) | 0xff; break;
+	case 2: *rax = (*rax & ~0xffffUL) | 0xffff; break;
+	default: *rax = 0xffffffffUL; break;
+	}
+}
+
+static bool emulate_io(struct insn *in, uint8_t op)
+{
+	unsigned int size = (op & 1) ? (in->opsize16 ? 2 : 4) : 1;
+	unsigned int port = (uint16_t)*gpr(GPR_RDX);
+	unsigned int len = in->len + 1;
+
+	if (op == 0xe4 || op == 0xe5 || op == 0xe6 || op == 0xe7) {
+		if (in->len + 1 >= in->n)
+			return false;
+		port = in->b[in->len + 1];
+		len++;
+	}
+	strict_log("port I/O");
+	if (!iopl_ok())
+		return false;
+	switch (op) {
+	case 0xe4: case 0xe5: case 0xec: case 0xed:
+		io_read(port, size, gpr(GPR_RAX));
+		break;
+	case 0xe6: case 0xe7: case 0xee: case 0xef:
+		break;			/* writes to ports we do not own vanish */
+	case 0x6c: case 0x6d: case 0x6e: case 0x6f: {
+		uint64_t count = in->rep ? *gpr(GPR_RCX) : 1;
+		int64_t step = (dom.st->rflags & X86_EFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+
+		for (; count; count--) {
+			if (op <= 0x6d) {
+				uint32_t ones = 0xffffffff;
+
+				if (copy_to_guest(*gpr(GPR_RDI), &ones, size)) {
+					pv_inject_page_fault(*gpr(GPR_RDI), PFEC_WRITE | PFEC_PRESENT);
+					return true;
+				}
+				*gpr(GPR_RDI) += (uint64_t)step;
+			} else {
+				*gpr(GPR_RSI) += (uint64_t)step;
+			}
+			if (in->rep)
+				(*gpr(GPR_RCX))--;
+		}
+		break;
+	}
+	}
+	dom.st->rip += len;
+	return true;
+}
+
+static uint64_t guest_cr0(void)
+{
+	return (dom.st->cr0 & ~CR0_TS) | (dom.fpu_ts ? CR0_TS : 0);
+}
+
+static bool read_msr(uint32_t msr, uint64_t *val)
+{
+	struct vcpu_state *s = dom.st;
+
+	switch (msr) {
+	case MSR_FS_BASE: *val = s->seg[SEG_FS].base; return true;
+	case MSR_GS_BASE: *val = s->seg[SEG_GS].base; return true;
+	case MSR_KERNEL_GS_BASE: *val = s->kernel_gs_base; return true;
+	case MSR_EFER: *val = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE; return true;
+	case MSR_TSC: *val = rdtsc(); return true;
+	case MSR_PAT: *val = s->pat; return true;
+	case MSR_AMD_PATCHLEVEL: *val = 0; return true;
+	default: return false;
+	}
+}
+
+static bool write_msr(uint32_t msr, uint64_t val)
+{
+	struct vcpu_state *s = dom.st;
+	bool canon = (uint64_t)((int64_t)(val << 16) >> 16) == val;
+
+	switch (msr) {
+	case MSR_FS_BASE:
+		if (!canon) return false;
+		s->seg[SEG_FS].base = val;
+		return true;
+	case MSR_GS_BASE:
+		if (!canon) return false;
+		s->seg[SEG_GS].base = val;
+		return true;
+	case MSR_KERNEL_GS_BASE:
+		if (!canon) return false;
+		s->kernel_gs_base = val;
+		dom.gs_base_user = val;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Kernel-only privileged instructions (0f xx). */
+static bool emulate_0f(struct insn *in)
+{
+	uint8_t op = in->b[in->len + 1];
+	unsigned int len = in->len + 2;
+	uint8_t modrm;
+	unsigned int reg, rm;
+
+	if (!dom.kernel_mode)
+		return false;
+	switch (op) {
+	case 0x06:
+		strict_log("clts");
+		do_fpu_taskswitch(0);
+		break;
+	case 0x09:
+		strict_log("wbinvd");
+		break;			/* ignored for an unprivileged domain */
+	case 0x20: case 0x22: case 0x21: case 0x23:
+		if (in->len + 2 >= in->n)
+			return false;
+		modrm = in->b[in->len + 2];
+		len++;
+		reg = ((modrm >> 3) & 7) | ((in->rex & 4) ? 8 : 0);
+		rm = (modrm & 7) | ((in->rex & 1) ? 8 : 0);
+		if (op == 0x20) {
+			strict_log("mov from cr");
+			switch (reg) {
+			case 0: *gpr(rm) = guest_cr0(); break;
+			case 2: *gpr(rm) = dom.st->cr2; break;
+			case 3: *gpr(rm) = dom.mmv.guest_table << PAGE_SHIFT; break;
+			case 4: *gpr(rm) = PV_CR4_VISIBLE | guest_cr4_bits; break;
+			default: return false;
+			}
+		} else if (op == 0x22) {
+			uint64_t v = *gpr(rm);
+
+			strict_log("mov to cr");
+			switch (reg) {
+			case 0:
+				if ((v ^ guest_cr0()) & ~CR0_TS)
+					return false;	/* only TS may change */
+				do_fpu_taskswitch(!!(v & CR0_TS));
+				break;
+			case 2:
+				dom.st->cr2 = v;
+				vcpu_info0()->arch.cr2 = v;
+				break;
+			case 3:
+				if (pv_new_guest_table(v >> PAGE_SHIFT))
+					return false;
+				break;
+			case 4:
+				guest_cr4_bits = v & PV_CR4_GUEST;
+				break;
+			default:
+				return false;
+			}
+		} else if (op == 0x21) {
+			long r;
+
+			strict_log("mov from dr");
+			r = do_get_debugreg((int)reg);
+			if (r == -EINVAL)
+				return false;
+			*gpr(rm) = (uint64_t)r;
+		} else {
+			strict_log("mov to dr");
+			if (do_set_debugreg((int)reg, *gpr(rm)))
+				return false;
+		}
+		break;
+	case 0x30: {
+		uint32_t msr = (uint32_t)*gpr(GPR_RCX);
+
+		strict_log("wrmsr");
+		if (!write_msr(msr, (*gpr(GPR_RDX) << 32) | (uint32_t)*gpr(GPR_RAX))) {
+			printk("d%u: WRMSR %#x unimplemented", dom.domid, msr);
+			return false;
+		}
+		break;
+	}
+	case 0x32: {
+		uint32_t msr = (uint32_t)*gpr(GPR_RCX);
+		uint64_t v;
+
+		strict_log("rdmsr");
+		if (!read_msr(msr, &v)) {
+			printk("d%u: RDMSR %#x unimplemented", dom.domid, msr);
+			return false;
+		}
+		*gpr(GPR_RAX) = (uint32_t)v;
+		*gpr(GPR_RDX) = v >> 32;
+		break;
+	}
+	default:
+		return false;
+	}
+	dom.st->rip += len;
+	return true;
+}
+
+bool emulate_privileged_op(void)
+{
+	struct insn in;
+	uint8_t op;
+
+	memset(&in, 0, sizeof(in));
+	if (!decode_prefixes(&in))
+		return false;
+	op = in.b[in.len];
+	switch (op) {
+	case 0xfa:
+	case 0xfb:
+		strict_log(op == 0xfa ? "cli" : "sti");
+		/* Xen: allowed by the virtual IOPL, then a no-op ("fast & loose"). */
+		if (!iopl_ok())
+			return false;
+		dom.st->rip += in.len + 1;
+		return true;
+	case 0xe4: case 0xe5: case 0xe6: case 0xe7:
+	case 0xec: case 0xed: case 0xee: case 0xef:
+	case 0x6c: case 0x6d: case 0x6e: case 0x6f:
+		return emulate_io(&in, op);
+	case 0x0f:
+		if (in.len + 1 >= in.n)
+			return false;
+		return emulate_0f(&in);
+	case 0xf4:
+		strict_log("hlt");
+		return false;
+	default:
+		strict_log("privileged instruction");
+		return false;
+	}
+}
+
+/* Xen's CPUID policy for a PV guest, close enough: the host's, minus what a
+ * PV guest cannot use, plus the hypervisor bit; Xen's leaves on request. */
+void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], bool xen_leaves)
+{
+	if (xen_leaves && (leaf & 0xffff0000) == XEN_CPUID_FIRST_LEAF) {
+		uint32_t idx = leaf - XEN_CPUID_FIRST_LEAF;
+
+		r[0] = r[1] = r[2] = r[3] = 0;
+		switch (idx) {
+		case 0:
+			r[0] = XEN_CPUID_LEAF(XEN_CPUID_MAX_NUM_LEAVES);
+			r[1] = XEN_CPUID_SIGNATURE_EBX;
+			r[2] = XEN_CPUID_SIGNATURE_ECX;
+			r[3] = XEN_CPUID_SIGNATURE_EDX;
+			break;
+		case 1:
+			r[0] = (4 << 16) | 17;
+			break;
+		case 2:
+			r[0] = 1;		/* hypercall pages */
+			r[1] = 0x40000000;	/* hypercall MSR base */
+			r[2] = XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD;
+			break;
+		case 5:
+			if (sub == 0)
+				r[1] = 64 - (uint32_t)__builtin_clzl(dom.max_mfn) + PAGE_SHIFT;
+			break;
+		}
+		return;
+	}
+	cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	if (leaf == 1) {
+		r[2] &= ~((1U << 3) | (1U << 5) | (1U << 6) | (1U << 27));	/* MONITOR VMX SMX OSXSAVE */
+		if (xen_leaves)
+			r[2] |= 1U << 31;				/* hypervisor */
+		r[1] &= 0x00ffffff;					/* APIC ID 0 */
+	} else if (leaf == 0x80000001) {
+		r[2] &= ~(1U << 2);					/* SVM */
+	}
+}
+
+void emulate_cpuid_exit(uint64_t len)
+{
+	uint32_t r[4];
+
+	pv_cpuid((uint32_t)GREG(RAX), (uint32_t)GREG(RCX), r, false);
+	GREG(RAX) = r[0];
+	GREG(RBX) = r[1];
+	GREG(RCX) = r[2];
+	GREG(RDX) = r[3];
+	dom.st->rip += len;
+}
+
+bool emulate_forced_cpuid(void)
+{
+	static const uint8_t sig[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
+	uint8_t b[sizeof(sig)];
+	uint32_t r[4];
+
+	if (fetch_insn(dom.st->rip, b, sizeof(b)) != sizeof(b) || memcmp(b, sig, sizeof(sig)))
+		return false;
+	pv_cpuid((uint32_t)GREG(RAX), (uint32_t)GREG(RCX), r, true);
+	GREG(RAX) = r[0];
+	GREG(RBX) = r[1];
+	GREG(RCX) = r[2];
+	GREG(RDX) = r[3];
+	dom.st->rip += sizeof(sig);
+	return true;
+}

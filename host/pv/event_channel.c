@@ -1,0 +1,272 @@
+/*
+ * Event channels, 2-level ABI (Xen: common/event_channel.c,
+ * common/event_2l.c). The pending and mask bitmaps live in shared_info;
+ * our ports are VIRQs, IPIs, unbound ports and the backends' (console,
+ * xenstore), which are interdomain ports in Xen.
+ */
+#include "host/pv/pv.h"
+
+#define BITS_PER_WORD	64
+
+static bool test_and_set(unsigned long *w, unsigned int bit)
+{
+	bool old = *w & (1UL << bit);
+
+	*w |= 1UL << bit;
+	return old;
+}
+
+void evtchn_init(void)
+{
+	for (unsigned int v = 0; v < NR_VIRQS; v++)
+		dom.virq_to_port[v] = -1;
+	dom.evtchn[0].state = ECS_RESERVED;	/* port 0 is never valid */
+}
+
+static int alloc_port(void)
+{
+	for (unsigned int p = 1; p < NR_EVTCHN_PORTS; p++)
+		if (dom.evtchn[p].state == ECS_FREE)
+			return (int)p;
+	return -ENOSPC;
+}
+
+evtchn_port_t evtchn_alloc_backend(void (*notify)(void))
+{
+	int p = alloc_port();
+
+	BUG_ON(p < 0);
+	dom.evtchn[p].state = ECS_BACKEND;
+	dom.evtchn[p].remote_dom = 0;
+	dom.evtchn[p].notify = notify;
+	return (evtchn_port_t)p;
+}
+
+void evtchn_set_pending(evtchn_port_t port)
+{
+	struct shared_info *s = dom.shared_info;
+	struct vcpu_info *vi = vcpu_info0();
+
+	if (port >= NR_EVTCHN_PORTS)
+		return;
+	if (test_and_set(&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD))
+		return;
+	if (!(s->evtchn_mask[port / BITS_PER_WORD] & (1UL << (port % BITS_PER_WORD))) &&
+	    !test_and_set(&vi->evtchn_pending_sel, port / BITS_PER_WORD))
+		vi->evtchn_upcall_pending = 1;
+}
+
+bool evtchn_upcall_pending(void)
+{
+	return vcpu_info0()->evtchn_upcall_pending;
+}
+
+void send_guest_virq(unsigned int virq)
+{
+	if (virq < NR_VIRQS && dom.virq_to_port[virq] > 0)
+		evtchn_set_pending((evtchn_port_t)dom.virq_to_port[virq]);
+}
+
+static bool port_ok(evtchn_port_t p)
+{
+	return p < NR_EVTCHN_PORTS;
+}
+
+static bool self(domid_t d)
+{
+	return d == DOMID_SELF || d == dom.domid;
+}
+
+static long evtchn_close(evtchn_port_t port)
+{
+	struct evtchn *c;
+
+	if (!port_ok(port))
+		return -EINVAL;
+	c = &dom.evtchn[port];
+	switch (c->state) {
+	case ECS_FREE:
+	case ECS_RESERVED:
+		return -EINVAL;
+	case ECS_VIRQ:
+		dom.virq_to_port[c->virq] = -1;
+		break;
+	default:
+		break;
+	}
+	memset(c, 0, sizeof(*c));
+	/* Clear pending so a re-used port starts clean (evtchn_2l_clear_pending). */
+	dom.shared_info->evtchn_pending[port / BITS_PER_WORD] &= ~(1UL << (port % BITS_PER_WORD));
+	return 0;
+}
+
+static long evtchn_unmask(evtchn_port_t port)
+{
+	struct shared_info *s = dom.shared_info;
+	struct vcpu_info *vi = vcpu_info0();
+	unsigned long bit = 1UL << (port % BITS_PER_WORD);
+	unsigned int w = port / BITS_PER_WORD;
+
+	if (!port_ok(port))
+		return -EINVAL;
+	if ((s->evtchn_mask[w] & bit)) {
+		s->evtchn_mask[w] &= ~bit;
+		if ((s->evtchn_pending[w] & bit) && !test_and_set(&vi->evtchn_pending_sel, w))
+			vi->evtchn_upcall_pending = 1;
+	}
+	return 0;
+}
+
+long do_event_channel_op(int cmd, uint64_t arg)
+{
+	union {
+		struct evtchn_send send;
+		struct evtchn_alloc_unbound alloc_unbound;
+		struct evtchn_bind_virq bind_virq;
+		struct evtchn_bind_ipi bind_ipi;
+		struct evtchn_close close;
+		struct evtchn_status status;
+		struct evtchn_unmask unmask;
+		struct evtchn_bind_vcpu bind_vcpu;
+		struct evtchn_bind_interdomain bind_interdomain;
+		struct evtchn_reset reset;
+	} u;
+	size_t size;
+	long rc;
+	int p;
+
+	switch (cmd) {
+	case EVTCHNOP_send: size = sizeof(u.send); break;
+	case EVTCHNOP_alloc_unbound: size = sizeof(u.alloc_unbound); break;
+	case EVTCHNOP_bind_virq: size = sizeof(u.bind_virq); break;
+	case EVTCHNOP_bind_ipi: size = sizeof(u.bind_ipi); break;
+	case EVTCHNOP_close: size = sizeof(u.close); break;
+	case EVTCHNOP_status: size = sizeof(u.status); break;
+	case EVTCHNOP_unmask: size = sizeof(u.unmask); break;
+	case EVTCHNOP_bind_vcpu: size = sizeof(u.bind_vcpu); break;
+	case EVTCHNOP_bind_interdomain: size = sizeof(u.bind_interdomain); break;
+	case EVTCHNOP_reset: size = sizeof(u.reset); break;
+	case EVTCHNOP_init_control:
+	case EVTCHNOP_expand_array:
+	case EVTCHNOP_set_priority:
+		/* The FIFO ABI: not offered; guests fall back to 2-level. */
+		return -ENOSYS;
+	default:
+		return -ENOSYS;
+	}
+	if (copy_from_guest(&u, arg, size))
+		return -EFAULT;
+
+	switch (cmd) {
+	case EVTCHNOP_send: {
+		struct evtchn *c;
+
+		if (!port_ok(u.send.port))
+			return -EINVAL;
+		c = &dom.evtchn[u.send.port];
+		switch (c->state) {
+		case ECS_BACKEND:
+			if (c->notify)
+				c->notify();
+			return 0;
+		case ECS_IPI:
+			evtchn_set_pending(u.send.port);
+			return 0;
+		case ECS_UNBOUND:
+			return 0;	/* silently dropped, as Xen does */
+		default:
+			return -EINVAL;
+		}
+	}
+	case EVTCHNOP_alloc_unbound:
+		if (!self(u.alloc_unbound.dom))
+			return -EPERM;
+		p = alloc_port();
+		if (p < 0)
+			return p;
+		dom.evtchn[p].state = ECS_UNBOUND;
+		dom.evtchn[p].remote_dom = u.alloc_unbound.remote_dom == DOMID_SELF ?
+			dom.domid : u.alloc_unbound.remote_dom;
+		u.alloc_unbound.port = (evtchn_port_t)p;
+		rc = 0;
+		break;
+	case EVTCHNOP_bind_virq: {
+		unsigned int virq = u.bind_virq.virq;
+
+		if (virq >= NR_VIRQS)
+			return -EINVAL;
+		if (u.bind_virq.vcpu != 0)
+			return -ENOENT;
+		if (dom.virq_to_port[virq] > 0)
+			return -EEXIST;
+		p = alloc_port();
+		if (p < 0)
+			return p;
+		dom.evtchn[p].state = ECS_VIRQ;
+		dom.evtchn[p].virq = virq;
+		dom.virq_to_port[virq] = p;
+		u.bind_virq.port = (evtchn_port_t)p;
+		rc = 0;
+		break;
+	}
+	case EVTCHNOP_bind_ipi:
+		if (u.bind_ipi.vcpu != 0)
+			return -ENOENT;
+		p = alloc_port();
+		if (p < 0)
+			return p;
+		dom.evtchn[p].state = ECS_IPI;
+		u.bind_ipi.port = (evtchn_port_t)p;
+		rc = 0;
+		break;
+	case EVTCHNOP_close:
+		return evtchn_close(u.close.port);
+	case EVTCHNOP_status: {
+		struct evtchn *c;
+
+		if (!self(u.status.dom))
+			return -ESRCH;
+		if (!port_ok(u.status.port))
+			return -EINVAL;
+		c = &dom.evtchn[u.status.port];
+		u.status.vcpu = 0;
+		switch (c->state) {
+		case ECS_FREE:
+		case ECS_RESERVED:
+			u.status.status = EVTCHNSTAT_closed;
+			break;
+		case ECS_UNBOUND:
+			u.status.status = EVTCHNSTAT_unbound;
+			u.status.u.unbound.dom = c->remote_dom;
+			break;
+		case ECS_BACKEND:
+			u.status.status = EVTCHNSTAT_interdomain;
+			u.status.u.interdomain.dom = 0;
+			u.status.u.interdomain.port = u.status.port;
+			break;
+		case ECS_VIRQ:
+			u.status.status = EVTCHNSTAT_virq;
+			u.status.u.virq = c->virq;
+			break;
+		case ECS_IPI:
+			u.status.status = EVTCHNSTAT_ipi;
+			break;
+		}
+		rc = 0;
+		break;
+	}
+	case EVTCHNOP_unmask:
+		return evtchn_unmask(u.unmask.port);
+	case EVTCHNOP_bind_vcpu:
+		if (!port_ok(u.bind_vcpu.port) || dom.evtchn[u.bind_vcpu.port].state == ECS_FREE)
+			return -EINVAL;
+		return u.bind_vcpu.vcpu == 0 ? 0 : -ENOENT;
+	case EVTCHNOP_bind_interdomain:
+		return -ESRCH;		/* no other domains here */
+	case EVTCHNOP_reset:
+		return self(u.reset.dom) ? -EINVAL : -ESRCH;
+	default:
+		return -ENOSYS;
+	}
+	return copy_to_guest(arg, &u, size) ? -EFAULT : rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * HYPERVISOR_physdev_op: for a domU only the virtual IOPL matters
+ * (Xen: arch/x86/physdev.c). Everything else needs real devices.
+ */
+#include "host/pv/pv.h"
+
+long do_physdev_op(int cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case PHYSDEVOP_set_iopl: {
+		struct physdev_set_iopl s;
+
+		if (copy_from_guest(&s, arg, sizeof(s)))
+			return -EFAULT;
+		if (s.iopl > 3)
+			return -EINVAL;
+		dom.iopl = s.iopl << 12;
+		return 0;
+	}
+	case PHYSDEVOP_set_iobitmap:
+		return -EPERM;
+	default:
+		return -ENOSYS;
+	}
+}
+
+long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
+{
+	(void)cmd; (void)uop; (void)count;
+	printk("d%u: grant_table_op not implemented yet: -ENOSYS", dom.domid);
+	return -ENOSYS;
+}

@@ -1,0 +1,273 @@
+/*
+ * parahost's implementation of Xen's 64-bit PV ABI: the one domain, its
+ * one vcpu, and the interfaces between the files of host/pv (one file per
+ * Xen interface: traps, iret, callbacks, hypercall dispatch, console,
+ * version, sched, event channels, mm, memory_op, vcpu_op, ...).
+ *
+ * Addresses: a guest "machine frame" (mfn) is a guest-physical frame of the
+ * nested page tables (NPT/EPT). The guest's own RAM is pfn 0..nr_pages-1,
+ * mapped to mfns by a deliberately non-identity P2M. "Xen's" frames
+ * (shared_info, the M2P, the page tables of the reserved L4 slots, the
+ * GDT page) are further mfns that the guest may read but never write
+ * (except shared_info, which Xen lets a domain map writable).
+ */
+#ifndef HOST_PV_PV_H
+#define HOST_PV_PV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xen/xen.h>
+#include <xen/callback.h>
+#include <xen/event_channel.h>
+#include <xen/memory.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+#include <xen/version.h>
+#include <xen/physdev.h>
+#include <xen/errno.h>
+
+/* Xen's error numbers, as the guest sees them (from <xen/errno.h>). */
+#define EPERM	XEN_EPERM
+#define ENOENT	XEN_ENOENT
+#define ESRCH	XEN_ESRCH
+#define EFAULT	XEN_EFAULT
+#define EBUSY	XEN_EBUSY
+#define EEXIST	XEN_EEXIST
+#define EINVAL	XEN_EINVAL
+#define ENOSPC	XEN_ENOSPC
+#define ENOSYS	XEN_ENOSYS
+#define ENOMEM	XEN_ENOMEM
+#define EACCES	XEN_EACCES
+#define ETIME	XEN_ETIME
+#define ENOBUFS	XEN_ENOBUFS
+
+#include "host/host.h"
+#include "host/vcpu.h"
+#include "host/x86.h"
+#include "host/pv/mm.h"
+
+/* An M2P entry for a frame no domain's pfn maps to (Xen's asm/mm.h; not public). */
+#define INVALID_M2P_ENTRY	(~0UL)
+
+/* Guest-physical layout of the "machine". */
+#define GUEST_MFN_BASE		0x20000UL	/* guest RAM starts at 512 MiB */
+#define XEN_MFN_GAP		0x100UL		/* a hole between RAM and Xen frames */
+#define MAX_XEN_FRAMES		1024
+
+/* Xen's per-domain area (L4 slot 260) and what we put there. */
+#define PERDOMAIN_VIRT_START	0xffff820000000000UL
+#define GDT_VIRT_START		PERDOMAIN_VIRT_START
+#define LDT_VIRT_START		(GDT_VIRT_START + (64UL << 10))
+#define TSS_VIRT_START		(PERDOMAIN_VIRT_START + (1UL << 21))
+#define FIRST_RESERVED_GDT_PAGE	14
+#define FIRST_RESERVED_GDT_BYTE	(FIRST_RESERVED_GDT_PAGE * 4096)
+#define LAST_RESERVED_GDT_BYTE	(FIRST_RESERVED_GDT_BYTE + 4096 - 1)
+#define XEN_TSS_SELECTOR	0xe040
+
+#define L4_SLOT(va)		(((va) >> 39) & 511)
+#define FIRST_XEN_SLOT		256
+#define LAST_XEN_SLOT		271
+
+/* Event channel state (one vcpu, our own ports only). */
+enum evtchn_state {
+	ECS_FREE = 0,
+	ECS_RESERVED,
+	ECS_UNBOUND,		/* waiting for a remote domain */
+	ECS_BACKEND,		/* bound to a parahost backend (console, store) */
+	ECS_VIRQ,
+	ECS_IPI,
+};
+
+#define NR_EVTCHN_PORTS		64	/* 2-level ABI allows 4096; we hand out few */
+
+struct evtchn {
+	enum evtchn_state state;
+	unsigned int virq;
+	domid_t remote_dom;
+	void (*notify)(void);		/* ECS_BACKEND: guest sent on this port */
+};
+
+struct domain {
+	struct vcpu *v;			/* the backend vcpu */
+	struct vcpu_state *st;		/* its architectural state */
+	domid_t domid;
+	bool is_dom0;
+
+	/* Memory. */
+	unsigned long nr_pages;
+	xen_pfn_t *p2m;			/* pfn -> mfn, host copy */
+	uint64_t *ram_hpa;		/* (mfn - GUEST_MFN_BASE) -> host-physical */
+	/* The PV MMU (host/pv/mm.h): page types over RAM and Xen's frames. */
+	struct mm_domain mm;
+	struct mm_vcpu mmv;
+	uint64_t xen_mfn_base;
+	unsigned int nr_xen_frames;
+	uint64_t xen_hpa[MAX_XEN_FRAMES];
+	uint8_t xen_writable[MAX_XEN_FRAMES];
+	uint64_t max_mfn;		/* highest mfn the M2P covers + 1 */
+
+	/* Xen-owned frames. */
+	struct shared_info *shared_info;
+	struct vcpu_info *vcpu_info;	/* in shared_info, or where the guest put it */
+	bool vcpu_info_registered;
+	uint64_t runstate_va;		/* VCPUOP_register_runstate_memory_area */
+	uint64_t shared_info_mfn;
+	uint64_t xen_l3_m2p_mfn;	/* L4 slot 256 */
+	uint64_t xen_l3_perdomain_mfn;	/* L4 slot 260 */
+	uint64_t *perdomain_l1;		/* maps GDT/LDT pages (host view) */
+	uint64_t gdt_frame_mfn, zero_mfn, tss_mfn;
+	unsigned long gdt_frames[FIRST_RESERVED_GDT_PAGE];	/* set_gdt */
+	unsigned int gdt_ents;
+
+	/* Start of day, from the builder. */
+	uint64_t start_info_va;
+	uint64_t console_mfn, store_mfn;
+	evtchn_port_t console_port, store_port;
+	uint64_t hypercall_page_va;
+
+	/* vcpu 0's PV state. */
+	bool kernel_mode;		/* TF_kernel_mode */
+	uint64_t kernel_ss, kernel_sp;
+	uint64_t gs_base_user;		/* the inactive GS base in kernel mode */
+	struct trap_info traps[256];
+	uint64_t event_callback, failsafe_callback, syscall_callback, nmi_callback;
+	bool syscall_disables_events, failsafe_disables_events;
+	unsigned int iopl;		/* virtual IOPL, in EFLAGS position */
+	unsigned long vm_assist;
+	bool fpu_ts;			/* virtual CR0.TS (fpu_taskswitch) */
+
+	/* Events, time. */
+	struct evtchn evtchn[NR_EVTCHN_PORTS];
+	int virq_to_port[NR_VIRQS];
+	uint64_t timer_deadline;	/* system time ns; 0 = none */
+	uint64_t periodic_period;	/* ns; 0 = none */
+	uint64_t periodic_next;
+	bool blocked;
+
+	/* Ending. */
+	bool shutting_down;
+	unsigned int shutdown_reason;
+
+	/* Statistics. */
+	unsigned long nr_exits, nr_hypercalls, nr_bounces, nr_priv_ops;
+};
+
+extern struct domain dom;
+
+/* domain.c */
+struct boot_module;
+void pv_run(const struct boot_module *m) __noreturn;
+void domain_crash(const char *fmt, ...) __printf(1, 2) __noreturn;
+void domain_shutdown(unsigned int reason) __noreturn;
+void dump_guest_state(void);
+void install_xen_l4_slots(uint64_t *l4);
+
+/* guestmem.c: mfns and guest virtual addresses. */
+void *mfn_to_host(uint64_t mfn);	/* NULL if not a guest-visible frame */
+bool mfn_is_ram(uint64_t mfn);
+static inline unsigned long mfn_ram_index(uint64_t mfn)
+{
+	return (unsigned long)(mfn - GUEST_MFN_BASE);
+}
+uint64_t m2p_lookup(uint64_t mfn);	/* pfn or INVALID_M2P_ENTRY */
+/* Walk the current page tables; returns 0 or a #PF error code (PFEC_*). */
+#define WALK_WRITE	0x1
+#define WALK_USER	0x2
+#define WALK_FETCH	0x4
+int guest_walk(uint64_t va, unsigned int flags, uint64_t *mfn_out, uint64_t **l1e_out);
+bool guest_va_ok(uint64_t va, size_t n);	/* Xen's access_ok */
+int copy_from_guest(void *dst, uint64_t va, size_t n);	/* 0 or -EFAULT */
+int copy_to_guest(uint64_t va, const void *src, size_t n);
+int copy_from_guest_nocheck(void *dst, uint64_t va, size_t n); /* for insn fetch */
+int fetch_insn(uint64_t rip, uint8_t *buf, size_t n);	/* returns bytes read */
+
+/* traps.c */
+void handle_exit(const struct vexit *e);
+void pv_inject_exception(unsigned int vector, bool has_ec, uint32_t ec);
+void pv_inject_page_fault(uint64_t cr2, uint32_t ec);
+void pv_inject_gp(uint32_t ec);
+void pv_inject_ud(void);
+void toggle_guest_mode(void);
+bool create_bounce_frame(uint64_t eip, bool interrupt, bool has_ec, uint32_t ec,
+			 bool failsafe);
+void deliver_pending_events(void);
+extern bool hypercall_preempted;
+
+/* hypercall.c */
+void pv_hypercall(void);
+void pv_syscall_from_user(void);
+
+/* Hypercall handlers, one file per interface. */
+long do_set_trap_table(uint64_t arg);
+long do_set_callbacks(uint64_t ev, uint64_t fs, uint64_t sc);
+long do_callback_op(int cmd, uint64_t arg);
+long do_stack_switch(uint64_t ss, uint64_t sp);
+long do_fpu_taskswitch(int set);
+long do_set_segment_base(unsigned int which, uint64_t base);
+long do_iret(void);
+long do_vm_assist(unsigned int cmd, unsigned int type);
+long do_set_debugreg(int reg, uint64_t value);
+long do_get_debugreg(int reg);
+long do_console_io(int cmd, unsigned long count, uint64_t buf);
+long do_xen_version(int cmd, uint64_t arg);
+long do_sched_op(int cmd, uint64_t arg);
+long do_sched_op_compat(int cmd, uint64_t arg);
+long do_set_timer_op(uint64_t timeout);
+long do_event_channel_op(int cmd, uint64_t arg);
+long do_memory_op(unsigned long cmd, uint64_t arg);
+long do_vcpu_op(int cmd, unsigned int vcpuid, uint64_t arg);
+long do_mmu_update(uint64_t ureqs, unsigned int count, uint64_t pdone, unsigned int foreigndom);
+long do_mmuext_op(uint64_t uops, unsigned int count, uint64_t pdone, unsigned int foreigndom);
+long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags);
+long do_set_gdt(uint64_t frame_list, unsigned int entries);
+long do_update_descriptor(uint64_t maddr, uint64_t desc);
+long do_physdev_op(int cmd, uint64_t arg);
+long do_multicall(uint64_t list, unsigned int nr);
+long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count);
+
+/* descriptor.c */
+bool read_segment_descriptor(uint16_t sel, struct vseg *out);
+bool check_descriptor(uint64_t d);
+
+/* mmu.c: glue to the PV MMU (mm.h) */
+void pv_mm_init(void);
+void pv_mm_boot(uint64_t l4_mfn);
+long pv_new_guest_table(uint64_t l4_mfn);
+void update_cr3(void);
+bool m2p_set(uint64_t mfn, uint64_t pfn);
+
+/* event_channel.c */
+void evtchn_init(void);
+evtchn_port_t evtchn_alloc_backend(void (*notify)(void));
+void evtchn_set_pending(evtchn_port_t port);
+void send_guest_virq(unsigned int virq);
+bool evtchn_upcall_pending(void);
+
+/* time.c */
+void time_init(void);
+uint64_t system_time_ns(void);
+void update_vcpu_time(void);
+void time_check_timers(void);
+void time_wait_for_event(void);
+
+/* emulate.c */
+bool emulate_privileged_op(void);	/* true: handled (bounced or emulated) */
+bool emulate_forced_cpuid(void);
+void emulate_cpuid_exit(uint64_t len);
+void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);
+void strict_log(const char *what);
+
+/* backends/console.c */
+void console_backend_init(void);
+void console_backend_poll(void);
+
+/* Convenient access to the vcpu's registers. */
+#define GREG(r)		(dom.st->gpr[GPR_##r])
+
+static inline struct vcpu_info *vcpu_info0(void)
+{
+	return dom.vcpu_info;
+}
+
+#endif

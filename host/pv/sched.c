@@ -1,0 +1,98 @@
+/*
+ * HYPERVISOR_sched_op and set_timer_op (Xen: common/sched/core.c). One
+ * vcpu: yield returns at once; block sleeps until an event is pending.
+ */
+#include "host/pv/pv.h"
+
+/* SCHEDOP_block: enable event delivery, then sleep until something is pending. */
+static long do_block(void)
+{
+	vcpu_info0()->evtchn_upcall_mask = 0;
+	if (!evtchn_upcall_pending())
+		time_wait_for_event();
+	return 0;
+}
+
+long do_sched_op(int cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case SCHEDOP_yield:
+		return 0;
+	case SCHEDOP_block:
+		return do_block();
+	case SCHEDOP_shutdown: {
+		struct sched_shutdown s;
+
+		if (copy_from_guest(&s, arg, sizeof(s)))
+			return -EFAULT;
+		domain_shutdown(s.reason);
+	}
+	case SCHEDOP_shutdown_code: {
+		struct sched_shutdown s;
+
+		if (copy_from_guest(&s, arg, sizeof(s)))
+			return -EFAULT;
+		dom.shutdown_reason = s.reason;
+		return 0;
+	}
+	case SCHEDOP_poll: {
+		struct sched_poll p;
+		evtchn_port_t ports[16];
+
+		if (copy_from_guest(&p, arg, sizeof(p)))
+			return -EFAULT;
+		if (p.nr_ports > 128)
+			return -EINVAL;
+		if (p.nr_ports > ARRAY_SIZE(ports))
+			return -EINVAL;
+		if (copy_from_guest(ports, (uint64_t)(uintptr_t)p.ports.p,
+				    p.nr_ports * sizeof(evtchn_port_t)))
+			return -EFAULT;
+		for (unsigned int i = 0; i < p.nr_ports; i++)
+			if (ports[i] >= NR_EVTCHN_PORTS)
+				return -EINVAL;
+		for (;;) {
+			for (unsigned int i = 0; i < p.nr_ports; i++) {
+				unsigned long w = dom.shared_info->evtchn_pending[ports[i] / 64];
+
+				if (w & (1UL << (ports[i] % 64)))
+					return 0;
+			}
+			if (p.timeout && system_time_ns() >= p.timeout)
+				return 0;
+			if (!p.timeout && !dom.timer_deadline && !dom.periodic_period)
+				domain_crash("SCHEDOP_poll with nothing that can ever wake it");
+			time_wait_for_event();
+		}
+	}
+	case SCHEDOP_remote_shutdown:
+		return -EPERM;
+	case SCHEDOP_watchdog:
+		return -ENOSYS;
+	case SCHEDOP_pin_override:
+		return -EPERM;
+	default:
+		return -ENOSYS;
+	}
+}
+
+long do_sched_op_compat(int cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case SCHEDOP_yield:
+		return 0;
+	case SCHEDOP_block:
+		return do_block();
+	case SCHEDOP_shutdown:
+		domain_shutdown((unsigned int)arg);
+	default:
+		return -ENOSYS;
+	}
+}
+
+long do_set_timer_op(uint64_t timeout)
+{
+	/* 0 cancels; a time in the past fires at once. */
+	dom.timer_deadline = timeout;
+	return 0;
+}

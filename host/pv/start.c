@@ -1,0 +1,49 @@
+/*
+ * The domain's start of day: the shared PV domain builder (host/pv/build.h,
+ * Xen's start-of-day layout written into guest frames) called with our
+ * P2M and frames, and what parahost needs back from it.
+ */
+#include "host/pv/pv.h"
+#include "host/pv/start.h"
+#include "host/pv/build.h"
+
+static void *frame_cb(void *ctx, xen_pfn_t mfn)
+{
+	(void)ctx;
+	return mfn_is_ram(mfn) ? mfn_to_host(mfn) : NULL;
+}
+
+int pv_start_build(const void *image, size_t len, const struct xen_image *img,
+		   const char *cmdline, struct pv_start *ps, const char **why)
+{
+	static struct pv_build_result r;
+	struct pv_build_params p;
+	int rc;
+
+	(void)img;
+	memset(&p, 0, sizeof(p));
+	memset(&r, 0, sizeof(r));
+	p.image = image;
+	p.image_len = len;
+	p.nr_pages = dom.nr_pages;
+	p.p2m = dom.p2m;
+	p.frame = frame_cb;
+	p.shared_info_maddr = dom.shared_info_mfn << PAGE_SHIFT;
+	p.console_evtchn = dom.console_port;
+	p.store_evtchn = dom.store_port;
+	p.cmdline = cmdline;
+	/* Accept what Xen accepts (see build.h). */
+	p.unsupported_features = 0;
+	p.dom0 = dom.is_dom0;
+	rc = pv_build(&p, &r, why);
+	if (rc < 0)
+		return rc;
+	ps->entry = r.entry_rip;
+	ps->stack = r.entry_rsp;
+	ps->start_info_va = r.entry_rsi;
+	ps->l4_mfn = r.l4_mfn;
+	ps->console_mfn = r.console_mfn;
+	ps->store_mfn = r.store_mfn;
+	ps->hypercall_page_va = r.hypercall_va != XEN_IMAGE_UNSET ? r.hypercall_va : 0;
+	return 0;
+}

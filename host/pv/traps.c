@@ -1,0 +1,396 @@
+/*
+ * Exits, exceptions and bounce frames: what Xen's entry.S and traps.c do
+ * for a 64-bit PV vcpu. Every exception the guest raises exits to us
+ * before delivery; we either handle it as Xen would (a hypercall, an
+ * emulated privileged instruction, a software interrupt to the trap
+ * table) or bounce it to the guest's trap table with Xen's frame:
+ *
+ *   on the guest kernel stack, 16-byte aligned, from high to low:
+ *   ss, rsp, rflags, cs (saved upcall mask in bits 32-39), rip,
+ *   [error code], [ds, es, fs, gs for the failsafe callback], r11, rcx
+ */
+#include "host/pv/pv.h"
+
+static const char *const vector_names[32] = {
+	"DE", "DB", "NMI", "BP", "OF", "BR", "UD", "NM", "DF", "CSO", "TS",
+	"NP", "SS", "GP", "PF", "SPV", "MF", "AC", "MC", "XM", "VE", "CP",
+};
+
+static bool vector_has_ec(unsigned int v)
+{
+	return v == X86_EXC_DF || (v >= X86_EXC_TS && v <= X86_EXC_PF) ||
+	       v == X86_EXC_AC || v == X86_EXC_CP;
+}
+
+void dump_guest_state(void)
+{
+	struct vcpu_state *s = dom.st;
+
+	printk("----[ parahost d%u v0 ]----", dom.domid);
+	printk("RIP:    %04x:[<%016lx>] (%s mode)", s->seg[SEG_CS].sel,
+	       (unsigned long)s->rip, dom.kernel_mode ? "kernel" : "user");
+	printk("RFLAGS: %016lx   EM: %u", (unsigned long)s->rflags,
+	       dom.shared_info ? vcpu_info0()->evtchn_upcall_mask : 0);
+	printk("rax: %016lx   rbx: %016lx   rcx: %016lx", GREG(RAX), GREG(RBX), GREG(RCX));
+	printk("rdx: %016lx   rsi: %016lx   rdi: %016lx", GREG(RDX), GREG(RSI), GREG(RDI));
+	printk("rbp: %016lx   rsp: %016lx   r8:  %016lx", GREG(RBP), GREG(RSP), GREG(R8));
+	printk("r9:  %016lx   r10: %016lx   r11: %016lx", GREG(R9), GREG(R10), GREG(R11));
+	printk("r12: %016lx   r13: %016lx   r14: %016lx", GREG(R12), GREG(R13), GREG(R14));
+	printk("r15: %016lx   cr0: %016lx   cr4: %016lx", GREG(R15),
+	       (unsigned long)s->cr0, (unsigned long)s->cr4);
+	printk("cr3: %016lx   cr2: %016lx", (unsigned long)s->cr3,
+	       dom.shared_info ? (unsigned long)vcpu_info0()->arch.cr2 : 0UL);
+	printk("fsb: %016lx   gsb: %016lx   gss: %016lx", (unsigned long)s->seg[SEG_FS].base,
+	       (unsigned long)s->seg[SEG_GS].base, (unsigned long)s->kernel_gs_base);
+	printk("ds: %04x   es: %04x   fs: %04x   gs: %04x   ss: %04x   cs: %04x",
+	       s->seg[SEG_DS].sel, s->seg[SEG_ES].sel, s->seg[SEG_FS].sel,
+	       s->seg[SEG_GS].sel, s->seg[SEG_SS].sel, s->seg[SEG_CS].sel);
+	{
+		uint64_t stack[8];
+
+		if (!copy_from_guest_nocheck(stack, GREG(RSP), sizeof(stack))) {
+			printk("Guest stack trace from rsp=%016lx:", GREG(RSP));
+			printk("   %016lx %016lx %016lx %016lx", stack[0], stack[1], stack[2], stack[3]);
+			printk("   %016lx %016lx %016lx %016lx", stack[4], stack[5], stack[6], stack[7]);
+		}
+	}
+	printk("exits %lu, hypercalls %lu, bounces %lu, privileged ops %lu",
+	       dom.nr_exits, dom.nr_hypercalls, dom.nr_bounces, dom.nr_priv_ops);
+}
+
+/* Xen's swapgs + toggle_guest_pt: kernel <-> user context. */
+void toggle_guest_mode(void)
+{
+	struct vcpu_state *s = dom.st;
+	uint64_t gs = s->seg[SEG_GS].base;
+
+	s->seg[SEG_GS].base = s->kernel_gs_base;
+	s->kernel_gs_base = gs;
+	dom.kernel_mode = !dom.kernel_mode;
+	update_cr3();
+}
+
+/*
+ * create_bounce_frame: returns false (after crashing the domain) if the
+ * frame cannot be written. interrupt: set the upcall mask (TBF_INTERRUPT).
+ */
+bool create_bounce_frame(uint64_t eip, bool interrupt, bool has_ec, uint32_t ec,
+			 bool failsafe)
+{
+	struct vcpu_state *s = dom.st;
+	struct vcpu_info *vi = vcpu_info0();
+	uint64_t frame[5 + 1 + 4 + 2];
+	uint64_t cs = s->seg[SEG_CS].sel, rsp, new_rsp, rflags;
+	uint8_t saved_mask;
+	unsigned int n = 0;
+
+	if (!dom.kernel_mode) {
+		/* Push the new frame at the registered guest-OS stack base. */
+		toggle_guest_mode();
+		rsp = dom.kernel_sp;
+	} else {
+		/* Already in kernel context: at the current RSP, CS RPL 0. */
+		rsp = GREG(RSP);
+		cs &= ~3UL;
+	}
+	rsp &= ~0xfUL;
+	if (rsp > HYPERVISOR_VIRT_START && rsp < HYPERVISOR_VIRT_END + 64)
+		domain_crash("bounce frame: kernel stack %#lx inside Xen's area",
+			     (unsigned long)rsp);
+
+	saved_mask = vi->evtchn_upcall_mask;
+	if (interrupt)
+		vi->evtchn_upcall_mask = 1;
+	rflags = s->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_IOPL);
+	if (!saved_mask)
+		rflags |= X86_EFLAGS_IF;
+	if (dom.vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
+		rflags |= dom.iopl;
+
+	/* Build from the lowest address up. */
+	frame[n++] = GREG(RCX);
+	frame[n++] = GREG(R11);
+	if (failsafe) {
+		frame[n++] = s->seg[SEG_DS].sel;
+		frame[n++] = s->seg[SEG_ES].sel;
+		frame[n++] = s->seg[SEG_FS].sel;
+		frame[n++] = s->seg[SEG_GS].sel;
+	}
+	if (has_ec)
+		frame[n++] = ec;
+	frame[n++] = s->rip;
+	frame[n++] = cs | ((uint64_t)saved_mask << 32);
+	frame[n++] = rflags;
+	frame[n++] = GREG(RSP);
+	frame[n++] = s->seg[SEG_SS].sel;
+
+	new_rsp = rsp - n * 8;
+	if (copy_to_guest(new_rsp, frame, n * 8))
+		domain_crash("bounce frame: cannot write the frame at %#lx",
+			     (unsigned long)new_rsp);
+	if (!eip)
+		domain_crash("bounce frame: no callback registered");
+
+	dom.nr_bounces++;
+	/* IA32 Ref. Vol. 3: TF, VM, RF and NT are cleared on trap; AC too. */
+	s->rflags &= ~(X86_EFLAGS_AC | X86_EFLAGS_VM | X86_EFLAGS_RF |
+		       X86_EFLAGS_NT | X86_EFLAGS_TF);
+	s->rflags |= X86_EFLAGS_IF | X86_EFLAGS_MBS;
+	s->seg[SEG_SS].sel = FLAT_KERNEL_SS;
+	s->seg[SEG_SS].attr = 0xc0f3;
+	s->seg[SEG_SS].base = 0;
+	s->seg[SEG_SS].limit = 0xffffffff;
+	s->seg[SEG_CS].sel = FLAT_KERNEL_CS;
+	s->seg[SEG_CS].attr = 0xa0fb;
+	s->seg[SEG_CS].base = 0;
+	s->seg[SEG_CS].limit = 0xffffffff;
+	GREG(RSP) = new_rsp;
+	s->rip = eip;
+	/* Xen returns to the handler with SYSRET: RCX = RIP, R11 = RFLAGS. */
+	GREG(RCX) = eip;
+	GREG(R11) = s->rflags;
+	return true;
+}
+
+static void unhandled(unsigned int vector, bool has_ec, uint32_t ec)
+{
+	printk("d%uv0 Unhandled %s fault/trap [#%u, ec=%04x]", dom.domid,
+	       vector < 32 && vector_names[vector] ? vector_names[vector] : "?",
+	       vector, has_ec ? ec : 0);
+	domain_crash("no handler for vector %u in the trap table", vector);
+}
+
+void pv_inject_exception(unsigned int vector, bool has_ec, uint32_t ec)
+{
+	const struct trap_info *ti = &dom.traps[vector & 0xff];
+
+	if (!ti->address)
+		unhandled(vector, has_ec, ec);
+	create_bounce_frame(ti->address, TI_GET_IF(ti), has_ec, ec, false);
+}
+
+void pv_inject_page_fault(uint64_t cr2, uint32_t ec)
+{
+	/* The guest reads CR2 from vcpu_info; the user bit says guest user mode. */
+	vcpu_info0()->arch.cr2 = cr2;
+	dom.st->cr2 = cr2;
+	ec &= ~PFEC_USER;
+	if (!dom.kernel_mode)
+		ec |= PFEC_USER;
+	if (!dom.traps[X86_EXC_PF].address)
+		printk("d%uv0 #PF at %#lx, ec %#x", dom.domid, (unsigned long)cr2, ec);
+	pv_inject_exception(X86_EXC_PF, true, ec);
+}
+
+void pv_inject_gp(uint32_t ec)
+{
+	pv_inject_exception(X86_EXC_GP, true, ec);
+}
+
+void pv_inject_ud(void)
+{
+	pv_inject_exception(X86_EXC_UD, false, 0);
+}
+
+/* Event upcall, as Xen's test_guest_events on every return to the guest. */
+void deliver_pending_events(void)
+{
+	struct vcpu_info *vi = vcpu_info0();
+
+	if (vi->evtchn_upcall_mask || !vi->evtchn_upcall_pending)
+		return;
+	if (!dom.event_callback)
+		return;		/* Xen would crash on a zero callback; the guest never set one */
+	create_bounce_frame(dom.event_callback, true, false, 0, false);
+}
+
+/* int $n from the guest: a #GP with error code (n << 3) | 2 (IDT limit 0). */
+static bool software_interrupt(uint32_t ec)
+{
+	unsigned int vector = ec >> 3;
+	const struct trap_info *ti = &dom.traps[vector & 0xff];
+	unsigned int dpl = TI_GET_DPL(ti);
+	uint8_t insn[2];
+
+	if ((ec & 3) != 2 || vector > 255)
+		return false;
+	/* Xen: the kernel has a virtual CPL of 1, user mode 3. */
+	if (!ti->address || dpl < (dom.kernel_mode ? 1U : 3U))
+		return false;
+	/* Only INT n (CD nn) is delivered this way; INT3/INTO go through #BP/#OF. */
+	if (fetch_insn(dom.st->rip, insn, 2) != 2 || insn[0] != 0xcd)
+		return false;
+	dom.st->rip += 2;
+	create_bounce_frame(ti->address, TI_GET_IF(ti), false, 0, false);
+	return true;
+}
+
+/*
+ * INT3 or INT n about to be delivered (the SVM INTn intercept: QEMU's TCG
+ * checks INT3 against it rather than the #BP intercept). Xen's IDT has
+ * DPL 3 gates for vectors 3 and 4 and DPL 0 for the rest, so INT3/INT $3
+ * is a #BP trap, INT $4 an #OF trap, and any other INT n a #GP with error
+ * code (n << 3) | 2 at the instruction.
+ */
+static void handle_swint(void)
+{
+	uint8_t b[2];
+	int n = fetch_insn(dom.st->rip, b, 2);
+
+	if (n >= 1 && b[0] == 0xcc) {
+		dom.st->rip += 1;
+		pv_inject_exception(X86_EXC_BP, false, 0);
+	} else if (n == 2 && b[0] == 0xcd && (b[1] == 3 || b[1] == 4)) {
+		dom.st->rip += 2;
+		pv_inject_exception(b[1], false, 0);
+	} else if (n == 2 && b[0] == 0xcd) {
+		uint32_t ec = ((uint32_t)b[1] << 3) | 2;
+
+		if (!software_interrupt(ec))
+			pv_inject_gp(ec);
+	} else {
+		domain_crash("software interrupt exit at an instruction that is not INT");
+	}
+}
+
+static void handle_ud(void)
+{
+	uint8_t insn[2];
+
+	if (fetch_insn(dom.st->rip, insn, 2) == 2 && insn[0] == 0x0f && insn[1] == 0x05) {
+		if (dom.kernel_mode)
+			pv_hypercall();
+		else
+			pv_syscall_from_user();
+		return;
+	}
+	if (emulate_forced_cpuid())
+		return;
+	pv_inject_ud();
+}
+
+static void handle_exception(const struct vexit *e)
+{
+	unsigned int v = e->vector;
+	uint32_t ec = e->has_error ? e->error_code : 0;
+
+	switch (v) {
+	case X86_EXC_UD:
+		handle_ud();
+		return;
+	case X86_EXC_GP:
+		if (software_interrupt(ec))
+			return;
+		if (ec == 0 && emulate_privileged_op())
+			return;
+		pv_inject_gp(ec);
+		return;
+	case X86_EXC_PF:
+		pv_inject_page_fault(e->cr2, ec);
+		return;
+	case X86_EXC_BP: {
+		/* Intercepted before delivery: RIP is at INT3 (CC) or INT $3 (CD 03). */
+		uint8_t b;
+
+		if (e->insn_len)
+			dom.st->rip += e->insn_len;
+		else if (fetch_insn(dom.st->rip, &b, 1) == 1)
+			dom.st->rip += b == 0xcd ? 2 : 1;
+		pv_inject_exception(X86_EXC_BP, false, 0);
+		return;
+	}
+	case X86_EXC_NM:
+		/* Xen's lazy FPU: the guest asked for TS (fpu_taskswitch); clear it. */
+		dom.fpu_ts = false;
+		dom.st->cr0 &= ~CR0_TS;
+		pv_inject_exception(X86_EXC_NM, false, 0);
+		return;
+	case X86_EXC_MC:
+		panic("machine check while running the guest");
+	case X86_EXC_DF:
+		domain_crash("double fault");
+	default:
+		pv_inject_exception(v, vector_has_ec(v), ec);
+		return;
+	}
+}
+
+void handle_exit(const struct vexit *e)
+{
+	switch (e->kind) {
+	case VEXIT_EXCEPTION:
+		handle_exception(e);
+		break;
+	case VEXIT_CPUID:
+		emulate_cpuid_exit(e->insn_len ? e->insn_len : 2);
+		break;
+	case VEXIT_INTR:
+		break;
+	case VEXIT_SWINT:
+		handle_swint();
+		break;
+	case VEXIT_HLT:
+	case VEXIT_IO:
+	case VEXIT_MSR:
+	case VEXIT_XSETBV:
+		/* Past the CPL checks at CPL 3? Should not happen: #GP as Xen's CPL check. */
+		pv_inject_gp(0);
+		break;
+	case VEXIT_NPF:
+		domain_crash("access to guest-physical %#lx (%s%s) outside the domain's memory",
+			     (unsigned long)e->gpa, e->npf_write ? "write" : "read",
+			     e->npf_fetch ? ", fetch" : "");
+	case VEXIT_SHUTDOWN:
+		domain_crash("triple fault");
+	case VEXIT_FAILED:
+		dump_guest_state();
+		panic("%s: VM entry failed (exit %#lx, info %#lx %#lx)", vcpu_hw->name,
+		      (unsigned long)e->raw, (unsigned long)e->raw_info1,
+		      (unsigned long)e->raw_info2);
+	default:
+		domain_crash("unexpected exit %#lx (info %#lx %#lx)", (unsigned long)e->raw,
+			     (unsigned long)e->raw_info1, (unsigned long)e->raw_info2);
+	}
+}
+
+void domain_crash(const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_backend_poll();		/* whatever the guest already said */
+	printk("d%u crashed: %s", dom.domid, buf);
+	dump_guest_state();
+	printk("Domain %u crashed: exiting with status %d", dom.domid, EXIT_CRASH);
+	host_exit(EXIT_CRASH);
+}
+
+void domain_shutdown(unsigned int reason)
+{
+	static const char *const names[] = {
+		[SHUTDOWN_poweroff] = "poweroff", [SHUTDOWN_reboot] = "reboot",
+		[SHUTDOWN_suspend] = "suspend", [SHUTDOWN_crash] = "crash",
+		[SHUTDOWN_watchdog] = "watchdog", [SHUTDOWN_soft_reset] = "soft_reset",
+	};
+	enum host_exit_code code;
+
+	if (!dom.is_dom0)
+		console_backend_poll();
+	switch (reason) {
+	case SHUTDOWN_poweroff: code = EXIT_POWEROFF; break;
+	case SHUTDOWN_reboot: code = EXIT_REBOOT; break;
+	case SHUTDOWN_suspend: code = EXIT_SUSPEND; break;
+	case SHUTDOWN_watchdog: code = EXIT_WATCHDOG; break;
+	case SHUTDOWN_soft_reset: code = EXIT_SOFT_RESET; break;
+	default: code = EXIT_CRASH; break;
+	}
+	printk("d%u shutdown: %s (reason %u); %lu exits, %lu hypercalls, %lu bounces, %lu privileged ops",
+	       dom.domid, reason < ARRAY_SIZE(names) && names[reason] ? names[reason] : "unknown",
+	       reason, dom.nr_exits, dom.nr_hypercalls, dom.nr_bounces, dom.nr_priv_ops);
+	if (reason == SHUTDOWN_crash)
+		dump_guest_state();
+	host_exit(code);
+}

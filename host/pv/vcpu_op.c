@@ -1,0 +1,105 @@
+/*
+ * HYPERVISOR_vcpu_op for our one vcpu (Xen: common/domain.c do_vcpu_op,
+ * arch/x86/domain.c arch_do_vcpu_op): state queries, runstate, timers,
+ * vcpu_info placement.
+ */
+#include "host/pv/pv.h"
+
+static void fill_runstate(struct vcpu_runstate_info *r)
+{
+	uint64_t now = system_time_ns();
+
+	memset(r, 0, sizeof(*r));
+	r->state = RUNSTATE_running;
+	r->state_entry_time = 0;
+	r->time[RUNSTATE_running] = now;
+}
+
+long do_vcpu_op(int cmd, unsigned int vcpuid, uint64_t arg)
+{
+	if (vcpuid != 0)
+		return -ENOENT;
+
+	switch (cmd) {
+	case VCPUOP_initialise:
+		return -EEXIST;		/* vcpu 0 is already initialised */
+	case VCPUOP_up:
+		return 0;
+	case VCPUOP_down:
+		return -EINVAL;		/* taking down the only vcpu: not supported here */
+	case VCPUOP_is_up:
+		return 1;
+	case VCPUOP_get_runstate_info: {
+		struct vcpu_runstate_info r;
+
+		fill_runstate(&r);
+		return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
+	}
+	case VCPUOP_register_runstate_memory_area: {
+		struct vcpu_register_runstate_memory_area a;
+		struct vcpu_runstate_info r;
+
+		if (copy_from_guest(&a, arg, sizeof(a)))
+			return -EFAULT;
+		dom.runstate_va = (uint64_t)(uintptr_t)a.addr.h.p;
+		if (dom.runstate_va) {
+			fill_runstate(&r);
+			copy_to_guest(dom.runstate_va, &r, sizeof(r));	/* best effort, as Xen */
+		}
+		return 0;
+	}
+	case VCPUOP_set_periodic_timer: {
+		struct vcpu_set_periodic_timer t;
+
+		if (copy_from_guest(&t, arg, sizeof(t)))
+			return -EFAULT;
+		if (t.period_ns < 1000000)
+			return -EINVAL;
+		dom.periodic_period = t.period_ns;
+		dom.periodic_next = system_time_ns() + t.period_ns;
+		return 0;
+	}
+	case VCPUOP_stop_periodic_timer:
+		dom.periodic_period = 0;
+		return 0;
+	case VCPUOP_set_singleshot_timer: {
+		struct vcpu_set_singleshot_timer t;
+
+		if (copy_from_guest(&t, arg, sizeof(t)))
+			return -EFAULT;
+		if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < system_time_ns())
+			return -ETIME;
+		dom.timer_deadline = t.timeout_abs_ns ? t.timeout_abs_ns : 1;
+		return 0;
+	}
+	case VCPUOP_stop_singleshot_timer:
+		dom.timer_deadline = 0;
+		return 0;
+	case VCPUOP_register_vcpu_info: {
+		struct vcpu_register_vcpu_info info;
+		struct vcpu_info *nv;
+
+		if (copy_from_guest(&info, arg, sizeof(info)))
+			return -EFAULT;
+		if (dom.vcpu_info_registered)
+			return -EINVAL;
+		if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || !mfn_is_ram(info.mfn))
+			return -EINVAL;
+		/* Xen keeps a writable type reference on the page for good. */
+		if (mm_get_page_and_type(&dom.mm, info.mfn, MM_T_WRITABLE))
+			return -EINVAL;
+		nv = (struct vcpu_info *)((uint8_t *)mfn_to_host(info.mfn) + info.offset);
+		memcpy(nv, dom.vcpu_info, sizeof(*nv));
+		/* Make the guest rescan every event word, as Xen does. */
+		nv->evtchn_upcall_pending = 1;
+		nv->evtchn_pending_sel = ~0UL;
+		dom.vcpu_info = nv;
+		dom.vcpu_info_registered = true;
+		return 0;
+	}
+	case VCPUOP_get_physid:
+		return -EINVAL;		/* hardware domain only */
+	default:
+		return -ENOSYS;
+	}
+}
