@@ -115,7 +115,8 @@ struct mm_page {
 enum mm_foreign {
 	MM_FOREIGN_RAM = 0,	/* another domain's or free RAM: Xen -EBUSY */
 	MM_FOREIGN_IO,		/* non-RAM the domain may not map: -EPERM */
-	MM_FOREIGN_IO_OK,	/* I/O the domain may map (iomem caps), no refs */
+	MM_FOREIGN_IO_OK,	/* I/O the domain may map, no refs; taken as
+				 * MM_FOREIGN_IO unless d->io_caps */
 	MM_FOREIGN_RO,		/* host frame mappable read-only (M2P...):
 				 * read-only L1 entries only; RW is -EBUSY */
 };

@@ -129,6 +129,8 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 						d->ops->foreign(d->ctx, t) :
 						MM_FOREIGN_RAM;
 
+					if (f == MM_FOREIGN_IO_OK && !d->io_caps)
+						f = MM_FOREIGN_IO;
 					if (f == MM_FOREIGN_RAM || f == MM_FOREIGN_IO)
 						FAIL("L1 maps a frame outside the domain", mfn);
 					if (f == MM_FOREIGN_RO && (e & MM_PTE_RW))

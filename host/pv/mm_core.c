@@ -215,6 +215,9 @@ static int64_t get_l1e(struct mm_domain *d, uint64_t e)
 		enum mm_foreign f = d->ops->foreign ?
 			d->ops->foreign(d->ctx, mfn) : MM_FOREIGN_RAM;
 
+		/* Permitted I/O means I/O capabilities (iomem_caps non-empty). */
+		if (f == MM_FOREIGN_IO_OK && !d->io_caps)
+			f = MM_FOREIGN_IO;
 		switch (f) {
 		case MM_FOREIGN_IO_OK:
 			if (!(e & CACHE_ATTRS))
