@@ -18,11 +18,15 @@ UNIT_BIN      := $(BUILD)/unit-tests
 UNIT_OBJDIR   := $(BUILD)/unit
 UNIT_TESTS    := main elfgen oracle pvdom test_printf test_string \
 		 test_bytering test_elfnote test_elfnote_bad test_pvbuild
+# The PV MMU's suite (host/pv/mm*.c, written on the hypervisor side).
+UNIT_TESTS    += test_mm
+UNIT_MM_SRCS  := host/pv/mm_core.c host/pv/mm_hcall.c host/pv/mm_audit.c
 # Other parts add their host-testable sources and test files here (from
 # their own fragment, += ; a test file registers itself with UNIT_SUITE()).
 UNIT_EXTRA_SRCS ?=
 UNIT_SRCS      = $(sort $(wildcard lib/*.c)) host/pv/build.c \
-		 $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)) $(UNIT_EXTRA_SRCS)
+		 $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)) $(UNIT_MM_SRCS) \
+		 $(UNIT_EXTRA_SRCS)
 UNIT_OBJS      = $(patsubst %.c,$(UNIT_OBJDIR)/%.o,$(UNIT_SRCS))
 # Recover mode: a report fails the test that caused it (see main.c), and
 # the run goes on to report every other test.
@@ -65,5 +69,6 @@ $(BUILD)/unit-freestanding/%.o: %.c tests/unit/unit.mk config.mk | $(SYSINC)/xen
 	$(CC) $(FREESTANDING_CFLAGS) $(XEN_C_PRELUDE) -MMD -MP -c $< -o $@
 
 -include $(patsubst %.c,$(UNIT_OBJDIR)/%.d,$(sort $(wildcard lib/*.c)) \
-	 host/pv/build.c $(patsubst %,tests/unit/%.c,$(UNIT_TESTS))) \
+	 host/pv/build.c $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)) \
+	 $(UNIT_MM_SRCS)) \
 	 $(UNIT_FS_OBJS:.o=.d)
