@@ -302,6 +302,20 @@ int mm_mmuext_op(struct mm_domain *d, struct mm_vcpu *v,
 int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 			 uint64_t va, uint64_t val, uint64_t flags);
 
+/*
+ * Xen's writable-page-table emulation (pv/ro-page-fault.c, always on for a
+ * 64-bit PV guest): the guest's write of `bytes` (1, 2, 4 or 8, naturally
+ * aligned) of val at va faulted because va is mapped read-only. If the L1
+ * entry for va (through v's kernel tables) maps a validated L1 table of the
+ * domain read-only, the write is checked and done as an L1 update
+ * (sub-word writes merged into their entry) and 0 is returned: the guest
+ * continues after the instruction. -1: not emulated (not a page table, or
+ * the new entry is refused): deliver the #PF to the guest. The caller
+ * decodes the instruction; it only emulates plain stores (MOV) here.
+ */
+int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
+		  uint64_t val, unsigned int bytes);
+
 /* ---- Checking ---------------------------------------------------------------
  *
  * Recount every reference from scratch and check the invariants: counts

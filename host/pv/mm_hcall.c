@@ -423,3 +423,48 @@ int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 		return 0;
 	}
 }
+
+/* ---- writable page tables: a trapped write to a read-only L1 ----------- */
+
+int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
+		  uint64_t val, unsigned int bytes)
+{
+	xen_pfn_t l1 = walk_to_l1(d, v, va), mfn;
+	unsigned int slot, shift;
+	struct mm_page *p;
+	uint64_t pte;
+	int rc;
+
+	/* The entry that maps va must be present and read-only. */
+	if (!l1 || !mm_owns(d, l1))
+		return -1;
+	pte = mm__map(d, l1)[(va >> PAGE_SHIFT) & 511];
+	if ((pte & (MM_PTE_P | MM_PTE_RW)) != MM_PTE_P)
+		return -1;
+	/* Naturally aligned, 1..8 bytes (Xen: ptwr_emulated_write/update). */
+	if (!bytes || bytes > 8 || (bytes & (bytes - 1)) || (va & (bytes - 1)))
+		return -1;
+	mfn = MM_PTE_MFN(pte);
+	p = mm__get_page(d, mfn);
+	if (!p)
+		return -1;
+	if (p->type != MM_T_L1 || !p->type_count ||
+	    !(p->flags & MM_PG_VALIDATED)) {
+		mm__put_page(d, p);
+		return -1;
+	}
+	p->type_count++;
+	slot = (unsigned int)((va & PAGE_OFFSET) >> 3);
+	if (bytes != 8) {
+		/* A sub-word write: merge into the entry it lands in. */
+		uint64_t full = mm__map(d, mfn)[slot];
+		uint64_t m = ((1ull << (bytes * 8)) - 1);
+
+		shift = (unsigned int)(va & 7) * 8;
+		val = (full & ~(m << shift)) | ((val & m) << shift);
+	}
+	rc = mm__mod_entry(d, mfn, p, slot, val, false);
+	mm__put_type(d, mfn, p);
+	mm__put_page(d, p);
+	return rc ? -1 : 0;
+}

@@ -268,8 +268,21 @@ static void one_op(struct env *e, struct in *in)
 		break;
 	}
 	case 14: {
-		/* A GDT frame: a segment-descriptor use, dropped at once or not. */
+		/* A GDT frame: a segment-descriptor use, dropped at once. */
 		xen_pfn_t mfn = pick_mfn(in);
+
+		if (op & 0x80) {
+			/* Or a trapped write to a read-only page (ptwr). */
+			uint64_t va = pick_va(in) + (u8(in) & 0xff8);
+			unsigned int bytes = 1u << (u8(in) & 3);
+
+			rc = mm_ptwr_write(&e->d, &e->v[u8(in) & 1],
+					   va + (op & 7),
+					   pick_val(in), bytes);
+			if (rc != 0 && rc != -1)
+				fail("ptwr result", rc);
+			break;
+		}
 
 		rc = mm_get_page_and_type(&e->d, mfn, MM_T_SEGDESC);
 		check_rc(rc);

@@ -749,6 +749,30 @@ static void test_teardown(void)
 	finish();
 }
 
+/* Writes to a read-only mapped L1 are emulated as updates, as Xen does. */
+static void test_ptwr(void)
+{
+	boot();
+	/* F_L1 is mapped read-only at VA(11): write slot 40 through it. */
+	CU_ASSERT_EQUAL(mm_ptwr_write(&E.d, &E.v[0], VA(11) + 40 * 8,
+				      fpte(F_DATA, PTE_KERN), 8), 0);
+	CU_ASSERT_EQUAL(MEM[F_L1][40], fpte(F_DATA, PTE_KERN | MM_PTE_US |
+					    MM_PTE_GUEST_KERNEL));
+	CU_ASSERT_EQUAL(PG(F_DATA)->type_count, 2);
+	/* A sub-word write that clears P (low byte). */
+	CU_ASSERT_EQUAL(mm_ptwr_write(&E.d, &E.v[0], VA(11) + 40 * 8, 0, 1), 0);
+	CU_ASSERT_FALSE(MEM[F_L1][40] & MM_PTE_P);
+	CU_ASSERT_EQUAL(PG(F_DATA)->type_count, 1);
+	/* Refused entries, misaligned writes, non-L1 frames: the #PF stands. */
+	CU_ASSERT_EQUAL(mm_ptwr_write(&E.d, &E.v[0], VA(11) + 41 * 8,
+				      fpte(F_L2, PTE_KERN), 8), -1);
+	CU_ASSERT_EQUAL(mm_ptwr_write(&E.d, &E.v[0], VA(11) + 41 * 8 + 4, 0, 8), -1);
+	CU_ASSERT_EQUAL(mm_ptwr_write(&E.d, &E.v[0], VA(10) + 8, 0, 8), -1);	/* L2 */
+	CU_ASSERT_EQUAL(mm_ptwr_write(&E.d, &E.v[0], VA(0), 0, 8), -1);	/* RW data */
+	CU_ASSERT_EQUAL(mm_ptwr_write(&E.d, &E.v[0], VA(100), 0, 8), -1);	/* unmapped */
+	finish();
+}
+
 int suite_mm(void)
 {
 	CU_pSuite s = CU_add_suite("pv_mm", setup, cleanup);
@@ -771,6 +795,7 @@ int suite_mm(void)
 	ADD_TEST(s, test_misc_ops);
 	ADD_TEST(s, test_release);
 	ADD_TEST(s, test_teardown);
+	ADD_TEST(s, test_ptwr);
 	return 0;
 }
 
