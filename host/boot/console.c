@@ -91,6 +91,10 @@ void host_exit(enum host_exit_code code)
 		exit_names[code] ? exit_names[code] : "?";
 
 	printk("exit %d (%s)", code, name);
+	/* Let the UART drain (LSR bit 6: transmitter empty) before we vanish. */
+	for (unsigned int i = 0; i < 1000000; i++)
+		if (inb(COM1 + 5) & 0x40)
+			break;
 	/* QEMU: isa-debug-exit at 0xf4 exits with status code * 2 + 1. */
 	outl(0xf4, (uint32_t)code);
 	/* Bochs: the string "Shutdown" on port 0x8900 ends the simulation. */

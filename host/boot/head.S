@@ -155,12 +155,14 @@ msg_no_lm:
 msg_shutdown:
 	.ascii	"Shutdown"
 
-	.balign 8
+	.data
+	.balign 16
 	.globl	host_gdt
 host_gdt:
 	.quad	0
 	.quad	0x00af9a000000ffff	/* 0x08: 64-bit code, DPL 0 */
 	.quad	0x00cf92000000ffff	/* 0x10: data, DPL 0 */
+	.quad	0, 0			/* 0x18: TSS, filled in by host_traps_init */
 host_gdt_end:
 gdt_desc:
 	.short	host_gdt_end - host_gdt - 1

@@ -16,10 +16,29 @@ struct idt_gate {
 	uint32_t off_hi, zero;
 } __attribute__((packed));
 
-static struct idt_gate host_idt[32] __attribute__((aligned(16)));
+static struct idt_gate host_idt[48] __attribute__((aligned(16)));
 extern const uint64_t host_vectors[32];
+extern char host_irq_stub[];
 
 void host_trap(struct host_frame *f);
+
+/*
+ * parahost runs with interrupts off for good. The firmware left the legacy
+ * PICs unmasked with the timer ticking: remap them away from the exception
+ * vectors (0x20-0x2f), mask every line, and let anything already pending
+ * arrive once and be acknowledged. Otherwise a pending interrupt would make
+ * every VM entry exit again at once (VT-x external-interrupt exiting).
+ */
+static void pic_quiesce(void)
+{
+	outb(0x20, 0x11); outb(0xa0, 0x11);	/* ICW1: init, ICW4 follows */
+	outb(0x21, 0x20); outb(0xa1, 0x28);	/* ICW2: vector bases */
+	outb(0x21, 0x04); outb(0xa1, 0x02);	/* ICW3: cascade on IRQ2 */
+	outb(0x21, 0x01); outb(0xa1, 0x01);	/* ICW4: 8086 mode */
+	outb(0x21, 0xff); outb(0xa1, 0xff);	/* mask everything */
+	for (int i = 0; i < 1000; i++)
+		asm volatile("sti; nop; nop; cli" ::: "memory");
+}
 
 void host_trap(struct host_frame *f)
 {
@@ -32,6 +51,21 @@ void host_trap(struct host_frame *f)
 	panic("parahost took an exception");
 }
 
+/* VT-x wants a host TR (its selector must not be 0): an empty 64-bit TSS. */
+static uint8_t host_tss[104] __attribute__((aligned(16)));
+extern uint64_t host_gdt[];
+
+static void host_tss_init(void)
+{
+	uint64_t base = (uint64_t)host_tss;
+
+	host_gdt[3] = (sizeof(host_tss) - 1) | ((base & 0xffffff) << 16) |
+		      (0x89UL << 40) | (((base >> 24) & 0xff) << 56);
+	host_gdt[4] = base >> 32;
+	host_tss[0x66] = sizeof(host_tss);	/* no I/O bitmap */
+	asm volatile("ltr %w0" :: "r"(0x18));
+}
+
 void host_traps_init(void)
 {
 	struct {
@@ -39,8 +73,8 @@ void host_traps_init(void)
 		uint64_t base;
 	} __attribute__((packed)) idtr = { sizeof(host_idt) - 1, (uint64_t)host_idt };
 
-	for (int i = 0; i < 32; i++) {
-		uint64_t h = host_vectors[i];
+	for (int i = 0; i < 48; i++) {
+		uint64_t h = i < 32 ? host_vectors[i] : (uint64_t)host_irq_stub;
 
 		host_idt[i].off_lo = (uint16_t)h;
 		host_idt[i].sel = 0x08;
@@ -51,4 +85,6 @@ void host_traps_init(void)
 		host_idt[i].zero = 0;
 	}
 	asm volatile("lidt %0" :: "m"(idtr));
+	host_tss_init();
+	pic_quiesce();
 }

@@ -18,6 +18,19 @@ host_vec\n:
 	VEC	\n
 	.endr
 
+/*
+ * A legacy PIC interrupt that was already on its way when we masked the
+ * PICs (see pic_quiesce): acknowledge it and return.
+ */
+	.globl	host_irq_stub
+host_irq_stub:
+	push	%rax
+	mov	$0x20, %al
+	out	%al, $0xa0
+	out	%al, $0x20
+	pop	%rax
+	iretq
+
 host_trap_common:
 	push	%rax
 	push	%rbx

@@ -355,8 +355,14 @@ void pv_run(const struct boot_module *m)
 
 		deliver_pending_events();
 		update_vcpu_time();
+		if (host_opts.verbose && dom.nr_exits < 50)
+			printk("entry %lu: rip %#lx", dom.nr_exits, (unsigned long)dom.st->rip);
 		vcpu_hw->run(dom.v, &e);
 		dom.nr_exits++;
+		if (host_opts.verbose && dom.nr_exits < 50)
+			printk("exit %lu: kind %d raw %#lx info %#lx %#lx rip %#lx", dom.nr_exits, e.kind,
+			       (unsigned long)e.raw, (unsigned long)e.raw_info1,
+			       (unsigned long)e.raw_info2, (unsigned long)dom.st->rip);
 		handle_exit(&e);
 		if (!dom.is_dom0)
 			console_backend_poll();

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Boot a parahost ISO in Bochs with VT-x (cpu model corei7_skylake_x: VMX
+# with EPT), serial on stdout. Debian's Bochs has its debugger built in
+# (we answer its prompt with "c") and no headless display, so it runs
+# under script(1) with the term display, its screen thrown away; the
+# serial port goes to a file that we follow. Bounded by PARAHOST_TIMEOUT.
+# Exit status: 0 if parahost reported a guest poweroff, 1 otherwise.
+iso=${1:?usage: run-bochs.sh ISO}
+timeout_s=${PARAHOST_TIMEOUT:-1200}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/parahost-bochs.XXXXXX")
+trap 'rm -rf "$dir"' EXIT INT TERM
+iso=$(readlink -f "$iso")
+bios=/usr/share/bochs/BIOS-bochs-latest
+vgabios=/usr/share/vgabios/vgabios.bin
+[ -f "$vgabios" ] || vgabios=/usr/share/bochs/VGABIOS-lgpl-latest
+
+cat > "$dir/bochsrc" <<EOF2
+megs: 256
+cpu: model=corei7_skylake_x, count=1, ips=200000000, reset_on_triple_fault=0
+romimage: file=$bios
+vgaromimage: file=$vgabios
+ata0-master: type=cdrom, path=$iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$dir/serial.out
+display_library: term
+clock: sync=none, time0=utc
+log: $dir/bochs.log
+panic: action=fatal
+error: action=report
+info: action=ignore
+debug: action=ignore
+EOF2
+echo c > "$dir/dbg.rc"
+: > "$dir/serial.out"
+
+tail -n +1 -f "$dir/serial.out" &
+tailpid=$!
+TERM=xterm timeout -k 5 "$timeout_s" script -qfec "bochs -q -f $dir/bochsrc -rc $dir/dbg.rc" /dev/null >/dev/null 2>&1 </dev/null
+rc=$?
+sleep 0.3
+kill $tailpid 2>/dev/null
+wait $tailpid 2>/dev/null
+if [ $rc -eq 124 ]; then
+	echo "run-bochs: timed out after ${timeout_s}s" >&2
+	grep -iE "panic|error" "$dir/bochs.log" | tail -5 >&2
+fi
+grep -q "exit 0 (poweroff)" "$dir/serial.out" && exit 0
+[ -n "$PARAHOST_BOCHS_LOG" ] && cp "$dir/bochs.log" "$PARAHOST_BOCHS_LOG"
+exit 1
