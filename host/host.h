@@ -45,6 +45,10 @@ void vprintk(const char *fmt, va_list ap);
 void console_guest_write(const char *s, size_t n);
 
 void host_exit(enum host_exit_code code) __noreturn;
+
+/* The periodic host tick that forces guest exits (host/boot/traps.c). */
+void host_tick_start(unsigned int hz);
+void host_ack_interrupts(void);
 void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
 /* One clear line and a failing exit: for bad input, not for host bugs. */
 void fatal(enum host_exit_code code, const char *fmt, ...) __printf(2, 3) __noreturn;

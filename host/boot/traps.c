@@ -66,6 +66,29 @@ static void host_tss_init(void)
 	asm volatile("ltr %w0" :: "r"(0x18));
 }
 
+/*
+ * The host tick: PIT channel 0 as a rate generator on IRQ0 (vector 0x20),
+ * the only line unmasked. It never reaches parahost code directly (we run
+ * with interrupts off): it makes the CPU leave the guest (external
+ * interrupt exit), as Xen's timer interrupt does, so that guest timers
+ * and the console are serviced even while the guest spins.
+ */
+void host_tick_start(unsigned int hz)
+{
+	uint16_t div = (uint16_t)(1193182 / hz);
+
+	outb(0x43, 0x34);		/* channel 0, lo/hi byte, mode 2 */
+	outb(0x40, div & 0xff);
+	outb(0x40, div >> 8);
+	outb(0x21, 0xfe);		/* unmask IRQ0 only */
+}
+
+/* Take whatever interrupt made us leave the guest: host_irq_stub EOIs it. */
+void host_ack_interrupts(void)
+{
+	asm volatile("sti; nop; nop; cli" ::: "memory");
+}
+
 void host_traps_init(void)
 {
 	struct {

@@ -350,6 +350,7 @@ void pv_run(const struct boot_module *m)
 	       dom.domid, dom.nr_pages, dom.nr_pages >> 8, (unsigned long)ps.entry,
 	       (unsigned long)ps.start_info_va, (unsigned long)ps.l4_mfn);
 
+	host_tick_start(100);
 	for (;;) {
 		struct vexit e;
 

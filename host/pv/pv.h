@@ -150,7 +150,7 @@ struct domain {
 	unsigned int shutdown_reason;
 
 	/* Statistics. */
-	unsigned long nr_exits, nr_hypercalls, nr_bounces, nr_priv_ops;
+	unsigned long nr_exits, nr_hypercalls, nr_bounces, nr_priv_ops, nr_ticks;
 };
 
 extern struct domain dom;

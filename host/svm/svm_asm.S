@@ -45,7 +45,14 @@ svm_enter:
 	mov	G(15)(%rax), %r15
 	mov	(%rsp), %rax
 	vmload	%rax
+	/*
+	 * With V_INTR_MASKING, the host's RFLAGS.IF decides whether a physical
+	 * interrupt ends the guest's run (INTR intercept). GIF is clear, so
+	 * nothing is delivered to us here; after #VMEXIT it is clear again.
+	 */
+	sti
 	vmrun	%rax
+	cli
 	vmsave	%rax
 	/* RAX and RSP are the host's again (VMRUN saved them). */
 	mov	8(%rsp), %rax
