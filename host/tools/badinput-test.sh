@@ -1,0 +1,76 @@
+#!/bin/sh
+# parahost's bad-input cases, each a GRUB ISO booted in QEMU (AMD-V, TCG):
+# parahost must print one "parahost: ..." line saying what is wrong and
+# exit with status 16 (bad input), never hang. And a guest that crashes
+# must get Xen's "Unhandled" line, a register dump and status 3.
+#   usage: badinput-test.sh BUILD_DIR   (needs BUILD_DIR/parahost and paraos)
+set -u
+build=${1:-build}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/parahost-bad.XXXXXX")
+trap 'rm -rf "$dir"' EXIT INT TERM
+here=$(dirname "$0")
+fail=0
+
+# A 32-bit image: the guest's own ELF, rewritten as ELF32 (notes and all).
+objcopy -I elf64-x86-64 -O elf32-i386 "$build/paraos" "$dir/paraos32" 2>/dev/null
+printf 'this is not an ELF file\n' > "$dir/notelf"
+
+# A guest that crashes at once: its ENTRY note rewritten to point at its
+# hypercall page, whose first stub returns to address 0 on the boot stack.
+python3 - "$build/paraos" "$dir/crasher" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+def notes():
+    i = 0
+    while True:
+        i = data.find(b"Xen\0", i)
+        if i < 0:
+            return
+        namesz, descsz, typ = struct.unpack_from("<III", data, i - 12)
+        if namesz == 4 and descsz in (4, 8):
+            yield typ, i + 4, descsz
+        i += 4
+vals = {t: (off, n) for t, off, n in notes()}
+entry, hcall = vals[1], vals[2]       # XEN_ELFNOTE_ENTRY, _HYPERCALL_PAGE
+data[entry[0]:entry[0] + 8] = data[hcall[0]:hcall[0] + 8]
+open(sys.argv[2], "wb").write(data)
+PY
+
+# case NAME HOST_OPTIONS MODULE EXPECTED_TEXT [EXPECTED_STATUS]
+run_case() {
+	name=$1 opts=$2 module=$3 expect=$4 want=${5:-16}
+	iso="$dir/$name.iso"
+	rm -rf "$dir/iso" && mkdir -p "$dir/iso/boot/grub"
+	cp "$build/parahost" "$dir/iso/boot/parahost"
+	{
+		echo "set timeout=0"
+		echo "menuentry x {"
+		echo "  multiboot2 /boot/parahost $opts"
+		if [ -n "$module" ]; then
+			cp "$module" "$dir/iso/boot/module"
+			echo "  module2 /boot/module"
+		fi
+		echo "  boot"
+		echo "}"
+	} > "$dir/iso/boot/grub/grub.cfg"
+	grub-mkrescue -o "$iso" "$dir/iso" >/dev/null 2>&1 || { echo "[$name] cannot make the ISO"; fail=1; return; }
+	out=$(PARAHOST_NO_KVM=1 timeout 60 "$here/run-qemu.sh" "$iso" 2>&1)
+	rc=$?
+	line=$(printf '%s\n' "$out" | grep -E '^parahost: |Unhandled' | head -1)
+	if [ $rc -eq "$want" ] && printf '%s' "$line" | grep -q "$expect"; then
+		echo "[badinput] ok   $name: $line"
+	else
+		echo "[badinput] FAIL $name: status $rc (want $want), line '$line' (want '$expect')"
+		printf '%s\n' "$out" | tail -5
+		fail=1
+	fi
+}
+
+run_case no-module   ""               ""                  "no guest image"
+run_case not-elf     ""               "$dir/notelf"       "guest image rejected"
+run_case no-notes    ""               "$build/parahost"   "guest image rejected"
+run_case elf32       ""               "$dir/paraos32"     "guest image rejected"
+run_case little-ram  "guest_mem=2G"   "$build/paraos"     "too little RAM"
+run_case tiny-guest  "guest_mem=1M"   "$build/paraos"     "too small"
+run_case crash       ""               "$dir/crasher"      "Unhandled" 3
+exit $fail
