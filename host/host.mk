@@ -72,7 +72,7 @@ parahost-svm-test: $(PARAHOST_ISO)
 parahost-vmx-test: $(PARAHOST_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
-	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* >/dev/null 2>&1; then \
+	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
 		echo "[parahost-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
 		echo "parahost-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx.txt; \
 	else \

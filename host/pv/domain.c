@@ -11,7 +11,7 @@
 
 struct domain dom;
 
-#define DEFAULT_GUEST_MEM	(32UL << 20)	/* boot/paraos.cfg: memory = 32 */
+#define DEFAULT_GUEST_MEM	(64UL << 20)	/* boot/paraos.cfg: memory = 64 */
 #define MIN_GUEST_MEM		(4UL << 20)
 
 /* Xen's reserved GDT entries (selectors 0xe000 + 8 * index), all Accessed. */
