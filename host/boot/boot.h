@@ -24,6 +24,7 @@ struct boot_info {
 	unsigned int nr_ram;
 	struct mem_range ram[MAX_RANGES];	/* usable RAM per the memory map */
 	uint64_t info_start, info_end;		/* the multiboot2 info itself */
+	uint64_t rsdp;				/* GRUB's copy of the ACPI RSDP, 0 if none */
 };
 
 /* Parses the multiboot2 info; failing exit with one line if unusable. */
@@ -50,5 +51,9 @@ static inline uint64_t virt_to_phys(const void *p)
 }
 
 extern char _host_start[], _host_end[];
+
+/* ACPI soft-off, the last way out (acpi.c). */
+void acpi_init(uint64_t rsdp_hint);
+void acpi_poweroff(void);
 
 #endif

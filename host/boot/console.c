@@ -4,6 +4,7 @@
  * otherwise. Host messages always start at the beginning of a line so that
  * the guest's own lines ("ok N ...") stay intact for whoever parses them.
  */
+#include "host/boot/boot.h"
 #include "host/host.h"
 #include "host/x86.h"
 
@@ -100,6 +101,8 @@ void host_exit(enum host_exit_code code)
 	/* Bochs: the string "Shutdown" on port 0x8900 ends the simulation. */
 	for (const char *p = bochs_shutdown; *p; p++)
 		outb(0x8900, (uint8_t)*p);
+	/* Anywhere else (QEMU without isa-debug-exit, real hardware): ACPI S5. */
+	acpi_poweroff();
 	/* Elsewhere (real hardware): stop here, interrupts stay off. */
 	for (;;)
 		cpu_relax();

@@ -79,6 +79,7 @@ void host_main(uint32_t magic, uint64_t info)
 	       boot_info.cmdline);
 	parse_cmdline(boot_info.cmdline);
 	frame_init(&boot_info);
+	acpi_init(boot_info.rsdp);
 	printk("%lu MiB of free RAM", (unsigned long)(frames_free() >> 8));
 
 	/* NX for the nested page tables, when the CPU has it. */

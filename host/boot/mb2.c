@@ -7,6 +7,8 @@
 #define MB2_TAG_CMDLINE		1
 #define MB2_TAG_MODULE		3
 #define MB2_TAG_MMAP		6
+#define MB2_TAG_ACPI_OLD	14
+#define MB2_TAG_ACPI_NEW	15
 #define MB2_MMAP_AVAILABLE	1
 
 struct mb2_tag {
@@ -52,6 +54,11 @@ void mb2_parse(uint32_t magic, uint64_t info, struct boot_info *bi)
 		switch (tag->type) {
 		case MB2_TAG_CMDLINE:
 			bi->cmdline = (const char *)(tag + 1);
+			break;
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW:
+			if (!bi->rsdp || tag->type == MB2_TAG_ACPI_NEW)
+				bi->rsdp = p + 8;
 			break;
 		case MB2_TAG_MODULE: {
 			const struct mb2_tag_module *m = (const void *)tag;
