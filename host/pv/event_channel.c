@@ -193,8 +193,13 @@ long do_event_channel_op(int cmd, uint64_t arg)
 	case EVTCHNOP_bind_virq: {
 		unsigned int virq = u.bind_virq.virq;
 
+		bool global = !(virq == VIRQ_TIMER || virq == VIRQ_DEBUG ||
+				virq == VIRQ_XENOPROF || virq == VIRQ_XENPMU);
+
 		if (virq >= NR_VIRQS)
 			return -EINVAL;
+		if (global && u.bind_virq.vcpu != 0)
+			return -EINVAL;		/* Xen: global VIRQs bind to vcpu 0 */
 		if (u.bind_virq.vcpu != 0)
 			return -ENOENT;
 		if (dom.virq_to_port[virq] > 0)

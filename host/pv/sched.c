@@ -92,7 +92,17 @@ long do_sched_op_compat(int cmd, uint64_t arg)
 
 long do_set_timer_op(uint64_t timeout)
 {
+	uint64_t now = system_time_ns();
+	int64_t offset = (int64_t)(timeout - now);
+
 	/* 0 cancels; a time in the past fires at once. */
-	dom.timer_deadline = timeout;
+	if (timeout == 0) {
+		dom.timer_deadline = 0;
+	} else if ((int64_t)timeout < 0 || (offset > 0 && (uint32_t)(offset >> 50) != 0)) {
+		/* Xen's workaround for huge (wrapped) timeouts: fire in 100 ms. */
+		dom.timer_deadline = now + 100000000;
+	} else {
+		dom.timer_deadline = timeout;
+	}
 	return 0;
 }

@@ -199,8 +199,7 @@ void deliver_pending_events(void)
 
 	if (vi->evtchn_upcall_mask || !vi->evtchn_upcall_pending)
 		return;
-	if (!dom.event_callback)
-		return;		/* Xen would crash on a zero callback; the guest never set one */
+	/* As Xen: a zero callback makes create_bounce_frame crash the domain. */
 	create_bounce_frame(dom.event_callback, true, false, 0, false);
 }
 
