@@ -5,12 +5,13 @@
 #   make run        boot the default platform with its console on this terminal
 #   make test       unit tests + the guest suite on every platform available
 #   make bench      the guest's benchmark figures on every platform available
+#   make fuzz       the host's PV MMU validator under libFuzzer (not in make test)
 #
 # Each part keeps its rules in its own fragment, included below.
 
 include config.mk
 
-.PHONY: all run test bench deps clean
+.PHONY: all run test bench deps fuzz-deps clean
 all: $(BUILD)/paraos
 
 # Freestanding code sees only libxen-dev's xen/ directory, not /usr/include.
@@ -23,9 +24,15 @@ include guest.mk
 -include host/host.mk
 -include tests/unit/unit.mk
 -include tests/xen/xen.mk
+-include tests/fuzz/fuzz.mk
 
 deps:
 	@tools/deps.sh
+
+# clang/libFuzzer only for make fuzz: CI's make test does not need them.
+$(FUZZ_DIR)/fuzz_mm: | fuzz-deps
+fuzz-deps:
+	@tools/deps.sh fuzz
 
 # The README's main job. Until parahost runs the suite: the guest as a real
 # Xen domU, in QEMU, console on this terminal.

@@ -2,6 +2,9 @@
 # Installs the Debian packages the build and the test platforms need, if any
 # are missing. As root it installs them (one progress line, details in
 # build/logs/apt.log); otherwise it prints the exact command and fails.
+#
+#   tools/deps.sh         what make, make run, make test and make bench need
+#   tools/deps.sh fuzz    plus clang's libFuzzer, for make fuzz
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +13,11 @@ PACKAGES=(
 	grub-pc-bin grub-common xorriso mtools			# parahost ISO
 	bochs bochsbios vgabios bochs-term			# parahost/VT-x
 )
+case "${1:-}" in
+	"") ;;
+	fuzz) PACKAGES+=(clang libclang-rt-14-dev) ;;
+	*) echo "usage: tools/deps.sh [fuzz]"; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
