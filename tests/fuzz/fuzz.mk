@@ -3,8 +3,7 @@
 #   make fuzz        libFuzzer target tests/fuzz/fuzz_mm.c, FUZZ_RUNS inputs
 #                    (default 1,000,000), ASan + UBSan, invariants checked
 #                    after every operation; fails on the first violation.
-#   make mm-unit     the CUnit suite tests/unit/test_mm.c on its own (the
-#                    same suite also runs in the unit runner, as suite_mm).
+# The MMU's CUnit suites (tests/unit/test_mm*.c) run in make unit-test.
 #
 # Needs clang with libFuzzer (Debian: clang, libclang-rt-14-dev) and CUnit
 # (libcunit1-dev). Included from the top Makefile; uses config.mk's settings.
@@ -20,7 +19,7 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -iquote . \
 	-isystem $(SYSINC) -D__XEN_INTERFACE_VERSION__=0x00040e00 $(XEN_C_PRELUDE) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-.PHONY: fuzz mm-unit
+.PHONY: fuzz
 
 $(FUZZ_DIR)/fuzz_mm: tests/fuzz/fuzz_mm.c $(MM_DEPS) | $(SYSINC)/xen
 	@mkdir -p $(@D)
@@ -40,12 +39,3 @@ fuzz: $(FUZZ_DIR)/fuzz_mm
 	grep -E "stat::number_of_executed_units|Done [0-9]+ runs" $(FUZZ_DIR)/fuzz_mm.log; \
 	if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_DIR)/fuzz_mm.log; echo "fuzz: FAILED (log: $(FUZZ_DIR)/fuzz_mm.log)"; exit 1; fi; \
 	echo "fuzz: $(FUZZ_RUNS) inputs, no invariant violation, $$((end - start)) s"
-
-$(FUZZ_DIR)/test_mm: tests/unit/test_mm.c $(MM_DEPS) | $(SYSINC)/xen
-	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) $(XEN_C_PRELUDE) -fsanitize=address,undefined \
-		-fno-sanitize-recover=all -DMM_TEST_MAIN tests/unit/test_mm.c \
-		$(MM_SRCS) -lcunit -o $@
-
-mm-unit: $(FUZZ_DIR)/test_mm
-	$(FUZZ_DIR)/test_mm

@@ -57,9 +57,6 @@ static void after_test(void)
 		CU_FAIL("a sanitizer reported an error in this test (see above)");
 }
 
-/* tests/unit/test_mm.c (the PV MMU), when UNIT_SRCS has it. */
-int suite_mm(void) __attribute__((weak));
-
 static struct {
 	const char *name;
 	int (*fn)(void);
@@ -145,10 +142,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-
-	/* Suites written before UNIT_SUITE existed: linked in or not. */
-	if (suite_mm)
-		unit_register_suite("suite_mm", suite_mm);
 
 	if (CU_initialize_registry() != CUE_SUCCESS) {
 		fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
