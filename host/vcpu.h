@@ -48,6 +48,7 @@ struct vcpu_state {
 	struct vdtr gdtr, idtr;
 	uint64_t kernel_gs_base;
 	uint64_t pat;
+	uint64_t dr7;		/* DR0-3 are live CPU registers: the host never uses them */
 };
 
 enum vexit_kind {
@@ -71,6 +72,7 @@ struct vexit {
 	bool has_error;
 	uint32_t error_code;
 	uint64_t cr2;		/* #PF: faulting linear address */
+	uint64_t dr6;		/* #DB: B0-B3, BD, BS status bits (positive polarity) */
 	uint64_t gpa;		/* NPF: guest-physical address */
 	bool npf_write, npf_fetch;
 	uint32_t insn_len;	/* length of the exiting instruction, 0 if unknown */

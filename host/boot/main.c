@@ -86,6 +86,15 @@ void host_main(uint32_t magic, uint64_t info)
 	cpuid(0x80000001, &a, &b, &c, &d);
 	if (d & (1U << 20))
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	/*
+	 * XSAVE on, XCR0 = x87 | SSE, as Xen runs: the guest shares XCR0 with
+	 * us (neither VT-x nor AMD-V switches it) and sees Xen's OSXSAVE.
+	 */
+	cpuid(1, &a, &b, &c, &d);
+	if (c & (1U << 26)) {
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+		asm volatile("xsetbv" :: "a"(3U), "d"(0U), "c"(0U));
+	}
 
 	if (boot_info.nr_modules == 0)
 		fatal(EXIT_BAD_INPUT, "no guest image: give the PV kernel as a multiboot2 module");

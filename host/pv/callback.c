@@ -54,9 +54,16 @@ static long register_callback(const struct callback_register *r)
 	case CALLBACKTYPE_sysenter:
 		/* Accepted and remembered nowhere: no 32-bit user code here. */
 		return 0;
-	case CALLBACKTYPE_nmi:
-		dom.nmi_callback = r->address;
+	case CALLBACKTYPE_nmi: {
+		struct xennmi_callback cb = { .handler_address = r->address };
+
+		(void)cb;
+		dom.traps[X86_EXC_NMI].vector = X86_EXC_NMI;
+		dom.traps[X86_EXC_NMI].flags = 4;	/* TI_SET_IF */
+		dom.traps[X86_EXC_NMI].cs = FLAT_KERNEL_CS;
+		dom.traps[X86_EXC_NMI].address = r->address;
 		return 0;
+	}
 	default:
 		return -ENOSYS;
 	}
@@ -98,7 +105,8 @@ long do_callback_op(int cmd, uint64_t arg)
 		case CALLBACKTYPE_sysenter:
 			return -EINVAL;
 		case CALLBACKTYPE_nmi:
-			dom.nmi_callback = 0;
+			dom.traps[X86_EXC_NMI].address = 0;
+			dom.traps[X86_EXC_NMI].flags = 0;
 			return 0;
 		default:
 			return -ENOSYS;
@@ -119,12 +127,13 @@ long do_stack_switch(uint64_t ss, uint64_t sp)
 	return 0;
 }
 
+/* Xen's lazy FPU: virtual TS for the guest, real TS until the FPU is used. */
 long do_fpu_taskswitch(int set)
 {
 	dom.fpu_ts = set != 0;
 	if (set)
 		dom.st->cr0 |= CR0_TS;
-	else
+	else if (dom.fpu_dirtied)
 		dom.st->cr0 &= ~CR0_TS;
 	return 0;
 }
@@ -203,7 +212,30 @@ long do_vm_assist(unsigned int cmd, unsigned int type)
 	}
 }
 
-static uint64_t debugreg[8] = { [6] = 0xffff0ff0, [7] = 0x400 };
+/*
+ * Debug registers (Xen: set_debugreg, x86emul_read_dr). DR0-3 are loaded
+ * into the CPU (parahost never uses them), DR7 goes into the vcpu state,
+ * DR6 is virtual: #DB status bits accumulate in it (traps.c).
+ */
+#define DR6_DEFAULT	0xffff0ff0UL
+#define DR6_ZEROS	(1UL << 12)
+#define DR7_DEFAULT	0x400UL
+#define DR7_ZEROS	((1UL << 12) | (3UL << 14))
+#define DR7_GD		(1UL << 13)
+#define CR4_DE_BIT	(1UL << 3)
+
+static uint64_t dr[4];
+uint64_t pv_dr6 = DR6_DEFAULT;
+
+static void load_dr(int reg, uint64_t v)
+{
+	switch (reg) {
+	case 0: asm volatile("mov %0, %%dr0" :: "r"(v)); break;
+	case 1: asm volatile("mov %0, %%dr1" :: "r"(v)); break;
+	case 2: asm volatile("mov %0, %%dr2" :: "r"(v)); break;
+	case 3: asm volatile("mov %0, %%dr3" :: "r"(v)); break;
+	}
+}
 
 long do_set_debugreg(int reg, uint64_t value)
 {
@@ -211,32 +243,83 @@ long do_set_debugreg(int reg, uint64_t value)
 	case 0: case 1: case 2: case 3:
 		if (!guest_va_ok(value, 8))
 			return -EPERM;
-		debugreg[reg] = value;
+		dr[reg] = value;
+		load_dr(reg, value);
 		return 0;
+	case 4:
+		if (dom.guest_cr4 & CR4_DE_BIT)
+			return -ENODEV;
+		/* fall through */
 	case 6:
 		if (value != (uint32_t)value)
 			return -EINVAL;
-		debugreg[6] = (value & 0xe00f) | 0xffff0ff0;
+		pv_dr6 = (value | DR6_DEFAULT) & ~DR6_ZEROS;
 		return 0;
+	case 5:
+		if (dom.guest_cr4 & CR4_DE_BIT)
+			return -ENODEV;
+		/* fall through */
 	case 7:
 		if (value != (uint32_t)value)
 			return -EINVAL;
-		/* Breakpoints are remembered, not armed (not needed by the suite yet). */
-		debugreg[7] = value | 0x400;
+		if (value & DR7_GD)
+			return -EPERM;		/* general detect is Xen's */
+		if (value & 0xff) {
+			/* I/O breakpoints (R/W = 10b) need CR4.DE. */
+			for (unsigned int i = 16; i < 32; i += 4)
+				if (((value >> i) & 3) == 2 && !(dom.guest_cr4 & CR4_DE_BIT))
+					return -EPERM;
+		}
+		dom.st->dr7 = (value | DR7_DEFAULT) & ~DR7_ZEROS;
 		return 0;
 	default:
-		return -EINVAL;
+		return -ENODEV;
 	}
 }
 
 long do_get_debugreg(int reg)
 {
 	switch (reg) {
-	case 0: case 1: case 2: case 3: case 6: case 7:
-		return (long)debugreg[reg];
-	case 4: case 5:
-		return (long)debugreg[reg + 2];	/* aliases of DR6/DR7 (CR4.DE clear) */
+	case 0: case 1: case 2: case 3:
+		return (long)dr[reg];
+	case 4:
+		if (dom.guest_cr4 & CR4_DE_BIT)
+			return -ENODEV;
+		/* fall through */
+	case 6:
+		return (long)pv_dr6;
+	case 5:
+		if (dom.guest_cr4 & CR4_DE_BIT)
+			return -ENODEV;
+		/* fall through */
+	case 7:
+		return (long)(dom.st->dr7 | DR7_DEFAULT);
 	default:
-		return -EINVAL;
+		return -ENODEV;
+	}
+}
+
+/* HYPERVISOR_nmi_op: the NMI callback is trap_ctxt[2], with events masked. */
+long do_nmi_op(unsigned int cmd, uint64_t arg)
+{
+	struct xennmi_callback cb;
+
+	switch (cmd) {
+	case XENNMI_register_callback:
+		if (copy_from_guest(&cb, arg, sizeof(cb)))
+			return -EFAULT;
+		if (!canonical(cb.handler_address))
+			return -EINVAL;
+		dom.traps[X86_EXC_NMI].vector = X86_EXC_NMI;
+		dom.traps[X86_EXC_NMI].flags = 4;	/* TI_SET_IF */
+		dom.traps[X86_EXC_NMI].cs = FLAT_KERNEL_CS;
+		dom.traps[X86_EXC_NMI].address = cb.handler_address;
+		return 0;
+	case XENNMI_unregister_callback:
+		dom.traps[X86_EXC_NMI].address = 0;
+		dom.traps[X86_EXC_NMI].flags = 0;
+		return 0;
+	default:
+		return -ENOSYS;
 	}
 }

@@ -149,6 +149,26 @@ static void build_perdomain(void)
 	}
 }
 
+/* Xen's text/data slot (261): only the IDT page lives there for us. */
+static void build_xen_text(void)
+{
+	uint64_t *idt, mfn;
+
+	dom.xen_l3_text_mfn = xen_frame_alloc_pt(false, true, NULL);
+	mfn = xen_frame_alloc(false, (void **)&idt);
+	for (unsigned int v = 0; v < 256; v++) {
+		uint64_t handler = XEN_TEXT_HANDLERS + v * 32;
+		bool present = !(v == 3 || v == 4 || v == 0x80);
+
+		/* 64-bit interrupt gate, DPL 0, to Xen's code selector. */
+		idt[2 * v] = (handler & 0xffff) | (0xe008UL << 16) |
+			     ((present ? 0x8eUL : 0x0eUL) << 40) |
+			     (((handler >> 16) & 0xffff) << 48);
+		idt[2 * v + 1] = handler >> 32;
+	}
+	xen_map(dom.xen_l3_text_mfn, IDT_VIRT_START, mfn, PTE_NX);
+}
+
 /* Every guest L4 carries Xen's slots, as Xen's init_xen_l4_slots() does. */
 void install_xen_l4_slots(uint64_t *l4)
 {
@@ -158,10 +178,12 @@ void install_xen_l4_slots(uint64_t *l4)
 		(dom.xen_l3_m2p_mfn << PAGE_SHIFT) | PTE_P | PTE_U | PTE_A;
 	l4[L4_SLOT(PERDOMAIN_VIRT_START)] =
 		(dom.xen_l3_perdomain_mfn << PAGE_SHIFT) | PTE_P | PTE_W | PTE_A;
+	l4[L4_SLOT(IDT_VIRT_START)] =
+		(dom.xen_l3_text_mfn << PAGE_SHIFT) | PTE_P | PTE_W | PTE_A;
 }
 
 /* The hypercall page, as Xen's pv_ring3_init_hypercall_page() writes it. */
-static void fill_hypercall_page(uint8_t *p)
+void fill_hypercall_page(uint8_t *p)
 {
 	memset(p, 0xcc, PAGE_SIZE);
 	for (unsigned int i = 0; i < PAGE_SIZE / 32; i++, p += 32) {
@@ -194,7 +216,7 @@ static void init_shared_info(void)
 	dom.vcpu_info = &s->vcpu_info[0];
 	/* Event upcalls masked until the guest is ready for them. */
 	s->vcpu_info[0].evtchn_upcall_mask = 1;
-	s->arch.max_pfn = dom.nr_pages;
+	/* arch.max_pfn stays 0: the guest publishes it (Linux does), not Xen. */
 }
 
 static void set_seg(struct vseg *sg, uint16_t sel, uint32_t attr, uint32_t limit, uint64_t base)
@@ -215,9 +237,11 @@ static void init_vcpu_state(const struct pv_start *ps)
 	s->gpr[GPR_RSP] = ps->stack;
 	s->gpr[GPR_RSI] = ps->start_info_va;
 	s->rflags = X86_EFLAGS_MBS | X86_EFLAGS_IF;
-	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	/* Xen's CR0 (with AM), and TS: Xen's FPU is lazy, the first use traps. */
+	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG | CR0_TS;
 	s->cr3 = ps->l4_mfn << PAGE_SHIFT;
-	s->cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	s->cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT |
+		 (read_cr4() & CR4_OSXSAVE);	/* Xen's own XSAVE setting shows through */
 	/* Long mode with NX; SCE clear so that SYSCALL #UDs into parahost. */
 	s->efer = EFER_LME | EFER_LMA | EFER_NXE;
 	/* FLAT_KERNEL_CS: 64-bit code, DPL 3. FLAT_KERNEL_SS: data, DPL 3. */
@@ -232,10 +256,16 @@ static void init_vcpu_state(const struct pv_start *ps)
 	set_seg(&s->seg[SEG_TR], XEN_TSS_SELECTOR, 0x8b, 0x67, TSS_VIRT_START);
 	s->gdtr.base = GDT_VIRT_START;
 	s->gdtr.limit = LAST_RESERVED_GDT_BYTE;
-	/* No IDT: every exception exits to parahost before delivery; INT n #GPs. */
-	s->idtr.base = 0;
-	s->idtr.limit = 0;
+	/*
+	 * An IDT like Xen's (as SIDT shows it): every exception exits before
+	 * delivery; INT n meets a DPL 0 gate and #GPs with (n << 3) | 2, as
+	 * under Xen; vectors 3, 4 and 0x80 (DPL 3 gates in Xen) are not present
+	 * here, so INT $3/$4/$0x80 exit as #NP and are delivered as Xen would.
+	 */
+	s->idtr.base = IDT_VIRT_START;
+	s->idtr.limit = 0xfff;
 	s->kernel_gs_base = 0;
+	s->dr7 = 0x400;
 
 	dom.kernel_mode = true;
 	dom.kernel_ss = FLAT_KERNEL_SS;
@@ -320,6 +350,7 @@ void pv_run(const struct boot_module *m)
 	init_shared_info();
 	build_m2p();
 	build_perdomain();
+	build_xen_text();
 	evtchn_init();
 	time_init();
 	if (!dom.is_dom0) {

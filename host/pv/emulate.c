@@ -16,11 +16,21 @@
 #define MSR_TSC			0x00000010
 #define MSR_AMD_PATCHLEVEL	0x0000008b
 #define MSR_MISC_ENABLE		0x000001a0
+#define MSR_APIC_BASE		0x0000001b
+#define MSR_MCG_CAP		0x00000179
+#define MSR_MCG_STATUS		0x0000017a
+#define MSR_XEN_HYPERCALL	0x40000000	/* CPUID 0x40000002 EBX: the hypercall-page MSR */
 
 /* The guest-visible CR4 (pv_fixup_guest_cr4): Xen's visible bits + the guest's. */
-#define PV_CR4_VISIBLE	(CR4_PAE | (1UL << 6) /* MCE */ | CR4_OSFXSR | CR4_OSXMMEXCPT)
-#define PV_CR4_GUEST	((1UL << 2) /* TSD */ | (1UL << 3) /* DE */)
-static uint64_t guest_cr4_bits;
+#define CR4_TSD		(1UL << 2)
+#define CR4_DE		(1UL << 3)
+#define CR4_MCE		(1UL << 6)
+#define PV_CR4_VISIBLE	(CR4_PAE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+
+static uint64_t pv_cr4_guest_mask(void)
+{
+	return CR4_TSD | CR4_DE | (read_cr4() & CR4_OSXSAVE);
+}
 
 void strict_log(const char *what)
 {
@@ -146,6 +156,10 @@ static bool read_msr(uint32_t msr, uint64_t *val)
 	case MSR_TSC: *val = rdtsc(); return true;
 	case MSR_PAT: *val = s->pat; return true;
 	case MSR_AMD_PATCHLEVEL: *val = 0; return true;
+	case MSR_APIC_BASE: *val = 0xfee00000UL | (1UL << 11) | (1UL << 8); return true;
+	case MSR_MCG_CAP: *val = 2; return true;	/* Xen's vMCE: 2 banks */
+	case MSR_MCG_STATUS: *val = 0; return true;
+	case MSR_XEN_HYPERCALL: *val = 0; return true;
 	default: return false;
 	}
 }
@@ -169,9 +183,35 @@ static bool write_msr(uint32_t msr, uint64_t val)
 		s->kernel_gs_base = val;
 		dom.gs_base_user = val;
 		return true;
+	case MSR_XEN_HYPERCALL: {
+		/* Write the hypercall page into the guest frame named (Xen's wrmsr_hypervisor_regs). */
+		uint64_t mfn = val >> PAGE_SHIFT;
+
+		if ((val & (PAGE_SIZE - 1)) || !mfn_is_ram(mfn) ||
+		    mm_get_page_and_type(&dom.mm, mfn, MM_T_WRITABLE))
+			return false;
+		fill_hypercall_page(mfn_to_host(mfn));
+		mm_put_page_and_type(&dom.mm, mfn);
+		return true;
+	}
 	default:
 		return false;
 	}
+}
+
+/* XSETBV from the guest kernel (Xen's handle_xsetbv): XCR0 only, sane values. */
+static bool emulate_xsetbv(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t v = ((uint64_t)(uint32_t)*gpr(GPR_RDX) << 32) | (uint32_t)*gpr(GPR_RAX);
+
+	if (!(read_cr4() & CR4_OSXSAVE) || (uint32_t)*gpr(GPR_RCX) != 0)
+		return false;
+	cpuid_count(0xd, 0, &a, &b, &c, &d);
+	if ((v & ~(((uint64_t)d << 32) | a)) || !(v & 1) || ((v & 4) && !(v & 2)))
+		return false;
+	asm volatile("xsetbv" :: "a"((uint32_t)v), "d"((uint32_t)(v >> 32)), "c"(0));
+	return true;
 }
 
 /* Kernel-only privileged instructions (0f xx). */
@@ -205,7 +245,7 @@ static bool emulate_0f(struct insn *in)
 			case 0: *gpr(rm) = guest_cr0(); break;
 			case 2: *gpr(rm) = dom.st->cr2; break;
 			case 3: *gpr(rm) = dom.mmv.guest_table << PAGE_SHIFT; break;
-			case 4: *gpr(rm) = PV_CR4_VISIBLE | guest_cr4_bits; break;
+			case 4: *gpr(rm) = PV_CR4_VISIBLE | dom.guest_cr4; break;
 			default: return false;
 			}
 		} else if (op == 0x22) {
@@ -227,7 +267,9 @@ static bool emulate_0f(struct insn *in)
 					return false;
 				break;
 			case 4:
-				guest_cr4_bits = v & PV_CR4_GUEST;
+				/* Only the guest's bits stick; TSD reaches the real CR4. */
+				dom.guest_cr4 = v & pv_cr4_guest_mask();
+				dom.st->cr4 = (dom.st->cr4 & ~CR4_TSD) | (dom.guest_cr4 & CR4_TSD);
 				break;
 			default:
 				return false;
@@ -246,6 +288,37 @@ static bool emulate_0f(struct insn *in)
 				return false;
 		}
 		break;
+	case 0x31:
+		/* RDTSC with the guest's CR4.TSD set: the kernel gets it emulated. */
+		strict_log("rdtsc");
+		{
+			uint64_t t = rdtsc();
+
+			*gpr(GPR_RAX) = (uint32_t)t;
+			*gpr(GPR_RDX) = t >> 32;
+		}
+		break;
+	case 0x01:
+		if (in->len + 2 >= in->n)
+			return false;
+		if (in->b[in->len + 2] == 0xd1) {		/* XSETBV */
+			strict_log("xsetbv");
+			if (!emulate_xsetbv())
+				return false;
+			len++;
+			break;
+		}
+		if (in->b[in->len + 2] == 0xf9) {		/* RDTSCP under TSD */
+			uint64_t t = rdtsc();
+
+			strict_log("rdtscp");
+			*gpr(GPR_RAX) = (uint32_t)t;
+			*gpr(GPR_RDX) = t >> 32;
+			*gpr(GPR_RCX) = 0;			/* TSC_AUX: vcpu 0 */
+			len++;
+			break;
+		}
+		return false;
 	case 0x30: {
 		uint32_t msr = (uint32_t)*gpr(GPR_RCX);
 
@@ -334,6 +407,23 @@ void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], bool xen_leaves)
 			r[1] = 0x40000000;	/* hypercall MSR base */
 			r[2] = XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD;
 			break;
+		case 3:
+			/* Time leaf: no TSC emulation here; RDTSCP; tsc_mode default. */
+			if (sub == 0) {
+				uint32_t a, b, c, d;
+
+				cpuid(0x80000001, &a, &b, &c, &d);
+				r[0] = (d & (1U << 27)) ? 1U << 2 : 0;
+				r[1] = 0;
+				r[2] = (uint32_t)(time_tsc_hz() / 1000);
+				r[3] = 1;		/* incarnation */
+			} else if (sub == 1) {
+				r[2] = time_mul_frac();
+				r[3] = (uint32_t)(int32_t)time_shift();
+			} else if (sub == 2) {
+				r[0] = (uint32_t)(time_tsc_hz() / 1000);
+			}
+			break;
 		case 5:
 			if (sub == 0)
 				r[1] = 64 - (uint32_t)__builtin_clzl(dom.max_mfn) + PAGE_SHIFT;
@@ -342,11 +432,16 @@ void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], bool xen_leaves)
 		return;
 	}
 	cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+	if (!xen_leaves)
+		return;		/* plain CPUID: raw, as under Xen without CPUID faulting */
 	if (leaf == 1) {
-		r[2] &= ~((1U << 3) | (1U << 5) | (1U << 6) | (1U << 27));	/* MONITOR VMX SMX OSXSAVE */
-		if (xen_leaves)
-			r[2] |= 1U << 31;				/* hypervisor */
-		r[1] &= 0x00ffffff;					/* APIC ID 0 */
+		/* Xen's PV policy: no MONITOR/VMX/SMX, the hypervisor bit, APIC ID 0. */
+		r[2] &= ~((1U << 3) | (1U << 5) | (1U << 6) | (1U << 27));
+		r[2] |= 1U << 31;
+		/* Xen's own OSXSAVE leaks into the kernel's enlightened view (a de facto ABI). */
+		if ((dom.guest_cr4 & CR4_OSXSAVE) || (dom.kernel_mode && (read_cr4() & CR4_OSXSAVE)))
+			r[2] |= 1U << 27;
+		r[1] &= 0x00ffffff;
 	} else if (leaf == 0x80000001) {
 		r[2] &= ~(1U << 2);					/* SVM */
 	}

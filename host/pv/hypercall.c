@@ -105,6 +105,12 @@ static long dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
 	case __HYPERVISOR_callback_op:		return do_callback_op((int)a1, a2);
 	case __HYPERVISOR_event_channel_op:	return do_event_channel_op((int)a1, a2);
 	case __HYPERVISOR_physdev_op:		return do_physdev_op((int)a1, a2);
+	case __HYPERVISOR_nmi_op:		return do_nmi_op((unsigned int)a1, a2);
+	case __HYPERVISOR_hvm_op:		return do_hvm_op(a1, a2);
+	/* What Xen answers a PV domU whatever the arguments: */
+	case __HYPERVISOR_xenpmu_op:		return -EOPNOTSUPP;	/* no vPMU */
+	case __HYPERVISOR_hypfs_op:		return -EPERM;		/* privileged */
+	case __HYPERVISOR_arch_0:		return -EPERM;		/* MCA: privileged */
 	default:				return enosys(nr);
 	}
 }

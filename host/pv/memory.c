@@ -3,6 +3,7 @@
  * the machine (Xen: common/memory.c, arch/x86/mm.c arch_memory_op).
  */
 #include "host/pv/pv.h"
+#include "lib/barrier.h"
 
 /* The BIOS e820 entry layout XENMEM_memory_map returns (packed, 20 bytes). */
 struct e820entry {
@@ -35,12 +36,19 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 	case XENMEM_maximum_ram_page:
 		return (long)dom.max_mfn;
 	case XENMEM_current_reservation:
-	case XENMEM_maximum_reservation:
 		rc = domid_query(arg, &d);
 		return rc ? rc : (long)dom.nr_pages;
-	case XENMEM_maximum_gpfn:
+	case XENMEM_maximum_reservation:
+		/* xl's maxmem: memory plus LIBXL_MAXMEM_CONSTANT (1 MiB). */
 		rc = domid_query(arg, &d);
-		return rc ? rc : (long)(dom.nr_pages - 1);
+		return rc ? rc : (long)(dom.nr_pages + 256);
+	case XENMEM_maximum_gpfn: {
+		/* Xen: (shared_info max_pfn ?: 1) - 1; the guest publishes max_pfn. */
+		unsigned long max = READ_ONCE(dom.shared_info->arch.max_pfn);
+
+		rc = domid_query(arg, &d);
+		return rc ? rc : (long)((max ? max : 1) - 1);
+	}
 	case XENMEM_machphys_mapping: {
 		struct xen_machphys_mapping m = {
 			.v_start = MACH2PHYS_VIRT_START,

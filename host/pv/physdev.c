@@ -4,6 +4,9 @@
  */
 #include "host/pv/pv.h"
 
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+
 long do_physdev_op(int cmd, uint64_t arg)
 {
 	switch (cmd) {
@@ -19,6 +22,24 @@ long do_physdev_op(int cmd, uint64_t arg)
 	}
 	case PHYSDEVOP_set_iobitmap:
 		return -EPERM;
+	default:
+		return -ENOSYS;
+	}
+}
+
+/* HYPERVISOR_hvm_op from a PV domain: the parameter ops exist, for HVM only. */
+long do_hvm_op(uint64_t op, uint64_t arg)
+{
+	struct xen_hvm_param p;
+
+	switch (op) {
+	case HVMOP_set_param:
+	case HVMOP_get_param:
+		if (copy_from_guest(&p, arg, sizeof(p)))
+			return -EFAULT;
+		if (p.domid != DOMID_SELF && p.domid != dom.domid)
+			return -ESRCH;
+		return -EINVAL;		/* not an HVM domain */
 	default:
 		return -ENOSYS;
 	}

@@ -26,6 +26,7 @@
 #include <xen/version.h>
 #include <xen/physdev.h>
 #include <xen/errno.h>
+#include <xen/nmi.h>
 
 /* Xen's error numbers, as the guest sees them (from <xen/errno.h>). */
 #define EPERM	XEN_EPERM
@@ -41,6 +42,8 @@
 #define EACCES	XEN_EACCES
 #define ETIME	XEN_ETIME
 #define ENOBUFS	XEN_ENOBUFS
+#define ENODEV	XEN_ENODEV
+#define EOPNOTSUPP XEN_EOPNOTSUPP
 
 #include "host/host.h"
 #include "host/vcpu.h"
@@ -64,6 +67,9 @@
 #define FIRST_RESERVED_GDT_BYTE	(FIRST_RESERVED_GDT_PAGE * 4096)
 #define LAST_RESERVED_GDT_BYTE	(FIRST_RESERVED_GDT_BYTE + 4096 - 1)
 #define XEN_TSS_SELECTOR	0xe040
+/* Xen's text slot (261): our copy of Xen's IDT, and where its gates point. */
+#define IDT_VIRT_START		0xffff82d080400000UL
+#define XEN_TEXT_HANDLERS	0xffff82d080200000UL
 
 #define L4_SLOT(va)		(((va) >> 39) & 511)
 #define FIRST_XEN_SLOT		256
@@ -115,6 +121,7 @@ struct domain {
 	uint64_t shared_info_mfn;
 	uint64_t xen_l3_m2p_mfn;	/* L4 slot 256 */
 	uint64_t xen_l3_perdomain_mfn;	/* L4 slot 260 */
+	uint64_t xen_l3_text_mfn;	/* L4 slot 261 */
 	uint64_t *perdomain_l1;		/* maps GDT/LDT pages (host view) */
 	uint64_t gdt_frame_mfn, zero_mfn, tss_mfn;
 	unsigned long gdt_frames[FIRST_RESERVED_GDT_PAGE];	/* set_gdt */
@@ -136,6 +143,10 @@ struct domain {
 	unsigned int iopl;		/* virtual IOPL, in EFLAGS position */
 	unsigned long vm_assist;
 	bool fpu_ts;			/* virtual CR0.TS (fpu_taskswitch) */
+	bool fpu_dirtied;		/* the guest has used the FPU (real TS cleared) */
+	uint64_t guest_cr4;		/* the CR4 bits a PV guest controls (TSD, DE, OSXSAVE) */
+	unsigned int watchdog_inuse;	/* SCHEDOP_watchdog timers (2, as Xen) */
+	uint64_t watchdog_deadline[2];
 
 	/* Events, time. */
 	struct evtchn evtchn[NR_EVTCHN_PORTS];
@@ -162,6 +173,7 @@ void domain_crash(const char *fmt, ...) __printf(1, 2) __noreturn;
 void domain_shutdown(unsigned int reason) __noreturn;
 void dump_guest_state(void);
 void install_xen_l4_slots(uint64_t *l4);
+void fill_hypercall_page(uint8_t *p);
 
 /* guestmem.c: mfns and guest virtual addresses. */
 void *mfn_to_host(uint64_t mfn);	/* NULL if not a guest-visible frame */
@@ -208,6 +220,9 @@ long do_set_segment_base(unsigned int which, uint64_t base);
 long do_iret(void);
 long do_vm_assist(unsigned int cmd, unsigned int type);
 long do_set_debugreg(int reg, uint64_t value);
+long do_nmi_op(unsigned int cmd, uint64_t arg);
+long do_hvm_op(uint64_t op, uint64_t arg);
+extern uint64_t pv_dr6;
 long do_get_debugreg(int reg);
 long do_console_io(int cmd, unsigned long count, uint64_t buf);
 long do_xen_version(int cmd, uint64_t arg);
@@ -247,6 +262,9 @@ bool evtchn_upcall_pending(void);
 /* time.c */
 void time_init(void);
 uint64_t system_time_ns(void);
+uint64_t time_tsc_hz(void);
+uint32_t time_mul_frac(void);
+int time_shift(void);
 void update_vcpu_time(void);
 void time_check_timers(void);
 void time_wait_for_event(void);

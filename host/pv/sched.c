@@ -67,8 +67,33 @@ long do_sched_op(int cmd, uint64_t arg)
 	}
 	case SCHEDOP_remote_shutdown:
 		return -EPERM;
-	case SCHEDOP_watchdog:
-		return -ENOSYS;
+	case SCHEDOP_watchdog: {
+		struct sched_watchdog w;
+		unsigned int id;
+
+		if (copy_from_guest(&w, arg, sizeof(w)))
+			return -EFAULT;
+		if (w.id > 2)
+			return -EINVAL;
+		if (w.id == 0) {
+			for (id = 0; id < 2; id++)
+				if (!(dom.watchdog_inuse & (1U << id)))
+					break;
+			if (id == 2)
+				return -ENOSPC;
+			dom.watchdog_inuse |= 1U << id;
+			dom.watchdog_deadline[id] = system_time_ns() + w.timeout * 1000000000UL;
+			return id + 1;
+		}
+		id = w.id - 1;
+		if (!(dom.watchdog_inuse & (1U << id)))
+			return -EINVAL;
+		if (w.timeout == 0)
+			dom.watchdog_inuse &= ~(1U << id);
+		else
+			dom.watchdog_deadline[id] = system_time_ns() + w.timeout * 1000000000UL;
+		return 0;
+	}
 	case SCHEDOP_pin_override:
 		return -EPERM;
 	default:

@@ -60,6 +60,10 @@ static uint64_t scale_delta(uint64_t delta)
 	return (uint64_t)(((unsigned __int128)delta * mul_frac) >> 32);
 }
 
+uint64_t time_tsc_hz(void) { return tsc_hz; }
+uint32_t time_mul_frac(void) { return mul_frac; }
+int time_shift(void) { return tsc_shift; }
+
 uint64_t system_time_ns(void)
 {
 	return scale_delta(rdtsc() - tsc_at_boot);
@@ -131,7 +135,8 @@ void update_vcpu_time(void)
 	t->system_time = scale_delta(tsc - tsc_at_boot);
 	t->tsc_to_system_mul = mul_frac;
 	t->tsc_shift = tsc_shift;
-	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+	/* No TSC_STABLE: Xen only promises it on hosts it trusts (not emulators). */
+	t->flags = 0;
 	asm volatile("" ::: "memory");
 	t->version++;
 }
@@ -139,6 +144,12 @@ void update_vcpu_time(void)
 void time_check_timers(void)
 {
 	uint64_t now = system_time_ns();
+
+	for (unsigned int id = 0; id < 2; id++)
+		if ((dom.watchdog_inuse & (1U << id)) && now >= dom.watchdog_deadline[id]) {
+			printk("d%u: watchdog timer %u fired", dom.domid, id + 1);
+			domain_shutdown(SHUTDOWN_watchdog);
+		}
 
 	if (dom.timer_deadline && now >= dom.timer_deadline) {
 		dom.timer_deadline = 0;

@@ -351,6 +351,29 @@ static void handle_swint(void)
 	}
 }
 
+/* INT n through one of Xen's DPL 3 gates (3, 4, 0x80); RIP at the CD nn. */
+static bool int_via_dpl3_gate(unsigned int vector)
+{
+	uint8_t b[2];
+
+	if (fetch_insn(dom.st->rip, b, 2) != 2 || b[0] != 0xcd || b[1] != vector)
+		return false;
+	switch (vector) {
+	case 3:
+	case 4:
+		dom.st->rip += 2;
+		pv_inject_exception(vector, false, 0);
+		return true;
+	case 0x80:
+		/* int80_direct_trap, or its slow path: Xen's #GP(0x402) logic. */
+		if (!software_interrupt((0x80 << 3) | 2))
+			pv_inject_gp((0x80 << 3) | 2);
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void handle_ud(void)
 {
 	uint8_t insn[2];
@@ -402,10 +425,30 @@ static void handle_exception(const struct vexit *e)
 		return;
 	}
 	case X86_EXC_NM:
-		/* Xen's lazy FPU: the guest asked for TS (fpu_taskswitch); clear it. */
-		dom.fpu_ts = false;
+		/*
+		 * Xen's lazy FPU: the state is "restored" (real TS cleared), and
+		 * the guest sees #NM only if it asked for TS (fpu_taskswitch).
+		 */
 		dom.st->cr0 &= ~CR0_TS;
-		pv_inject_exception(X86_EXC_NM, false, 0);
+		dom.fpu_dirtied = true;
+		if (dom.fpu_ts) {
+			dom.fpu_ts = false;
+			pv_inject_exception(X86_EXC_NM, false, 0);
+		}
+		return;
+	case X86_EXC_DB:
+		/* ICEBP is a trap reported at the instruction (VT-x): step over it. */
+		if (e->insn_len)
+			dom.st->rip += e->insn_len;
+		/* Xen keeps the guest's DR6: status bits accumulate. */
+		pv_dr6 |= e->dr6;
+		pv_inject_exception(X86_EXC_DB, false, 0);
+		return;
+	case X86_EXC_NP:
+		/* INT $3, $4 or $0x80: Xen has DPL 3 gates there, we have holes. */
+		if ((ec & 3) == 2 && int_via_dpl3_gate(ec >> 3))
+			return;
+		pv_inject_exception(X86_EXC_NP, true, ec);
 		return;
 	case X86_EXC_MC:
 		panic("machine check while running the guest");
@@ -437,8 +480,12 @@ void handle_exit(const struct vexit *e)
 	case VEXIT_IO:
 	case VEXIT_MSR:
 	case VEXIT_XSETBV:
-		/* Past the CPL checks at CPL 3? Should not happen: #GP as Xen's CPL check. */
-		pv_inject_gp(0);
+		/*
+		 * At CPL 3 these #GP(0) before any exit on real CPUs; an emulator
+		 * that exits first gets the same treatment as that #GP.
+		 */
+		if (!emulate_privileged_op())
+			pv_inject_gp(0);
 		break;
 	case VEXIT_NPF:
 		domain_crash("access to guest-physical %#lx (%s%s) outside the domain's memory",

@@ -40,7 +40,7 @@ long do_xen_version(int cmd, uint64_t arg)
 	case XENVER_capabilities:
 		return copy_str(arg, "xen-3.0-x86_64 ", sizeof(xen_capabilities_info_t));
 	case XENVER_changeset:
-		return copy_str(arg, "parahost", sizeof(xen_changeset_info_t));
+		return copy_str(arg, "", sizeof(xen_changeset_info_t));	/* as a release build */
 	case XENVER_platform_parameters: {
 		struct xen_platform_parameters pp = { .virt_start = HYPERVISOR_VIRT_START };
 

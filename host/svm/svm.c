@@ -229,7 +229,7 @@ static struct vcpu *svm_create(void)
 	/* Clean bits 0: QEMU and real CPUs alike reload everything each VMRUN. */
 	F32(v, VMCB_CLEAN) = 0;
 	/* The guest's PAT: the architectural reset value, as Xen gives PV guests. */
-	v->st.pat = 0x0007040600070406UL;
+	v->st.pat = 0x0000050100070406UL;	/* Xen's PAT, as its PV guests see */
 	return v;
 }
 
@@ -281,9 +281,9 @@ static void load_state(struct vcpu *v)
 	F64(v, VMCB_CR2) = s->cr2;
 	F64(v, VMCB_CR3) = s->cr3;
 	F64(v, VMCB_CR4) = s->cr4;
-	/* Debug registers at their reset values: no guest breakpoints yet. */
+	/* DR6 at its reset value so a #DB shows only new status bits; DR7 the guest's. */
 	F64(v, VMCB_DR6) = 0xffff0ff0;
-	F64(v, VMCB_DR7) = 0x400;
+	F64(v, VMCB_DR7) = s->dr7 | 0x400;
 	F64(v, VMCB_RFLAGS) = s->rflags;
 	F64(v, VMCB_RIP) = s->rip;
 	F64(v, VMCB_RSP) = s->gpr[GPR_RSP];
@@ -358,6 +358,8 @@ static void svm_run(struct vcpu *v, struct vexit *e)
 		}
 		if (e->vector == X86_EXC_PF)
 			e->cr2 = e->raw_info2;
+		if (e->vector == X86_EXC_DB)
+			e->dr6 = F64(v, VMCB_DR6) & 0xe00f;
 		return;
 	}
 	switch (code) {

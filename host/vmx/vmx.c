@@ -306,21 +306,21 @@ static struct vcpu *vmx_create(void)
 		     PIN_EXTINT_EXITING |	/* host interrupts belong to the host */
 		     PIN_NMI_EXITING,		/* and so do NMIs */
 		     PIN_EXTINT_EXITING | PIN_NMI_EXITING, "pin-based");
+	/*
+	 * The guest runs at CPL 3, where HLT, INVLPG, MOV DR, RDPMC, WBINVD and
+	 * port I/O fault (#GP) before any VM exit could happen, and MONITOR/
+	 * MWAIT #UD: Xen's behaviour, from the hardware. So no exiting for
+	 * them, except I/O (never let a port through); Bochs 2.7 checks some
+	 * of these exit controls before the CPL, which real CPUs do not.
+	 */
 	proc = adjust(true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
-		      PROC_HLT_EXITING |	/* CPL 3 HLT #GPs first; belt and braces */
-		      PROC_INVLPG_EXITING |	/* likewise: page tables are ours to flush */
-		      PROC_MWAIT_EXITING |	/* no native MWAIT/MONITOR for a PV guest */
-		      PROC_MONITOR_EXITING |
-		      PROC_RDPMC_EXITING |	/* performance counters are the host's */
-		      PROC_MOV_DR_EXITING |	/* debug registers are virtual (set_debugreg) */
 		      PROC_UNCOND_IO_EXITING |	/* no port reaches hardware */
 		      PROC_SECONDARY,		/* for EPT */
 		      PROC_UNCOND_IO_EXITING | PROC_SECONDARY, "processor-based");
 	proc2 = adjust(MSR_VMX_PROCBASED2,
 		       PROC2_EPT |		/* guest-physical = the guest's machine frames */
 		       PROC2_RDTSCP |		/* RDTSCP works for a Xen PV guest; #UD without this */
-		       PROC2_INVPCID |		/* likewise INVPCID's fault is the CPU's, not #UD */
-		       PROC2_WBINVD_EXITING,	/* cache control stays with the host */
+		       PROC2_INVPCID,		/* likewise INVPCID's fault is the CPU's, not #UD */
 		       PROC2_EPT, "secondary");
 	exit = adjust(true_ctls ? MSR_VMX_TRUE_EXIT : MSR_VMX_EXIT,
 		      EXIT_HOST_64 |		/* parahost is 64-bit */
@@ -369,7 +369,7 @@ static struct vcpu *vmx_create(void)
 	vmwrite(GUEST_INTERRUPTIBILITY, 0);
 	vmwrite(GUEST_PENDING_DBG, 0);
 	set_host_state();
-	v->st.pat = 0x0007040600070406UL;
+	v->st.pat = 0x0000050100070406UL;	/* Xen's PAT, as its PV guests see */
 	v->flush = true;
 	return v;
 }
@@ -396,7 +396,7 @@ static void load_state(struct vcpu *v)
 	vmwrite(GUEST_CR4, (cr4 | cr4_fixed0) & cr4_fixed1);
 	vmwrite(CR4_READ_SHADOW, cr4);
 	vmwrite(GUEST_CR3, s->cr3);
-	vmwrite(GUEST_DR7, 0x400);
+	vmwrite(GUEST_DR7, s->dr7 | 0x400);
 	vmwrite(GUEST_RSP, s->gpr[GPR_RSP]);
 	vmwrite(GUEST_RIP, s->rip);
 	vmwrite(GUEST_RFLAGS, s->rflags);
@@ -475,6 +475,8 @@ static void vmx_run(struct vcpu *v, struct vexit *e)
 		}
 		if (e->vector == X86_EXC_PF)
 			e->cr2 = e->raw_info1;
+		if (e->vector == X86_EXC_DB)
+			e->dr6 = e->raw_info1 & 0x600f;	/* qualification: B0-3, BD, BS */
 		if (((info >> 8) & 7) == 6)		/* software exception: INT3/INTO */
 			e->insn_len = (uint32_t)vmread(EXIT_INSTRUCTION_LEN);
 		break;
