@@ -27,20 +27,55 @@ bool read_segment_descriptor(uint16_t sel, struct vseg *out)
 	return true;
 }
 
-/* check_descriptor: what a 64-bit PV guest may put in its GDT. */
-bool check_descriptor(uint64_t d)
-{
-	unsigned int dpl = (d >> 45) & 3;
-	unsigned int type = (d >> 40) & 0x1f;	/* S + type */
+#define SEG_P		(1U << 15)	/* in the high dword */
+#define SEG_S		(1U << 12)
+#define SEG_DPL		(3U << 13)
+#define SEG_TYPE	(0xfU << 8)
 
-	if (!(d & (1UL << 47)))
-		return true;			/* not present: anything goes */
-	if (!(type & 0x10))
-		return false;			/* system descriptors (gates, TSS, LDT) */
-	if (dpl != 3)
-		return false;			/* the kernel runs at ring 3 */
-	if ((type & 0x18) == 0x18 && (type & 0x04))
-		return false;			/* conforming code */
+/* A call gate's target must be the kernel's code or a guest selector below Xen's. */
+static bool gate_selector_okay(uint16_t sel)
+{
+	if ((sel & ~3) == (FLAT_KERNEL_CS & ~3))
+		return true;
+	if (sel & 4)
+		return true;				/* LDT: checked when used */
+	return (sel >> 3) != 0 && (sel >> 3) < (FIRST_RESERVED_GDT_BYTE >> 3);
+}
+
+/*
+ * Xen's check_descriptor for a 64-bit PV guest: not-present is fine, code
+ * and data are fine with their DPL raised to 3 (the kernel's ring), call
+ * gates are fixed up (DPL 0 so that using one faults and is emulated),
+ * type 0 is the harmless second half of a gate, anything else (TSS, LDT,
+ * interrupt and trap gates) is refused. *d is fixed up in place.
+ */
+bool check_descriptor(uint64_t *d)
+{
+	uint32_t a = (uint32_t)*d, b = (uint32_t)(*d >> 32), dpl;
+	uint16_t cs;
+
+	if (!(b & SEG_P))
+		return true;
+	dpl = (b >> 13) & 3;
+	if (dpl < 3)
+		dpl = 3;
+	b = (b & ~SEG_DPL) | (dpl << 13);
+	if (b & SEG_S)
+		goto good;
+	if ((b & SEG_TYPE) == 0)
+		return true;
+	if ((b & SEG_TYPE) != 0xc00)
+		return false;
+	cs = (uint16_t)(a >> 16);
+	if (!gate_selector_okay(cs))
+		return false;
+	b &= ~SEG_DPL;
+	cs = (uint16_t)((cs & ~3) | dpl);
+	a = (a & 0xffff) | ((uint32_t)cs << 16);
+	if (b & 0xff)
+		return false;
+good:
+	*d = ((uint64_t)b << 32) | a;
 	return true;
 }
 
@@ -71,8 +106,13 @@ long do_set_gdt(uint64_t frame_list, unsigned int entries)
 		if (dom.gdt_frames[i])
 			mm_put_page_and_type(&dom.mm, dom.gdt_frames[i]);
 		dom.gdt_frames[i] = i < nr ? frames[i] : 0;
-		/* Supervisor read-only: the CPU reads it, the guest cannot write it. */
-		dom.perdomain_l1[i] = (mfn << PAGE_SHIFT) | PTE_P | PTE_A | PTE_NX;
+		/*
+		 * Supervisor read-write, as Xen maps GDT frames: the CPU sets
+		 * Accessed and busy bits; the guest itself cannot map the frame
+		 * writable while it is a descriptor page.
+		 */
+		dom.perdomain_l1[i] = (mfn << PAGE_SHIFT) | PTE_P | PTE_A | PTE_NX |
+				      (i < nr ? PTE_W | PTE_D : 0);
 	}
 	dom.gdt_ents = entries;
 	vcpu_hw->flush_tlb(dom.v);
@@ -85,7 +125,7 @@ long do_update_descriptor(uint64_t maddr, uint64_t desc)
 	const struct mm_page *pg = mm_page(&dom.mm, mfn);
 	enum mm_type t;
 
-	if ((maddr & 7) || !mfn_is_ram(mfn) || !pg || !check_descriptor(desc))
+	if ((maddr & 7) || !mfn_is_ram(mfn) || !pg || !check_descriptor(&desc))
 		return -EINVAL;
 	/* A page of a live GDT stays one; any other page must be writable. */
 	t = pg->type == MM_T_SEGDESC && pg->type_count ? MM_T_SEGDESC : MM_T_WRITABLE;

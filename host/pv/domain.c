@@ -160,9 +160,13 @@ static void build_xen_text(void)
 		uint64_t handler = XEN_TEXT_HANDLERS + v * 32;
 		bool present = !(v == 3 || v == 4 || v == 0x80);
 
-		/* 64-bit interrupt gate, DPL 0, to Xen's code selector. */
+		/*
+		 * 64-bit interrupt gate to Xen's code selector: DPL 0, or for
+		 * 3, 4, 0x80 DPL 3 (as Xen) but not present, so INT n passes
+		 * the DPL check and exits with #NP instead of entering ring 0.
+		 */
 		idt[2 * v] = (handler & 0xffff) | (0xe008UL << 16) |
-			     ((present ? 0x8eUL : 0x0eUL) << 40) |
+			     ((present ? 0x8eUL : 0x6eUL) << 40) |
 			     (((handler >> 16) & 0xffff) << 48);
 		idt[2 * v + 1] = handler >> 32;
 	}

@@ -243,7 +243,7 @@ long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count);
 
 /* descriptor.c */
 bool read_segment_descriptor(uint16_t sel, struct vseg *out);
-bool check_descriptor(uint64_t d);
+bool check_descriptor(uint64_t *d);
 
 /* mmu.c: glue to the PV MMU (mm.h) */
 void pv_mm_init(void);

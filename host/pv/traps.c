@@ -324,6 +324,24 @@ static bool software_interrupt(uint32_t ec)
 }
 
 /*
+ * INT $0x80: Xen's int80_direct_trap. With a handler in the trap table it
+ * is delivered as a trap whatever the entry's DPL (and from kernel mode
+ * too); without one, Xen's slow path treats it as #GP(0x402) would be.
+ */
+static void int80(void)
+{
+	const struct trap_info *ti = &dom.traps[0x80];
+
+	if (ti->address) {
+		dom.st->rip += 2;
+		create_bounce_frame(ti->address, TI_GET_IF(ti), false, 0, false);
+		return;
+	}
+	if (!software_interrupt((0x80 << 3) | 2))
+		pv_inject_gp((0x80 << 3) | 2);
+}
+
+/*
  * INT3 or INT n about to be delivered (the SVM INTn intercept: QEMU's TCG
  * checks INT3 against it rather than the #BP intercept). Xen's IDT has
  * DPL 3 gates for vectors 3 and 4 and DPL 0 for the rest, so INT3/INT $3
@@ -341,6 +359,8 @@ static void handle_swint(void)
 	} else if (n == 2 && b[0] == 0xcd && (b[1] == 3 || b[1] == 4)) {
 		dom.st->rip += 2;
 		pv_inject_exception(b[1], false, 0);
+	} else if (n == 2 && b[0] == 0xcd && b[1] == 0x80) {
+		int80();
 	} else if (n == 2 && b[0] == 0xcd) {
 		uint32_t ec = ((uint32_t)b[1] << 3) | 2;
 
@@ -365,9 +385,7 @@ static bool int_via_dpl3_gate(unsigned int vector)
 		pv_inject_exception(vector, false, 0);
 		return true;
 	case 0x80:
-		/* int80_direct_trap, or its slow path: Xen's #GP(0x402) logic. */
-		if (!software_interrupt((0x80 << 3) | 2))
-			pv_inject_gp((0x80 << 3) | 2);
+		int80();
 		return true;
 	default:
 		return false;
