@@ -1,7 +1,7 @@
 # ParaOS: a small x86-64 PV kernel for Xen, and parahost, a minimal hypervisor
 # that runs the same binary without Xen. See README.md.
 #
-#   make            build build/paraos (the guest) and parahost
+#   make            build build/paraos (the guest) and build/parahost
 #   make run        boot the default platform with its console on this terminal
 #   make test       unit tests + the guest suite on every platform available
 #   make bench      the guest's benchmark figures on every platform available
@@ -12,7 +12,7 @@
 include config.mk
 
 .PHONY: all run test bench deps fuzz-deps clean
-all: $(BUILD)/paraos
+all: $(BUILD)/paraos $(BUILD)/parahost
 
 # Freestanding code sees only libxen-dev's xen/ directory, not /usr/include.
 $(SYSINC)/xen:
@@ -34,10 +34,10 @@ $(FUZZ_DIR)/fuzz_mm: | fuzz-deps
 fuzz-deps:
 	@tools/deps.sh fuzz
 
-# The README's main job. Until parahost runs the suite: the guest as a real
-# Xen domU, in QEMU, console on this terminal.
+# The README's main job: ParaOS on parahost in QEMU (AMD-V), console on this
+# terminal. `make run-xen` runs it as a real Xen domU instead.
 run: deps
-	@$(MAKE) --no-print-directory run-xen
+	@$(MAKE) --no-print-directory run-parahost
 
 # TEST_PLATFORMS="unit xen-dom0" runs a subset (see tests/test-all.py).
 test: deps
