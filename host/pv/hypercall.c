@@ -158,9 +158,10 @@ void pv_syscall_from_user(void)
 		/* No callback: #UD at the SYSCALL, as Xen 4.17. */
 		s->rip -= 2;
 		pv_inject_ud();
-		return;
+	} else {
+		create_bounce_frame(dom.syscall_callback, dom.syscall_disables_events, false, 0, false);
 	}
-	create_bounce_frame(dom.syscall_callback, dom.syscall_disables_events, false, 0, false);
+	/* The PV ABI's fixed SYSCALL mask: DF cleared (4.17: on the #UD path too). */
 	s->rflags &= ~X86_EFLAGS_DF;
 }
 
