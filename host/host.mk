@@ -45,7 +45,17 @@ $(PARAHOST_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
+# The same with "bench" on the guest's command line (make bench).
+PARAHOST_BENCH_ISO := $(BUILD)/parahost-bench.iso
+
+$(PARAHOST_BENCH_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	@rm -rf $(BUILD)/iso-bench && mkdir -p $(BUILD)/iso-bench/boot/grub
+	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-bench/boot/
+	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-bench 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+
 .PHONY: iso run-parahost run-bochs parahost-svm-test parahost-vmx-test
+.PHONY: parahost-svm-bench parahost-vmx-bench
 iso: $(PARAHOST_ISO)
 
 # --- running it ---------------------------------------------------------------
@@ -86,3 +96,15 @@ parahost-vmx-test: $(PARAHOST_ISO)
 .PHONY: parahost-badinput-test
 parahost-badinput-test: $(BUILD)/parahost $(BUILD)/paraos
 	@host/tools/badinput-test.sh $(BUILD)
+
+# make bench: the guest booted with "bench" on each backend (figures only).
+parahost-svm-bench: $(PARAHOST_BENCH_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(PYTHON) tests/runvm.py --name parahost-svm-bench --timeout $(PARAHOST_TIMEOUT_SVM) \
+		--log $(BUILD)/logs/parahost-svm-bench.log -- host/tools/run-qemu.sh $(PARAHOST_BENCH_ISO)
+
+parahost-vmx-bench: $(PARAHOST_BENCH_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(PYTHON) tests/runvm.py --name parahost-vmx-bench --timeout $(PARAHOST_TIMEOUT_VMX) \
+		--log $(BUILD)/logs/parahost-vmx-bench.log -- \
+		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_BENCH_ISO)
