@@ -35,7 +35,7 @@ static const uint64_t xen_gdt[] = {
  */
 static uint64_t xen_frame_alloc_pt(bool writable, bool table, void **host);
 
-static uint64_t xen_frame_alloc(bool writable, void **host)
+uint64_t xen_frame_alloc(bool writable, void **host)
 {
 	return xen_frame_alloc_pt(writable, false, host);
 }
@@ -358,7 +358,7 @@ void pv_run(const struct boot_module *m)
 	evtchn_init();
 	time_init();
 	if (!dom.is_dom0) {
-		dom.store_port = evtchn_alloc_backend(NULL);
+		dom.store_port = evtchn_alloc_backend(xenstore_poll);
 		dom.console_port = evtchn_alloc_backend(console_backend_poll);
 	}
 
@@ -378,8 +378,10 @@ void pv_run(const struct boot_module *m)
 		fill_hypercall_page(mfn_to_host(mfn));
 		dom.hypercall_page_va = ps.hypercall_page_va;
 	}
-	if (!dom.is_dom0)
+	if (!dom.is_dom0) {
 		console_backend_init();
+		xenstore_init();
+	}
 
 	printk("d%u: %lu pages (%lu MiB), entry %#lx, start_info %#lx, L4 mfn %#lx",
 	       dom.domid, dom.nr_pages, dom.nr_pages >> 8, (unsigned long)ps.entry,
@@ -400,8 +402,10 @@ void pv_run(const struct boot_module *m)
 			       (unsigned long)e.raw, (unsigned long)e.raw_info1,
 			       (unsigned long)e.raw_info2, (unsigned long)dom.st->rip);
 		handle_exit(&e);
-		if (!dom.is_dom0)
+		if (!dom.is_dom0) {
 			console_backend_poll();
+			xenstore_poll();
+		}
 		time_check_timers();
 	}
 }

@@ -44,10 +44,3 @@ long do_hvm_op(uint64_t op, uint64_t arg)
 		return -ENOSYS;
 	}
 }
-
-long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
-{
-	(void)cmd; (void)uop; (void)count;
-	printk("d%u: grant_table_op not implemented yet: -ENOSYS", dom.domid);
-	return -ENOSYS;
-}

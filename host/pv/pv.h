@@ -174,6 +174,7 @@ void domain_shutdown(unsigned int reason) __noreturn;
 void dump_guest_state(void);
 void install_xen_l4_slots(uint64_t *l4);
 void fill_hypercall_page(uint8_t *p);
+uint64_t xen_frame_alloc(bool writable, void **host);
 
 /* guestmem.c: mfns and guest virtual addresses. */
 void *mfn_to_host(uint64_t mfn);	/* NULL if not a guest-visible frame */
@@ -267,7 +268,7 @@ uint32_t time_mul_frac(void);
 int time_shift(void);
 void update_vcpu_time(void);
 void time_check_timers(void);
-void time_wait_for_event(void);
+void time_wait_for_event(uint64_t deadline);
 
 /* emulate.c */
 bool emulate_privileged_op(void);	/* true: handled (bounced or emulated) */
@@ -276,9 +277,11 @@ void emulate_cpuid_exit(uint64_t len);
 void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);
 void strict_log(const char *what);
 
-/* backends/console.c */
+/* backends/console.c, backends/xenstore.c */
 void console_backend_init(void);
 void console_backend_poll(void);
+void xenstore_init(void);
+void xenstore_poll(void);
 
 /* Convenient access to the vcpu's registers. */
 #define GREG(r)		(dom.st->gpr[GPR_##r])

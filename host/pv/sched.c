@@ -9,7 +9,7 @@ static long do_block(void)
 {
 	vcpu_info0()->evtchn_upcall_mask = 0;
 	if (!evtchn_upcall_pending())
-		time_wait_for_event();
+		time_wait_for_event(0);
 	return 0;
 }
 
@@ -37,7 +37,7 @@ long do_sched_op(int cmd, uint64_t arg)
 	}
 	case SCHEDOP_poll: {
 		struct sched_poll p;
-		evtchn_port_t ports[16];
+		evtchn_port_t ports[128];
 
 		if (copy_from_guest(&p, arg, sizeof(p)))
 			return -EFAULT;
@@ -51,6 +51,7 @@ long do_sched_op(int cmd, uint64_t arg)
 		for (unsigned int i = 0; i < p.nr_ports; i++)
 			if (ports[i] >= NR_EVTCHN_PORTS)
 				return -EINVAL;
+		/* Xen's poll wakes on these ports even with event delivery masked. */
 		for (;;) {
 			for (unsigned int i = 0; i < p.nr_ports; i++) {
 				unsigned long w = dom.shared_info->evtchn_pending[ports[i] / 64];
@@ -62,7 +63,8 @@ long do_sched_op(int cmd, uint64_t arg)
 				return 0;
 			if (!p.timeout && !dom.timer_deadline && !dom.periodic_period)
 				domain_crash("SCHEDOP_poll with nothing that can ever wake it");
-			time_wait_for_event();
+			time_check_timers();
+			cpu_relax();
 		}
 	}
 	case SCHEDOP_remote_shutdown:

@@ -161,15 +161,20 @@ void time_check_timers(void)
 	}
 }
 
-/* Blocked: wait (really) until a timer fires and makes an event pending. */
-void time_wait_for_event(void)
+/*
+ * Blocked: wait (really) until a timer fires and makes an event pending,
+ * or until the extra deadline (system time ns, 0 for none) passes.
+ */
+void time_wait_for_event(uint64_t deadline)
 {
 	for (;;) {
 		uint64_t now;
 
 		if (evtchn_upcall_pending())
 			return;
-		if (!dom.timer_deadline && !dom.periodic_period)
+		if (deadline && system_time_ns() >= deadline)
+			return;
+		if (!dom.timer_deadline && !dom.periodic_period && !deadline)
 			/* Nothing can ever wake us: on Xen the domain would hang. Say so. */
 			domain_crash("vcpu blocked with no pending event and no timer set");
 		now = system_time_ns();
@@ -179,7 +184,7 @@ void time_wait_for_event(void)
 				dom.timer_deadline = 0;
 				return;
 			}
-			if (!dom.timer_deadline)
+			if (!dom.timer_deadline && !deadline)
 				domain_crash("vcpu blocked with no pending event and VIRQ_TIMER unbound");
 		}
 		time_check_timers();

@@ -9,7 +9,7 @@
 set -u
 vmx=0
 [ "${1:-}" = "--vmx" ] && { vmx=1; shift; }
-probes=${*:-host/tools/oracle/zz_oracle.c host/tools/oracle/zz_oracle2.c}
+probes=${*:-host/tools/oracle/zz_oracle.c host/tools/oracle/zz_oracle2.c host/tools/oracle/zz_oracle3.c host/tools/oracle/zz_oracle4.c}
 root=$(pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/oracle.XXXXXX")
 trap 'git -C "$root" worktree remove --force "$work/tree" >/dev/null 2>&1; rm -rf "$work"' EXIT INT TERM
