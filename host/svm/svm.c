@@ -260,6 +260,7 @@ static void load_state(struct vcpu *v)
 {
 	struct vcpu_state *s = &v->st;
 
+	/* Segments as the PV layer keeps them: FLAT_KERNEL_CS/SS from Xen's GDT, TR our TSS. */
 	for (int i = 0; i < NR_SEGS; i++) {
 		unsigned int o = seg_off[i];
 
@@ -268,15 +269,18 @@ static void load_state(struct vcpu *v)
 		F32(v, o + 4) = s->seg[i].limit;
 		F64(v, o + 8) = s->seg[i].base;
 	}
+	/* Xen's per-domain GDT (guest pages + Xen's reserved page), limit 0xefff. */
 	F16(v, VMCB_GDTR + 2) = 0;
 	F32(v, VMCB_GDTR + 4) = s->gdtr.limit;
 	F64(v, VMCB_GDTR + 8) = s->gdtr.base;
+	/* A Xen-like IDT: only INT n consults it (exceptions are intercepted first). */
 	F32(v, VMCB_IDTR + 4) = s->idtr.limit;
 	F64(v, VMCB_IDTR + 8) = s->idtr.base;
 	/* SVM takes the CPL from here, not from CS: the PV kernel runs at 3. */
 	F8(v, VMCB_CPL) = (s->seg[SEG_SS].attr >> 5) & 3;
 	/* SVME must be set in the guest's EFER or VMRUN fails its checks. */
 	F64(v, VMCB_EFER) = s->efer | EFER_SVME;
+	/* Xen's CR0 (AM, lazy TS), the guest's CR2, its kernel or user L4, Xen's CR4. */
 	F64(v, VMCB_CR0) = s->cr0;
 	F64(v, VMCB_CR2) = s->cr2;
 	F64(v, VMCB_CR3) = s->cr3;
@@ -284,10 +288,12 @@ static void load_state(struct vcpu *v)
 	/* DR6 at its reset value so a #DB shows only new status bits; DR7 the guest's. */
 	F64(v, VMCB_DR6) = 0xffff0ff0;
 	F64(v, VMCB_DR7) = s->dr7 | 0x400;
+	/* Where the guest continues (RAX and RSP live in the VMCB, not in svm_enter). */
 	F64(v, VMCB_RFLAGS) = s->rflags;
 	F64(v, VMCB_RIP) = s->rip;
 	F64(v, VMCB_RSP) = s->gpr[GPR_RSP];
 	F64(v, VMCB_RAX) = s->gpr[GPR_RAX];
+	/* The inactive GS base: Xen swaps it with GS on kernel/user switches. */
 	F64(v, VMCB_KERNEL_GS_BASE) = s->kernel_gs_base;
 	/* SYSCALL/SYSENTER MSRs zero: EFER.SCE is clear, SYSCALL #UDs into us. */
 	F64(v, VMCB_STAR) = 0;
@@ -297,6 +303,7 @@ static void load_state(struct vcpu *v)
 	F64(v, VMCB_SYSENTER_CS) = 0;
 	F64(v, VMCB_SYSENTER_ESP) = 0;
 	F64(v, VMCB_SYSENTER_EIP) = 0;
+	/* Xen's PAT (PV domUs may not set cache attributes anyway). */
 	F64(v, VMCB_G_PAT) = s->pat;
 	/* A pending flush (page tables or CR3 changed by a hypercall). */
 	F8(v, VMCB_TLB_CONTROL) = v->flush ? 1 : 0;

@@ -380,14 +380,17 @@ static void load_state(struct vcpu *v)
 	struct vcpu_state *s = &v->st;
 	uint64_t cr4 = s->cr4;
 
+	/* Segments as the PV layer keeps them: FLAT_KERNEL_CS/SS from Xen's GDT, TR our TSS. */
 	for (int i = 0; i < NR_SEGS; i++) {
 		vmwrite(GUEST_ES_SELECTOR + 2 * i, s->seg[i].sel);
 		vmwrite(GUEST_ES_LIMIT + 2 * i, s->seg[i].limit);
 		vmwrite(GUEST_ES_AR + 2 * i, s->seg[i].attr);
 		vmwrite(GUEST_ES_BASE + 2 * i, s->seg[i].base);
 	}
+	/* Xen's per-domain GDT (guest pages + Xen's reserved page), limit 0xefff. */
 	vmwrite(GUEST_GDTR_BASE, s->gdtr.base);
 	vmwrite(GUEST_GDTR_LIMIT, s->gdtr.limit);
+	/* A Xen-like IDT: only INT n consults it (exceptions exit first). */
 	vmwrite(GUEST_IDTR_BASE, s->idtr.base);
 	vmwrite(GUEST_IDTR_LIMIT, s->idtr.limit);
 	/* The real CR0/CR4 obey VMX's fixed bits; the shadows show the guest's values. */
@@ -395,12 +398,17 @@ static void load_state(struct vcpu *v)
 	vmwrite(CR0_READ_SHADOW, s->cr0);
 	vmwrite(GUEST_CR4, (cr4 | cr4_fixed0) & cr4_fixed1);
 	vmwrite(CR4_READ_SHADOW, cr4);
+	/* The guest's kernel or user L4, as a guest-physical address under EPT. */
 	vmwrite(GUEST_CR3, s->cr3);
+	/* The guest's breakpoints (set_debugreg); DR0-3 are loaded directly. */
 	vmwrite(GUEST_DR7, s->dr7 | 0x400);
+	/* Where the guest continues (RSP lives in the VMCS, the rest in vmx_enter). */
 	vmwrite(GUEST_RSP, s->gpr[GPR_RSP]);
 	vmwrite(GUEST_RIP, s->rip);
 	vmwrite(GUEST_RFLAGS, s->rflags);
+	/* Long mode with NX, SCE clear: a SYSCALL #UDs into us as a hypercall. */
 	vmwrite(GUEST_IA32_EFER, s->efer);
+	/* Xen's PAT (PV domUs may not set cache attributes anyway). */
 	vmwrite(GUEST_IA32_PAT, s->pat);
 	/* KERNEL_GS_BASE has no VMCS field: the host never uses it, so it is the guest's. */
 	wrmsr(MSR_KERNEL_GS_BASE, s->kernel_gs_base);
