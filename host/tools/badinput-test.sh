@@ -2,7 +2,8 @@
 # parahost's bad-input cases, each a GRUB ISO booted in QEMU (AMD-V, TCG):
 # parahost must print one "parahost: ..." line saying what is wrong and
 # exit with status 16 (bad input), never hang. And a guest that crashes
-# must get Xen's "Unhandled" line, a register dump and status 3.
+# must get Xen's "Unhandled" line, a register dump and status 3; a CPU
+# without VT-x or AMD-V one line and status 17.
 #   usage: badinput-test.sh BUILD_DIR   (needs BUILD_DIR/parahost and paraos)
 set -u
 build=${1:-build}
@@ -36,9 +37,9 @@ data[entry[0]:entry[0] + 8] = data[hcall[0]:hcall[0] + 8]
 open(sys.argv[2], "wb").write(data)
 PY
 
-# case NAME HOST_OPTIONS MODULE EXPECTED_TEXT [EXPECTED_STATUS]
+# case NAME HOST_OPTIONS MODULE EXPECTED_TEXT [EXPECTED_STATUS [QEMU_ARGS]]
 run_case() {
-	name=$1 opts=$2 module=$3 expect=$4 want=${5:-16}
+	name=$1 opts=$2 module=$3 expect=$4 want=${5:-16} qargs=${6:-}
 	iso="$dir/$name.iso"
 	rm -rf "$dir/iso" && mkdir -p "$dir/iso/boot/grub"
 	cp "$build/parahost" "$dir/iso/boot/parahost"
@@ -54,7 +55,7 @@ run_case() {
 		echo "}"
 	} > "$dir/iso/boot/grub/grub.cfg"
 	grub-mkrescue -o "$iso" "$dir/iso" >/dev/null 2>&1 || { echo "[$name] cannot make the ISO"; fail=1; return; }
-	out=$(PARAHOST_NO_KVM=1 timeout 60 "$here/run-qemu.sh" "$iso" 2>&1)
+	out=$(PARAHOST_NO_KVM=1 timeout 60 "$here/run-qemu.sh" "$iso" $qargs 2>&1)
 	rc=$?
 	line=$(printf '%s\n' "$out" | grep -E '^parahost: |Unhandled' | head -1)
 	if [ $rc -eq "$want" ] && printf '%s' "$line" | grep -q "$expect"; then
@@ -73,4 +74,5 @@ run_case elf32       ""               "$dir/paraos32"     "guest image rejected"
 run_case little-ram  "guest_mem=2G"   "$build/paraos"     "too little RAM"
 run_case tiny-guest  "guest_mem=1M"   "$build/paraos"     "too small"
 run_case crash       ""               "$dir/crasher"      "Unhandled" 3
+run_case no-virt     ""               "$build/paraos"     "no usable hardware virtualization" 17 "-cpu qemu64"
 exit $fail
