@@ -18,6 +18,9 @@ enum {
 	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
 	NR_GPRS
 };
+/* host/gprs_asm.h indexes the array by these numbers. */
+_Static_assert(GPR_RCX == 1 && GPR_RSP == 4 && GPR_RDI == 7 && GPR_R15 == 15,
+	       "gprs[] must follow the hardware register numbers");
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, NR_SEGS };
 

@@ -173,8 +173,11 @@ struct mm_host_ops {
 	void (*set_m2p)(void *ctx, xen_pfn_t mfn, uint64_t pfn);
 	/* Between batch elements: true to stop with -ERESTART. May be NULL. */
 	bool (*preempt)(void *ctx);
-	/* Xen's check_descriptor for a SEGDESC frame; NULL accepts all. */
-	bool (*segdesc_ok)(void *ctx, const uint64_t *descs);
+	/*
+	 * Xen's check_descriptor for a SEGDESC frame; NULL accepts all. Like
+	 * Xen's it may fix descriptors up in place (DPL, call gates).
+	 */
+	bool (*segdesc_ok)(void *ctx, uint64_t *descs);
 };
 
 /* ---- The domain and its vCPUs ---------------------------------------------- */

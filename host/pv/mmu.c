@@ -72,16 +72,13 @@ static void op_set_m2p(void *ctx, xen_pfn_t mfn, uint64_t pfn)
 /*
  * Xen's validate_segdesc_page: check_descriptor on each of the 512
  * descriptors, which also fixes them up in place (DPL raised to 3, call
- * gates rewritten), as Xen does. The MMU hands us a const view of the
- * frame; the frame is the guest's and ours to rewrite, hence the cast.
+ * gates rewritten), as Xen does.
  */
-static bool op_segdesc_ok(void *ctx, const uint64_t *descs)
+static bool op_segdesc_ok(void *ctx, uint64_t *descs)
 {
-	uint64_t *d = (uint64_t *)(uintptr_t)descs;
-
 	(void)ctx;
 	for (unsigned int i = 0; i < 512; i++)
-		if (!check_descriptor(&d[i]))
+		if (!check_descriptor(&descs[i]))
 			return false;
 	return true;
 }

@@ -6,13 +6,7 @@
  * the SYSCALL MSRs), VMRUN, and on #VMEXIT do the reverse: VMSAVE the
  * guest's hidden state, store its registers, VMLOAD the host's.
  */
-#define G(r)	(8 * (r))
-#define RCX 1
-#define RDX 2
-#define RBX 3
-#define RBP 5
-#define RSI 6
-#define RDI 7
+#include "host/gprs_asm.h"
 
 	.text
 	.globl	svm_enter
@@ -29,20 +23,8 @@ svm_enter:
 
 	clgi				/* no interrupts between here and VMRUN */
 	mov	%rsi, %rax
-	mov	G(RCX)(%rax), %rcx
-	mov	G(RDX)(%rax), %rdx
-	mov	G(RBX)(%rax), %rbx
-	mov	G(RBP)(%rax), %rbp
-	mov	G(RSI)(%rax), %rsi
-	mov	G(RDI)(%rax), %rdi
-	mov	G(8)(%rax), %r8
-	mov	G(9)(%rax), %r9
-	mov	G(10)(%rax), %r10
-	mov	G(11)(%rax), %r11
-	mov	G(12)(%rax), %r12
-	mov	G(13)(%rax), %r13
-	mov	G(14)(%rax), %r14
-	mov	G(15)(%rax), %r15
+	gprs_load %rax
+	mov	GPR(7)(%rax), %rdi
 	mov	(%rsp), %rax
 	vmload	%rax
 	/*
@@ -56,20 +38,8 @@ svm_enter:
 	vmsave	%rax
 	/* RAX and RSP are the host's again (VMRUN saved them). */
 	mov	8(%rsp), %rax
-	mov	%rcx, G(RCX)(%rax)
-	mov	%rdx, G(RDX)(%rax)
-	mov	%rbx, G(RBX)(%rax)
-	mov	%rbp, G(RBP)(%rax)
-	mov	%rsi, G(RSI)(%rax)
-	mov	%rdi, G(RDI)(%rax)
-	mov	%r8, G(8)(%rax)
-	mov	%r9, G(9)(%rax)
-	mov	%r10, G(10)(%rax)
-	mov	%r11, G(11)(%rax)
-	mov	%r12, G(12)(%rax)
-	mov	%r13, G(13)(%rax)
-	mov	%r14, G(14)(%rax)
-	mov	%r15, G(15)(%rax)
+	gprs_store %rax
+	mov	%rdi, GPR(7)(%rax)
 	mov	16(%rsp), %rax
 	vmload	%rax			/* host FS, GS, TR, LDTR, ... back */
 	stgi
