@@ -148,13 +148,34 @@ long pv_new_guest_table(uint64_t l4_mfn)
 #define BATCH	32
 #define PREEMPTED_BIT	0x80000000u
 
-/*
- * Xen's batch protocol: elements one by one, stop at the first error, add
- * the number done to *pdone (read back first on a continuation).
- */
-long do_mmu_update(uint64_t ureqs, unsigned int count, uint64_t pdone, unsigned int foreigndom)
+/* One batch of already-copied elements, through the page-type system. */
+static int update_batch(const void *elems, unsigned int n, unsigned int *done,
+			unsigned int foreigndom)
 {
-	mmu_update_t reqs[BATCH];
+	return mm_mmu_update(&dom.mm, &dom.mmv, elems, n, done, foreigndom);
+}
+
+static int mmuext_batch(const void *elems, unsigned int n, unsigned int *done,
+			unsigned int foreigndom)
+{
+	return mm_mmuext_op(&dom.mm, &dom.mmv, elems, n, done, foreigndom);
+}
+
+/*
+ * Xen's batch protocol, for mmu_update and mmuext_op alike: copy elements
+ * in BATCH at a time, stop at the first error (an unreadable element is
+ * -EFAULT), and add the number done to *pdone, which is read back first on
+ * a continuation.
+ */
+static long run_batches(uint64_t uelems, size_t size, unsigned int count,
+			uint64_t pdone, unsigned int foreigndom,
+			int (*batch)(const void *, unsigned int, unsigned int *, unsigned int))
+{
+	union {
+		mmu_update_t update[BATCH];
+		struct mmuext_op ext[BATCH];
+	} buf;
+	char *elems = (char *)&buf;
 	unsigned int total = 0, done_before = 0;
 	long rc = 0;
 
@@ -163,18 +184,18 @@ long do_mmu_update(uint64_t ureqs, unsigned int count, uint64_t pdone, unsigned 
 		if (pdone)
 			copy_from_guest(&done_before, pdone, sizeof(done_before));
 	}
-	if (!guest_va_ok(ureqs, (size_t)count * sizeof(mmu_update_t)))
+	if (!guest_va_ok(uelems, (size_t)count * size))
 		return -EFAULT;
 	while (total < count) {
 		unsigned int n = count - total < BATCH ? count - total : BATCH;
 		unsigned int readable = 0, done = 0;
 
 		while (readable < n &&
-		       !copy_from_guest(&reqs[readable], ureqs + (total + readable) * sizeof(reqs[0]),
-					sizeof(reqs[0])))
+		       !copy_from_guest(elems + readable * size,
+					uelems + (total + readable) * size, size))
 			readable++;
 		if (readable)
-			rc = mm_mmu_update(&dom.mm, &dom.mmv, reqs, readable, &done, foreigndom);
+			rc = batch(elems, readable, &done, foreigndom);
 		total += done;
 		if (rc)
 			break;
@@ -191,43 +212,16 @@ long do_mmu_update(uint64_t ureqs, unsigned int count, uint64_t pdone, unsigned 
 	return rc;
 }
 
+long do_mmu_update(uint64_t ureqs, unsigned int count, uint64_t pdone, unsigned int foreigndom)
+{
+	return run_batches(ureqs, sizeof(mmu_update_t), count, pdone, foreigndom,
+			   update_batch);
+}
+
 long do_mmuext_op(uint64_t uops, unsigned int count, uint64_t pdone, unsigned int foreigndom)
 {
-	struct mmuext_op ops[BATCH];
-	unsigned int total = 0, done_before = 0;
-	long rc = 0;
-
-	if (count & PREEMPTED_BIT) {
-		count &= ~PREEMPTED_BIT;
-		if (pdone)
-			copy_from_guest(&done_before, pdone, sizeof(done_before));
-	}
-	if (!guest_va_ok(uops, (size_t)count * sizeof(struct mmuext_op)))
-		return -EFAULT;
-	while (total < count) {
-		unsigned int n = count - total < BATCH ? count - total : BATCH;
-		unsigned int readable = 0, done = 0;
-
-		while (readable < n &&
-		       !copy_from_guest(&ops[readable], uops + (total + readable) * sizeof(ops[0]),
-					sizeof(ops[0])))
-			readable++;
-		if (readable)
-			rc = mm_mmuext_op(&dom.mm, &dom.mmv, ops, readable, &done, foreigndom);
-		total += done;
-		if (rc)
-			break;
-		if (readable < n) {
-			rc = -EFAULT;
-			break;
-		}
-	}
-	if (pdone) {
-		unsigned int v = done_before + total;
-
-		copy_to_guest(pdone, &v, sizeof(v));
-	}
-	return rc;
+	return run_batches(uops, sizeof(struct mmuext_op), count, pdone, foreigndom,
+			   mmuext_batch);
 }
 
 long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
