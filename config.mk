@@ -2,7 +2,9 @@
 
 CC      ?= gcc
 LD      ?= ld
-PYTHON  ?= python3
+# Debian's Python (tools/deps.sh installs it): the harness needs lzma and the
+# standard library only, and one known interpreter behaves the same in CI.
+PYTHON  ?= /usr/bin/python3
 BUILD   := build
 
 # The Xen ABI comes only from Debian's libxen-dev. We expose just its xen/

@@ -18,7 +18,7 @@ printf 'this is not an ELF file\n' > "$dir/notelf"
 
 # A guest that crashes at once: its ENTRY note rewritten to point at its
 # hypercall page, whose first stub returns to address 0 on the boot stack.
-python3 - "$build/paraos" "$dir/crasher" <<'PY'
+"${PYTHON:-/usr/bin/python3}" - "$build/paraos" "$dir/crasher" <<'PY'
 import struct, sys
 data = bytearray(open(sys.argv[1], "rb").read())
 def notes():

@@ -24,7 +24,7 @@ grub-mkrescue -o "$work/oracle.iso" "$work/iso" >/dev/null 2>&1
 
 extract() { grep -a '^\(\[domu\] \)\{0,1\}oracle' "$1" | sed 's/^\[domu\] //' | tr -d '\r' | grep -v 'frame\[[01]\]'; }
 
-BUILD=build python3 tests/xen/xen.py test domu --guest "$work/tree/build/paraos" \
+BUILD=build "${PYTHON:-/usr/bin/python3}" tests/xen/xen.py test domu --guest "$work/tree/build/paraos" \
 	--timeout 300 --name oracle-xen >/dev/null 2>&1
 extract build/logs/oracle-xen.log > "$work/xen.txt"
 PARAHOST_NO_KVM=1 timeout 120 host/tools/run-qemu.sh "$work/oracle.iso" > "$work/svm.log" 2>&1
