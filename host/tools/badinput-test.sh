@@ -11,6 +11,8 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/parahost-bad.XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
 here=$(dirname "$0")
 fail=0
+passed=0
+failed=0
 
 # A 32-bit image: the guest's own ELF, rewritten as ELF32 (notes and all).
 objcopy -I elf64-x86-64 -O elf32-i386 "$build/paraos" "$dir/paraos32" 2>/dev/null
@@ -54,16 +56,18 @@ run_case() {
 		echo "  boot"
 		echo "}"
 	} > "$dir/iso/boot/grub/grub.cfg"
-	grub-mkrescue -o "$iso" "$dir/iso" >/dev/null 2>&1 || { echo "[$name] cannot make the ISO"; fail=1; return; }
+	grub-mkrescue -o "$iso" "$dir/iso" >/dev/null 2>&1 || { echo "[badinput] FAIL $name: cannot make the ISO"; fail=1; failed=$((failed + 1)); return; }
 	out=$(PARAHOST_NO_KVM=1 timeout 60 "$here/run-qemu.sh" "$iso" $qargs 2>&1)
 	rc=$?
 	line=$(printf '%s\n' "$out" | grep -E '^parahost: |Unhandled' | head -1)
 	if [ $rc -eq "$want" ] && printf '%s' "$line" | grep -q "$expect"; then
 		echo "[badinput] ok   $name: $line"
+		passed=$((passed + 1))
 	else
 		echo "[badinput] FAIL $name: status $rc (want $want), line '$line' (want '$expect')"
 		printf '%s\n' "$out" | tail -5
 		fail=1
+		failed=$((failed + 1))
 	fi
 }
 
@@ -75,4 +79,10 @@ run_case little-ram  "guest_mem=2G"   "$build/paraos"     "too little RAM"
 run_case tiny-guest  "guest_mem=1M"   "$build/paraos"     "too small"
 run_case crash       ""               "$dir/crasher"      "Unhandled" 3
 run_case no-virt     ""               "$build/paraos"     "no usable hardware virtualization" 17 "-cpu qemu64"
+# One line for make test (tests/test-all.py): NAME PASSED FAILED SKIPPED STATUS.
+mkdir -p "$build/results"
+status=ok
+[ $fail -eq 0 ] || status=fail
+echo "parahost-badinput $passed $failed 0 $status" > "$build/results/parahost-badinput.txt"
+echo "[parahost-badinput] $passed passed, $failed failed"
 exit $fail
