@@ -3,6 +3,8 @@
  * exceptions arrive here, and every one of them is a parahost bug: save
  * the registers and let C print them.
  */
+
+#include "lib/x86_save_regs.h"
 	.macro	VEC n
 	.globl	host_vec\n
 host_vec\n:
@@ -32,21 +34,7 @@ host_irq_stub:
 	iretq
 
 host_trap_common:
-	push	%rax
-	push	%rbx
-	push	%rcx
-	push	%rdx
-	push	%rsi
-	push	%rdi
-	push	%rbp
-	push	%r8
-	push	%r9
-	push	%r10
-	push	%r11
-	push	%r12
-	push	%r13
-	push	%r14
-	push	%r15
+	SAVE_ALL
 	mov	%rsp, %rdi
 	and	$-16, %rsp
 	call	host_trap

@@ -157,25 +157,39 @@ static int unpin(struct mm_domain *d, xen_pfn_t mfn)
 	return 0;
 }
 
+/*
+ * What a base pointer holds on its L4: a reference and the L4 type (which
+ * validates the table if nobody uses it yet), and, when asked, Xen's own
+ * slots filled in for that kind of base.
+ */
+static int get_base_l4(struct mm_domain *d, xen_pfn_t mfn, bool fill_xen_slots,
+		       enum mm_l4_event which)
+{
+	struct mm_page *p = mm__get_page(d, mfn);
+	int rc;
+
+	if (!p)
+		return -XEN_EINVAL;
+	rc = mm__get_type(d, mfn, p, MM_T_L4);
+	if (rc) {
+		mm__put_page(d, p);
+		return rc;
+	}
+	if (fill_xen_slots && d->ops->xen_l4)
+		d->ops->xen_l4(d->ctx, mm__map(d, mfn), mfn, which);
+	return 0;
+}
+
 /* Xen's new_guest_cr3 for a 64-bit guest. */
 static int new_baseptr(struct mm_domain *d, struct mm_vcpu *v, xen_pfn_t mfn)
 {
 	xen_pfn_t old = v->guest_table;
-	struct mm_page *p;
 	int rc;
 
 	if (mfn != old) {
-		p = mm__get_page(d, mfn);
-		if (!p)
-			return -XEN_EINVAL;
-		rc = mm__get_type(d, mfn, p, MM_T_L4);
-		if (rc) {
-			mm__put_page(d, p);
+		rc = get_base_l4(d, mfn, !d->m2p_strict, MM_L4_KERNEL_BASE);
+		if (rc)
 			return rc;
-		}
-		if (d->ops->xen_l4 && !d->m2p_strict)
-			d->ops->xen_l4(d->ctx, mm__map(d, mfn), mfn,
-				       MM_L4_KERNEL_BASE);
 		v->guest_table = mfn;
 	}
 	mm__tlb(d, v, MM_TLB_NEW_BASE, 0, 0);
@@ -188,23 +202,14 @@ static int new_user_baseptr(struct mm_domain *d, struct mm_vcpu *v,
 			    xen_pfn_t mfn)
 {
 	xen_pfn_t old = v->guest_table_user;
-	struct mm_page *p;
 	int rc;
 
 	if (mfn == old)
 		return 0;
 	if (mfn) {
-		p = mm__get_page(d, mfn);
-		if (!p)
-			return -XEN_EINVAL;
-		rc = mm__get_type(d, mfn, p, MM_T_L4);
-		if (rc) {
-			mm__put_page(d, p);
+		rc = get_base_l4(d, mfn, d->m2p_strict, MM_L4_USER_BASE);
+		if (rc)
 			return rc;
-		}
-		if (d->ops->xen_l4 && d->m2p_strict)
-			d->ops->xen_l4(d->ctx, mm__map(d, mfn), mfn,
-				       MM_L4_USER_BASE);
 	}
 	v->guest_table_user = mfn;
 	if (old)
