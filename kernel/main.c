@@ -21,6 +21,8 @@ void start_kernel(const struct start_info *si)
 	kprintf("ParaOS booting (%s)\n",
 		is_initial_domain() ? "initial domain" : "domU");
 	start_info_print();
+	if (start_info_problem())
+		panic("%s", start_info_problem());
 	version_init();
 	traps_init();
 	mm_init();

@@ -37,6 +37,18 @@ void start_info_init(const struct start_info *si)
 	shared_info = (struct shared_info *)shared_info_page;
 }
 
+const char *start_info_problem(void)
+{
+	/* "xen-3.0-x86_64", maybe with Xen's "p" (PAE) suffix. */
+	if (memcmp(start_info.magic, "xen-3.0-x86_64", 14) != 0)
+		return "start_info magic is not xen-3.0-x86_64";
+	if (start_info.nr_pages == 0 || start_info.nr_pt_frames == 0)
+		return "start_info has no pages or no page tables";
+	if (!is_initial_domain() && start_info.console.domU.mfn == 0)
+		return "a domU without a console ring";
+	return NULL;
+}
+
 void start_info_print(void)
 {
 	const struct start_info *si = &start_info;

@@ -11,6 +11,8 @@ extern struct shared_info *shared_info;
 /* Copy start_info and map shared_info; before anything may fault. */
 void start_info_init(const struct start_info *si);
 void start_info_print(void);
+/* NULL if start_info is what a 64-bit PV kernel can run with, else why not. */
+const char *start_info_problem(void);
 
 static inline bool is_initial_domain(void)
 {
