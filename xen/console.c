@@ -24,7 +24,8 @@ static uint32_t dropped;
 
 void console_init(void)
 {
-	if (!is_initial_domain()) {
+	/* Without a ring, console_io is all we have (a debug Xen prints it). */
+	if (!is_initial_domain() && start_info.console.domU.mfn) {
 		/* The builder mapped the ring page inside our bootstrap region. */
 		ring = mfn_to_virt(start_info.console.domU.mfn);
 		port = start_info.console.domU.evtchn;
