@@ -330,3 +330,39 @@ KTEST(mm, new_baseptr_needs_l4)
 		     "NEW_BASEPTR on a writable data frame");
 	frame_free(pfn);
 }
+
+/*
+ * A translation the CPU has just used must not outlive the change that
+ * removes it: touch the page (so it is in the TLB), downgrade the entry,
+ * touch it again. Each path that changes entries: our batched mmu_update
+ * with its flush, and update_va_mapping's own UVMF_INVLPG.
+ */
+KTEST(mm, tlb_sees_every_change)
+{
+	unsigned long va = vmap_alloc(1), pfn = frame_alloc();
+	struct pt_batch b = { 0 };
+
+	KT_ASSERT(va && pfn != FRAME_NONE, "setup");
+	pt_set(&b, va, frame_pte(pfn, PTE_KERNEL_RW));
+	pt_commit(&b);
+
+	KT_ASSERT_EQ(probe_write(va, 1), 0, "first write");
+	KT_ASSERT(protect_range(va, 1, 0, _PAGE_RW) == 0, "protect");
+	KT_ASSERT_EQ(probe_write(va, 2), EXINFO(X86_EXC_PF, PFEC_PRESENT | PFEC_WRITE),
+		     "write right after mmu_update made the page read-only");
+
+	KT_ASSERT_EQ(hypercall_update_va_mapping(va, frame_pte(pfn, PTE_KERNEL_RW),
+						 UVMF_INVLPG | UVMF_LOCAL), 0, "writable again");
+	KT_ASSERT_EQ(probe_write(va, 3), 0, "write once writable");
+	KT_ASSERT_EQ(hypercall_update_va_mapping(va, frame_pte(pfn, PTE_KERNEL_RO),
+						 UVMF_INVLPG | UVMF_LOCAL), 0, "read-only again");
+	KT_ASSERT_EQ(probe_write(va, 4), EXINFO(X86_EXC_PF, PFEC_PRESENT | PFEC_WRITE),
+		     "write right after update_va_mapping with UVMF_INVLPG");
+
+	KT_ASSERT_EQ(probe_read(va), 0, "read");
+	KT_ASSERT(unmap_range(va, 1) == 0, "unmap");
+	KT_ASSERT_EQ(probe_read(va), EXINFO(X86_EXC_PF, 0), "read right after unmap");
+	KT_ASSERT_EQ(*(volatile uint8_t *)pfn_to_virt(pfn), 3, "the frame kept the last write");
+	frame_free(pfn);
+	vmap_free(va, 1);
+}
