@@ -15,7 +15,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/oracle.XXXXXX")
 trap 'git -C "$root" worktree remove --force "$work/tree" >/dev/null 2>&1; rm -rf "$work"' EXIT INT TERM
 
 git worktree add --detach "$work/tree" HEAD >/dev/null 2>&1 || { echo "oracle: cannot make a worktree"; exit 1; }
-cp $probes "$work/tree/kernel/tests/"
+cp $probes host/tools/oracle/oracle.h "$work/tree/kernel/tests/"
 make -C "$work/tree" build/paraos build/parahost >"$work/build.log" 2>&1 || { tail -20 "$work/build.log"; exit 1; }
 mkdir -p "$work/iso/boot/grub"
 cp "$work/tree/build/parahost" "$work/tree/build/paraos" "$work/iso/boot/"

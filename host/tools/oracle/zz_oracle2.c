@@ -9,31 +9,13 @@
 #include "mm/p2m.h"
 #include "mm/pagetable.h"
 #include "mm/mmu.h"
+#include "kernel/tests/oracle.h"
 #include <xen/callback.h>
 
 #define P(...) kprintf("oracle2: " __VA_ARGS__)
 
 extern char hypervisor_callback[], failsafe_callback[];
 extern char exception_6[], exception_13[], exception_14[];
-
-static uint64_t now_ns(void)
-{
-	const struct vcpu_time_info *t = &shared_info->vcpu_info[0].time;
-	uint32_t v;
-	uint64_t tsc, st, d;
-	do {
-		v = READ_ONCE(t->version);
-		asm volatile("" ::: "memory");
-		uint32_t lo, hi;
-		asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-		tsc = ((uint64_t)hi << 32) | lo;
-		d = tsc - t->tsc_timestamp;
-		if (t->tsc_shift < 0) d >>= -t->tsc_shift; else d <<= t->tsc_shift;
-		st = t->system_time + (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-		asm volatile("" ::: "memory");
-	} while ((v & 1) || v != READ_ONCE(t->version));
-	return st;
-}
 
 KTEST(zz, oracle_timers)
 {
@@ -137,28 +119,17 @@ asm(
 	"user_cap_stub:\n"
 	"  mov %rcx, u_rcx(%rip); mov %r11, u_r11(%rip); mov %rsp, u_rsp(%rip); mov %rax, u_rax(%rip)\n"
 	"  lea u_frame(%rip), %rbx\n"
-	"  mov 0(%rsp), %rax; mov %rax, 0(%rbx)\n"
-	"  mov 8(%rsp), %rax; mov %rax, 8(%rbx)\n"
-	"  mov 16(%rsp), %rax; mov %rax, 16(%rbx)\n"
-	"  mov 24(%rsp), %rax; mov %rax, 24(%rbx)\n"
-	"  mov 32(%rsp), %rax; mov %rax, 32(%rbx)\n"
-	"  mov 40(%rsp), %rax; mov %rax, 40(%rbx)\n"
-	"  mov 48(%rsp), %rax; mov %rax, 48(%rbx)\n"
-	"  mov 56(%rsp), %rax; mov %rax, 56(%rbx)\n"
+	"  .irp off, 0,8,16,24,32,40,48,56\n"
+	"  mov \\off(%rsp), %rax; mov %rax, \\off(%rbx)\n"
+	"  .endr\n"
 	"  jmp 2f\n"
 	".globl user_cap_stub_ec\n"
 	"user_cap_stub_ec:\n"
 	"  mov %rcx, u_rcx(%rip); mov %r11, u_r11(%rip); mov %rsp, u_rsp(%rip); mov %rax, u_rax(%rip)\n"
 	"  lea u_frame(%rip), %rbx\n"
-	"  mov 0(%rsp), %rax; mov %rax, 0(%rbx)\n"
-	"  mov 8(%rsp), %rax; mov %rax, 8(%rbx)\n"
-	"  mov 16(%rsp), %rax; mov %rax, 16(%rbx)\n"
-	"  mov 24(%rsp), %rax; mov %rax, 24(%rbx)\n"
-	"  mov 32(%rsp), %rax; mov %rax, 32(%rbx)\n"
-	"  mov 40(%rsp), %rax; mov %rax, 40(%rbx)\n"
-	"  mov 48(%rsp), %rax; mov %rax, 48(%rbx)\n"
-	"  mov 56(%rsp), %rax; mov %rax, 56(%rbx)\n"
-	"  mov 64(%rsp), %rax; mov %rax, 64(%rbx)\n"
+	"  .irp off, 0,8,16,24,32,40,48,56,64\n"
+	"  mov \\off(%rsp), %rax; mov %rax, \\off(%rbx)\n"
+	"  .endr\n"
 	"2:\n"
 	/* Build an iret frame back to the kernel continuation on the kernel stack. */
 	"  mov k_rsp(%rip), %rax\n"

@@ -4,6 +4,7 @@
 #include "lib/printf.h"
 #include "xen/start_info.h"
 #include "mm/p2m.h"
+#include "kernel/tests/oracle.h"
 #include <xen/grant_table.h>
 #include <xen/io/xs_wire.h>
 
@@ -83,25 +84,6 @@ static void xs_put(const void *data, uint32_t len)
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		xs->req_prod++;
 	}
-}
-
-static uint64_t now_ns(void)
-{
-	const struct vcpu_time_info *t = &shared_info->vcpu_info[0].time;
-	uint32_t v;
-	uint64_t tsc, st, d;
-	do {
-		v = READ_ONCE(t->version);
-		asm volatile("" ::: "memory");
-		uint32_t lo, hi;
-		asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-		tsc = ((uint64_t)hi << 32) | lo;
-		d = tsc - t->tsc_timestamp;
-		if (t->tsc_shift < 0) d >>= -t->tsc_shift; else d <<= t->tsc_shift;
-		st = t->system_time + (uint64_t)(((unsigned __int128)d * t->tsc_to_system_mul) >> 32);
-		asm volatile("" ::: "memory");
-	} while ((v & 1) || v != READ_ONCE(t->version));
-	return st;
 }
 
 static int xs_get(void *data, uint32_t len)
