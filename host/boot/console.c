@@ -108,18 +108,24 @@ void host_exit(enum host_exit_code code)
 		cpu_relax();
 }
 
+/* One line of its own, then the end of the run with that status. */
+static void __attribute__((noreturn))
+last_words(enum host_exit_code code, const char *prefix, const char *fmt, va_list ap)
+{
+	if (!at_line_start)
+		serial_write("\n", 1);
+	serial_write(prefix, strlen(prefix));
+	vformat(emit_serial, NULL, fmt, ap);
+	serial_write("\n", 1);
+	host_exit(code);
+}
+
 void panic(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (!at_line_start)
-		serial_write("\n", 1);
-	serial_write("(parahost) PANIC: ", 18);
-	vformat(emit_serial, NULL, fmt, ap);
-	serial_write("\n", 1);
-	va_end(ap);
-	host_exit(EXIT_HOST_BUG);
+	last_words(EXIT_HOST_BUG, "(parahost) PANIC: ", fmt, ap);
 }
 
 void fatal(enum host_exit_code code, const char *fmt, ...)
@@ -127,11 +133,5 @@ void fatal(enum host_exit_code code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (!at_line_start)
-		serial_write("\n", 1);
-	serial_write("parahost: ", 10);
-	vformat(emit_serial, NULL, fmt, ap);
-	serial_write("\n", 1);
-	va_end(ap);
-	host_exit(code);
+	last_words(code, "parahost: ", fmt, ap);
 }
