@@ -20,6 +20,15 @@
 #define BASE 0xffffffff80000000ull
 
 /* Notes that lie about their sizes, headers that point outside. */
+/* Why the parser refuses the image, or "" if it accepts it. */
+static const char *reason(const void *buf, size_t len)
+{
+	struct xen_image img;
+	const char *why = NULL;
+
+	return xen_image_parse(buf, len, &img, &why) ? why : "";
+}
+
 static void test_malformed(void)
 {
 	struct gen_opts o;
@@ -65,17 +74,17 @@ static void test_malformed(void)
 	ph.p_offset = UINT64_MAX - 8;		/* offset + size overflows */
 	ph.p_filesz = 16;
 	memcpy(buf + lay.phdr_off, &ph, sizeof(ph));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "segment outside the file");
 	ph.p_offset = lay.text_off;
 	ph.p_filesz = 0x2000;
 	ph.p_memsz = 0x1000;
 	memcpy(buf + lay.phdr_off, &ph, sizeof(ph));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "segment file size exceeds memory size");
 	ph.p_memsz = UINT64_MAX;
 	memcpy(buf + lay.phdr_off, &ph, sizeof(ph));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "segment address overflow");
 	free(buf);
 	/* A PT_LOAD without access rights is not loadable (libelf). */
@@ -94,35 +103,35 @@ static void test_malformed(void)
 	memcpy(&eh, buf, sizeof(eh));
 	eh.e_phoff = len - 8;
 	memcpy(buf, &eh, sizeof(eh));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "program headers outside the file");
 	eh.e_phoff = UINT64_MAX - 16;
 	memcpy(buf, &eh, sizeof(eh));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "program headers outside the file");
 	eh.e_phoff = lay.phdr_off;
 	eh.e_phentsize = 32;
 	memcpy(buf, &eh, sizeof(eh));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "bad program header size");
 	eh.e_phentsize = sizeof(ph);
 	eh.e_phnum = 0;
 	memcpy(buf, &eh, sizeof(eh));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "no program headers");
 	eh.e_phnum = PN_XNUM;
 	memcpy(buf, &eh, sizeof(eh));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "too many program headers");
 	eh.e_phnum = lay.nr_phdrs;
 	eh.e_shoff = len;
 	memcpy(buf, &eh, sizeof(eh));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "section headers outside the file");
 	eh.e_shoff = lay.shdr_off;
 	eh.e_shentsize = 40;
 	memcpy(buf, &eh, sizeof(eh));
-	CU_ASSERT_STRING_EQUAL(xen_image_parse(buf, len, &img, &why) ? why : "",
+	CU_ASSERT_STRING_EQUAL(reason(buf, len),
 			       "bad section header size");
 	free(buf);
 
