@@ -32,5 +32,7 @@ enum {
 #define PFEC_INSN	(1u << 4)
 
 void dump_regs(const struct cpu_regs *regs);
+/* "#PF", "#GP", ...; "?" for a vector without a name. */
+const char *exception_name(unsigned long vector);
 
 #endif

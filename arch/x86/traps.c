@@ -41,6 +41,11 @@ static const char *const exception_names[32] = {
 	"#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
+const char *exception_name(unsigned long vector)
+{
+	return vector < 32 && exception_names[vector] ? exception_names[vector] : "?";
+}
+
 void traps_init(void)
 {
 	long rc = hypercall_set_trap_table(trap_table);
@@ -70,14 +75,12 @@ void do_exception(struct cpu_regs *regs)
 	/* Read CR2 first: a nested fault would overwrite it. */
 	uint64_t cr2 = regs->vector == X86_EXC_PF ?
 		READ_ONCE(shared_info->vcpu_info[0].arch.cr2) : 0;
-	const char *name = regs->vector < 32 && exception_names[regs->vector] ?
-		exception_names[regs->vector] : "?";
 
 	if (extable_fixup(regs, cr2))
 		return;
 
 	kprintf("\nFATAL TRAP: vector %lu (%s), error code %#lx", regs->vector,
-		name, regs->error_code);
+		exception_name(regs->vector), regs->error_code);
 	if (regs->vector == X86_EXC_PF)
 		kprintf(", CR2 %#lx", cr2);
 	kprintf("\n");

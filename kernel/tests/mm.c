@@ -9,6 +9,7 @@
 #include "arch/x86/hypercall.h"
 #include "arch/x86/regs.h"
 #include "kernel/ktest.h"
+#include "kernel/tests/probe.h"
 #include "mm/frames.h"
 #include "mm/kmalloc.h"
 #include "mm/mm.h"
@@ -18,24 +19,6 @@
 #include "mm/vmap.h"
 
 #define MANY_PAGES	10000
-
-static uint64_t probe_write(unsigned long va, uint8_t value)
-{
-	uint64_t exinfo = 0;
-
-	asm volatile ("1: movb %[v], (%[va]); 2:\n" _ASM_EXTABLE(1b, 2b)
-		      : "+a" (exinfo) : [va] "r" (va), [v] "r" (value) : "memory");
-	return exinfo;
-}
-
-static uint64_t probe_read(unsigned long va)
-{
-	uint64_t exinfo = 0, v;
-
-	asm volatile ("1: mov (%[va]), %[v]; 2:\n" _ASM_EXTABLE(1b, 2b)
-		      : "+a" (exinfo), [v] "=r" (v) : [va] "r" (va) : "memory");
-	return exinfo;
-}
 
 static uint64_t frame_pte(unsigned long pfn, uint64_t flags)
 {

@@ -8,68 +8,26 @@
 #include "arch/x86/hypercall.h"
 #include "arch/x86/regs.h"
 #include "kernel/ktest.h"
+#include "kernel/tests/probe.h"
 #include "mm/p2m.h"
 
 /* Nothing is mapped below VIRT_BASE at start of day. */
 #define UNMAPPED_VA	0x1000ul
 #define NON_CANONICAL	0x8000000000000000ul
 
-static const char *vec_name(unsigned int v)
-{
-	switch (v) {
-	case X86_EXC_BP: return "#BP";
-	case X86_EXC_UD: return "#UD";
-	case X86_EXC_GP: return "#GP";
-	case X86_EXC_PF: return "#PF";
-	default: return "#?";
-	}
-}
-
-#define KT_ASSERT_FAULT(exinfo, vec, ec)				\
-	do {								\
-		uint64_t got_ = (exinfo);				\
-		KT_ASSERT(got_ & EXINFO_VALID, "expected %s(%#x), got no fault", \
-			  vec_name(vec), (unsigned int)(ec));		\
-		KT_ASSERT(got_ == EXINFO(vec, ec),			\
-			  "expected %s(%#x), got vector %u error code %#x", \
-			  vec_name(vec), (unsigned int)(ec),		\
-			  EXINFO_VEC(got_), EXINFO_EC(got_));		\
-	} while (0)
-
-static uint64_t read_at(unsigned long va)
-{
-	uint64_t exinfo = 0, value;
-
-	asm volatile ("1: mov (%[va]), %[val]; 2:\n"
-		      _ASM_EXTABLE(1b, 2b)
-		      : "+a" (exinfo), [val] "=r" (value)
-		      : [va] "r" (va) : "memory");
-	return exinfo;
-}
-
-static uint64_t write_at(unsigned long va)
-{
-	uint64_t exinfo = 0;
-
-	asm volatile ("1: movb $0x5a, (%[va]); 2:\n"
-		      _ASM_EXTABLE(1b, 2b)
-		      : "+a" (exinfo) : [va] "r" (va) : "memory");
-	return exinfo;
-}
-
 KTEST(traps, page_fault_read_unmapped)
 {
 	extable_last_cr2 = 0;
 	/* Kernel-mode read of a not-present page: no P, no W, and no U (Xen
 	 * clears the user bit for faults from guest kernel mode). */
-	KT_ASSERT_FAULT(read_at(UNMAPPED_VA + 8), X86_EXC_PF, 0);
+	KT_ASSERT_FAULT(probe_read(UNMAPPED_VA + 8), X86_EXC_PF, 0);
 	KT_ASSERT_EQ(extable_last_cr2, UNMAPPED_VA + 8, "CR2");
 }
 
 KTEST(traps, page_fault_write_unmapped)
 {
 	extable_last_cr2 = 0;
-	KT_ASSERT_FAULT(write_at(UNMAPPED_VA + 0x10), X86_EXC_PF, PFEC_WRITE);
+	KT_ASSERT_FAULT(probe_write(UNMAPPED_VA + 0x10, 0x5a), X86_EXC_PF, PFEC_WRITE);
 	KT_ASSERT_EQ(extable_last_cr2, UNMAPPED_VA + 0x10, "CR2");
 }
 
@@ -87,18 +45,18 @@ KTEST(traps, page_fault_write_readonly)
 	rc = hypercall_update_va_mapping(va, pte, UVMF_INVLPG | UVMF_LOCAL);
 	KT_ASSERT_EQ(rc, 0, "update_va_mapping read-only");
 	extable_last_cr2 = 0;
-	exinfo = write_at(va + 0x123);
+	exinfo = probe_write(va + 0x123, 0x5a);
 	rc = hypercall_update_va_mapping(va, pte | _PAGE_RW | _PAGE_DIRTY,
 					 UVMF_INVLPG | UVMF_LOCAL);
 	KT_ASSERT_FAULT(exinfo, X86_EXC_PF, PFEC_PRESENT | PFEC_WRITE);
 	KT_ASSERT_EQ(extable_last_cr2, va + 0x123, "CR2");
 	KT_ASSERT_EQ(rc, 0, "update_va_mapping back to writable");
-	KT_ASSERT_EQ(write_at(va), 0, "write once writable again");
+	KT_ASSERT_EQ(probe_write(va, 0x5a), 0, "write once writable again");
 }
 
 KTEST(traps, general_protection_noncanonical)
 {
-	KT_ASSERT_FAULT(read_at(NON_CANONICAL), X86_EXC_GP, 0);
+	KT_ASSERT_FAULT(probe_read(NON_CANONICAL), X86_EXC_GP, 0);
 }
 
 KTEST(traps, invalid_opcode)
