@@ -17,15 +17,19 @@ SYSINC  := $(BUILD)/sysinc
 #
 # Freestanding C in the spirit of XTF: no libc, no SSE, no red zone (the
 # hypervisor pushes exception frames on our stack), no stack protector.
+# As Xen and Linux build: no type-based alias analysis (page tables, rings and
+# descriptors are read through more than one type) and no deleting of NULL
+# checks (address 0 is just an address in a kernel).
 FREESTANDING_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-isystem $(SYSINC) -fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
 	-mno-sse -mno-mmx -mno-sse2 -mno-avx -mno-80387 -fno-asynchronous-unwind-tables \
-	-fno-common -fcf-protection=none -D__XEN_INTERFACE_VERSION__=0x00040e00 -iquote .
+	-fno-common -fno-strict-aliasing -fno-delete-null-pointer-checks -fcf-protection=none \
+	-D__XEN_INTERFACE_VERSION__=0x00040e00 -iquote .
 
 # Host-compiled unit tests link the very same lib/ sources against CUnit.
 HOSTCC     ?= gcc
-HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -iquote . -isystem $(SYSINC) \
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-strict-aliasing -iquote . -isystem $(SYSINC) \
 	-D__XEN_INTERFACE_VERSION__=0x00040e00
 
 # libxen-dev's headers use uint64_t & co. without including <stdint.h>
