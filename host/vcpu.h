@@ -52,20 +52,39 @@ struct vcpu_state {
 	uint64_t kernel_gs_base;
 	uint64_t pat;
 	uint64_t dr7;		/* DR0-3 are live CPU registers: the host never uses them */
+	/*
+	 * Event blocking after STI / MOV SS (bit 0 STI, bit 1 MOV SS) and the
+	 * debug exceptions still pending for the current instruction
+	 * (VT-x: B0-B3, BS; AMD-V has only the interrupt shadow). Both belong
+	 * to the instruction at rip: the PV layer clears them whenever it
+	 * moves rip (host/pv/entry_check.c).
+	 */
+	uint32_t intr_shadow;
+	uint64_t pending_dbg;
 };
+
+#define INTR_SHADOW_STI		0x1
+#define INTR_SHADOW_MOV_SS	0x2
 
 enum vexit_kind {
 	VEXIT_EXCEPTION,	/* vector, error_code (if has_error), cr2 for #PF */
 	VEXIT_NPF,		/* guest-physical access outside the NPT/EPT map */
 	VEXIT_CPUID,		/* CPUID executed (rip not advanced) */
-	VEXIT_HLT,
-	VEXIT_IO,		/* port I/O that got past the CPL/IOPL checks */
-	VEXIT_MSR,		/* RDMSR/WRMSR that got past the CPL check */
 	VEXIT_INTR,		/* a host interrupt or NMI: just run again */
 	VEXIT_SHUTDOWN,		/* triple fault */
-	VEXIT_XSETBV,
 	VEXIT_SWINT,		/* INT3 / INT n about to be delivered; RIP at the insn */
-	VEXIT_FAILED,		/* the backend could not enter the guest */
+	/*
+	 * An instruction that, at CPL 3 on a Xen host with this CPU, raises
+	 * #GP(0) (privileged: HLT, I/O, RDMSR/WRMSR, XSETBV, INVD, WBINVD,
+	 * CR/DR moves, and the virtualization instructions of the vendor the
+	 * Xen host has enabled). The hardware normally raises that #GP itself
+	 * before its intercept; the backends report it this way where the
+	 * architecture or an emulator exits first. Handled exactly as #GP(0).
+	 */
+	VEXIT_GP0,
+	/* Likewise for an instruction that raises #UD there (VMMCALL, MONITOR, ...). */
+	VEXIT_UD,
+	VEXIT_FAILED,		/* the CPU refused the VM entry: the guest state is bad */
 	VEXIT_OTHER,		/* anything else: raw code in .raw */
 };
 

@@ -83,6 +83,8 @@
 #define X86_EFLAGS_VIF	(1UL << 19)
 #define X86_EFLAGS_VIP	(1UL << 20)
 #define X86_EFLAGS_ID	(1UL << 21)
+/* Every RFLAGS bit that exists (CF through ID); the rest are reserved zeros. */
+#define X86_EFLAGS_ARCH	0x3f7fd7UL
 
 /* Exception vectors. */
 enum {

@@ -335,7 +335,7 @@ void pv_run(const struct boot_module *m)
 	struct xen_image img;
 	struct pv_start ps;
 	const char *why = NULL;
-	uint64_t mfn;
+	uint64_t mfn, exit_rip;
 
 	if (xen_image_parse(image, len, &img, &why) < 0)
 		fatal(EXIT_BAD_INPUT, "guest image rejected: %s", why ? why : "unknown reason");
@@ -388,14 +388,17 @@ void pv_run(const struct boot_module *m)
 	       (unsigned long)ps.start_info_va, (unsigned long)ps.l4_mfn);
 
 	host_tick_start(100);
+	exit_rip = dom.st->rip;
 	for (;;) {
 		struct vexit e;
 
 		deliver_pending_events();
 		update_vcpu_time();
+		pv_check_entry(exit_rip);
 		if (host_opts.verbose && dom.nr_exits < 50)
 			printk("entry %lu: rip %#lx", dom.nr_exits, (unsigned long)dom.st->rip);
 		vcpu_hw->run(dom.v, &e);
+		exit_rip = dom.st->rip;
 		dom.nr_exits++;
 		if (host_opts.verbose && dom.nr_exits < 50)
 			printk("exit %lu: kind %d raw %#lx info %#lx %#lx rip %#lx", dom.nr_exits, e.kind,

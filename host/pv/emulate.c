@@ -135,7 +135,7 @@ static bool emulate_io(struct insn *in, uint8_t op)
 		break;
 	}
 	}
-	dom.st->rip += len;
+	pv_retire_insn(len);
 	return true;
 }
 
@@ -345,7 +345,7 @@ static bool emulate_0f(struct insn *in)
 	default:
 		return false;
 	}
-	dom.st->rip += len;
+	pv_retire_insn(len);
 	return true;
 }
 
@@ -365,7 +365,7 @@ bool emulate_privileged_op(void)
 		/* Xen: allowed by the virtual IOPL, then a no-op ("fast & loose"). */
 		if (!iopl_ok())
 			return false;
-		dom.st->rip += in.len + 1;
+		pv_retire_insn(in.len + 1);
 		return true;
 	case 0xe4: case 0xe5: case 0xe6: case 0xe7:
 	case 0xec: case 0xed: case 0xee: case 0xef:
@@ -456,7 +456,7 @@ void emulate_cpuid_exit(uint64_t len)
 	GREG(RBX) = r[1];
 	GREG(RCX) = r[2];
 	GREG(RDX) = r[3];
-	dom.st->rip += len;
+	pv_retire_insn((unsigned int)len);
 }
 
 bool emulate_forced_cpuid(void)
@@ -472,6 +472,6 @@ bool emulate_forced_cpuid(void)
 	GREG(RBX) = r[1];
 	GREG(RCX) = r[2];
 	GREG(RDX) = r[3];
-	dom.st->rip += sizeof(sig);
+	pv_retire_insn(sizeof(sig));
 	return true;
 }

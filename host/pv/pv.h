@@ -202,6 +202,8 @@ void pv_inject_page_fault(uint64_t cr2, uint32_t ec);
 void pv_inject_gp(uint32_t ec);
 void pv_inject_ud(void);
 void toggle_guest_mode(void);
+void pv_retire_insn(unsigned int len);
+#define DR6_BS		(1UL << 14)	/* single step */
 bool create_bounce_frame(uint64_t eip, bool interrupt, bool has_ec, uint32_t ec,
 			 bool failsafe);
 void deliver_pending_events(void);
@@ -259,6 +261,9 @@ evtchn_port_t evtchn_alloc_backend(void (*notify)(void));
 void evtchn_set_pending(evtchn_port_t port);
 void send_guest_virq(unsigned int virq);
 bool evtchn_upcall_pending(void);
+
+/* entry_check.c: the last look at the state before every VM entry */
+void pv_check_entry(uint64_t exit_rip);
 
 /* time.c */
 void time_init(void);

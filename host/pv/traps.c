@@ -204,6 +204,22 @@ void deliver_pending_events(void)
 }
 
 /*
+ * An instruction emulated on the guest's behalf is done: step over it and,
+ * if the guest was single-stepping, raise the #DB the CPU would have, as
+ * Xen's emulator does (x86_emulate's retire.singlestep).
+ */
+void pv_retire_insn(unsigned int len)
+{
+	bool step = dom.st->rflags & X86_EFLAGS_TF;
+
+	dom.st->rip += len;
+	if (step) {
+		pv_dr6 |= DR6_BS;
+		pv_inject_exception(X86_EXC_DB, false, 0);
+	}
+}
+
+/*
  * Decode a plain MOV store (88, 89, C6 /0, C7 /0) at RIP: its length and
  * the value it stores. Enough for the stores a kernel makes to a PTE.
  */
@@ -297,8 +313,8 @@ static bool ptwr_emulate(uint64_t va)
 		return false;
 	if (mm_ptwr_write(&dom.mm, &dom.mmv, va, val, size))
 		return false;
-	dom.st->rip += len;
 	vcpu_hw->flush_tlb(dom.v);
+	pv_retire_insn(len);
 	return true;
 }
 
@@ -494,16 +510,13 @@ void handle_exit(const struct vexit *e)
 	case VEXIT_SWINT:
 		handle_swint();
 		break;
-	case VEXIT_HLT:
-	case VEXIT_IO:
-	case VEXIT_MSR:
-	case VEXIT_XSETBV:
-		/*
-		 * At CPL 3 these #GP(0) before any exit on real CPUs; an emulator
-		 * that exits first gets the same treatment as that #GP.
-		 */
+	case VEXIT_GP0:
+		/* What the CPU would have raised at CPL 3 (host/vcpu.h): the #GP(0) path. */
 		if (!emulate_privileged_op())
 			pv_inject_gp(0);
+		break;
+	case VEXIT_UD:
+		pv_inject_ud();
 		break;
 	case VEXIT_NPF:
 		domain_crash("access to guest-physical %#lx (%s%s) outside the domain's memory",
@@ -512,10 +525,13 @@ void handle_exit(const struct vexit *e)
 	case VEXIT_SHUTDOWN:
 		domain_crash("triple fault");
 	case VEXIT_FAILED:
-		dump_guest_state();
-		panic("%s: VM entry failed (exit %#lx, info %#lx %#lx)", vcpu_hw->name,
-		      (unsigned long)e->raw, (unsigned long)e->raw_info1,
-		      (unsigned long)e->raw_info2);
+		/*
+		 * The CPU refused the state we checked (entry_check.c): a gap in
+		 * those checks, never a reason to take the host down.
+		 */
+		domain_crash("%s refused the VM entry (exit %#lx, info %#lx %#lx)", vcpu_hw->name,
+			     (unsigned long)e->raw, (unsigned long)e->raw_info1,
+			     (unsigned long)e->raw_info2);
 	default:
 		domain_crash("unexpected exit %#lx (info %#lx %#lx)", (unsigned long)e->raw,
 			     (unsigned long)e->raw_info1, (unsigned long)e->raw_info2);

@@ -71,10 +71,17 @@
 #define I1_NMI		(1U << 1)
 #define I1_SMI		(1U << 2)
 #define I1_INIT		(1U << 3)
+#define I1_IDTR_WRITE	(1U << 10)
+#define I1_GDTR_WRITE	(1U << 11)
+#define I1_LDTR_WRITE	(1U << 12)
+#define I1_TR_WRITE	(1U << 13)
 #define I1_CPUID	(1U << 18)
+#define I1_RSM		(1U << 19)
 #define I1_INTN		(1U << 21)
 #define I1_INVD		(1U << 22)
 #define I1_HLT		(1U << 24)
+#define I1_INVLPG	(1U << 25)
+#define I1_INVLPGA	(1U << 26)
 #define I1_IOIO		(1U << 27)
 #define I1_MSR		(1U << 28)
 #define I1_TASKSWITCH	(1U << 29)
@@ -82,21 +89,46 @@
 #define I1_SHUTDOWN	(1U << 31)
 /* Intercept vector 4 (offset 0x010). */
 #define I2_VMRUN	(1U << 0)
+#define I2_VMMCALL	(1U << 1)
+#define I2_VMLOAD	(1U << 2)
+#define I2_VMSAVE	(1U << 3)
+#define I2_STGI		(1U << 4)
+#define I2_CLGI		(1U << 5)
+#define I2_SKINIT	(1U << 6)
 #define I2_WBINVD	(1U << 9)
+#define I2_MONITOR	(1U << 10)
+#define I2_MWAIT	(1U << 11)
+#define I2_MWAIT_ARMED	(1U << 12)
 #define I2_XSETBV	(1U << 13)
 
 /* Exit codes. */
+#define SVM_EXIT_CR_READ	0x00	/* 0x00-0x0f reads, 0x10-0x1f writes of CR0-15 */
+#define SVM_EXIT_DR_READ	0x20	/* 0x20-0x2f reads, 0x30-0x3f writes of DR0-15 */
 #define SVM_EXIT_EXCP_BASE	0x40
 #define SVM_EXIT_INTR		0x60
 #define SVM_EXIT_NMI		0x61
 #define SVM_EXIT_SMI		0x62
 #define SVM_EXIT_INIT		0x63
+#define SVM_EXIT_IDTR_WRITE	0x6a	/* 0x6a-0x6d: LIDT, LGDT, LLDT, LTR */
+#define SVM_EXIT_TR_WRITE	0x6d
 #define SVM_EXIT_CPUID		0x72
+#define SVM_EXIT_RSM		0x73
 #define SVM_EXIT_SWINT		0x75
+#define SVM_EXIT_INVD		0x76
 #define SVM_EXIT_HLT		0x78
+#define SVM_EXIT_INVLPG		0x79
+#define SVM_EXIT_INVLPGA	0x7a
 #define SVM_EXIT_IOIO		0x7b
 #define SVM_EXIT_MSR		0x7c
+#define SVM_EXIT_TASKSWITCH	0x7d
+#define SVM_EXIT_FERR_FREEZE	0x7e
 #define SVM_EXIT_SHUTDOWN	0x7f
+#define SVM_EXIT_VMRUN		0x80	/* 0x80-0x86: VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT */
+#define SVM_EXIT_VMMCALL	0x81
+#define SVM_EXIT_SKINIT		0x86
+#define SVM_EXIT_WBINVD		0x89
+#define SVM_EXIT_MONITOR	0x8a	/* 0x8a-0x8c: MONITOR, MWAIT, MWAIT armed */
+#define SVM_EXIT_MWAIT_ARMED	0x8c
 #define SVM_EXIT_XSETBV		0x8d
 #define SVM_EXIT_NPF		0x400
 #define SVM_EXIT_INVALID	((uint64_t)-1)
@@ -187,9 +219,14 @@ static struct vcpu *svm_create(void)
 		return NULL;
 	v->vmcb = phys_to_virt(v->vmcb_pa);
 
-	/* No CR/DR intercepts: the guest runs at CPL 3, mov to/from CRn and DRn #GP first. */
-	F32(v, VMCB_CR_INTERCEPTS) = 0;
-	F32(v, VMCB_DR_INTERCEPTS) = 0;
+	/*
+	 * The guest runs at CPL 3, where every CR and DR access #GPs before its
+	 * intercept is checked (APM 15.7: "simple exceptions" first). Intercept
+	 * them all anyway: if the guest ever reached CPL 0, it would still
+	 * never touch a control register.
+	 */
+	F32(v, VMCB_CR_INTERCEPTS) = 0xffffffff;
+	F32(v, VMCB_DR_INTERCEPTS) = 0xffffffff;
 	/* Every exception: Xen bounces each to the guest's trap table (or emulates). */
 	F32(v, VMCB_EXC_INTERCEPTS) = 0xffffffff;
 	F32(v, VMCB_INTERCEPTS1) =
@@ -197,19 +234,42 @@ static struct vcpu *svm_create(void)
 		I1_NMI |		/* likewise NMIs */
 		I1_SMI |		/* and SMIs */
 		I1_INIT |		/* an INIT must not reset our guest behind our back */
+		I1_IDTR_WRITE | I1_GDTR_WRITE |	/* LIDT/LGDT/LLDT/LTR #GP at CPL 3 */
+		I1_LDTR_WRITE | I1_TR_WRITE |	/* first; never natively */
 		I1_CPUID |		/* the guest sees Xen's CPUID policy, not the raw CPU */
+		I1_RSM |		/* #UD outside SMM; never natively */
 		I1_INTN |		/* QEMU checks INT3/INT n against this, not the #BP intercept */
 		I1_INVD |		/* never let a guest drop dirty cache lines */
 		I1_HLT |		/* CPL 3 HLT #GPs first; belt and braces */
+		I1_INVLPG | I1_INVLPGA |	/* TLB control is ours (CPL 3 #GPs first) */
 		I1_IOIO |		/* no port reaches hardware (IOPM is all ones) */
 		I1_MSR |		/* no MSR reaches hardware (MSRPM is all ones) */
 		I1_TASKSWITCH |		/* no task switches in long mode, but never natively */
 		I1_FERR_FREEZE |	/* legacy FERR handling is the host's */
 		I1_SHUTDOWN;		/* a triple fault must not reset the machine */
+	/*
+	 * Left off in vector 3, each harmless for a CPL 3 PV kernel, as on Xen:
+	 * VINTR (we inject nothing), CR0 selective write (all CR writes are
+	 * intercepted), IDTR/GDTR/LDTR/TR reads (SIDT & co. run natively under
+	 * Xen, and show our Xen-like tables), RDTSC and RDPMC (native under
+	 * Xen; RDPMC #GPs at CPL 3 without CR4.PCE), PUSHF/POPF and IRET (the
+	 * guest's own, at CPL 3), PAUSE (a hint).
+	 */
 	F32(v, VMCB_INTERCEPTS2) =
 		I2_VMRUN |		/* required by the architecture (VMRUN fails without it) */
+		I2_VMMCALL |		/* outside a VM (as a Xen PV guest is) VMMCALL is #UD */
+		I2_VMLOAD | I2_VMSAVE |	/* would reach host-physical memory if CPL were 0: */
+		I2_STGI | I2_CLGI |	/* CPL 3 #GPs first; these make sure nothing */
+		I2_SKINIT |		/* else ever runs them for the guest */
 		I2_WBINVD |		/* cache control stays with the host */
+		I2_MONITOR | I2_MWAIT |	/* #UD at CPL 3; the host's idle, never the guest's */
+		I2_MWAIT_ARMED |
 		I2_XSETBV;		/* XCR0 is the host's (SVM does not switch it) */
+	/*
+	 * Left off in vector 4: RDTSCP (native for a Xen PV guest), ICEBP
+	 * (INT1 arrives as a #DB exception, which is intercepted), RDPRU,
+	 * the EFER and CR write traps (SEV-ES only).
+	 */
 	/* The permission maps for the IOIO and MSR intercepts: all ones. */
 	F64(v, VMCB_IOPM_BASE) = iopm_pa;
 	F64(v, VMCB_MSRPM_BASE) = msrpm_pa;
@@ -276,8 +336,14 @@ static void load_state(struct vcpu *v)
 	/* A Xen-like IDT: only INT n consults it (exceptions are intercepted first). */
 	F32(v, VMCB_IDTR + 4) = s->idtr.limit;
 	F64(v, VMCB_IDTR + 8) = s->idtr.base;
-	/* SVM takes the CPL from here, not from CS: the PV kernel runs at 3. */
-	F8(v, VMCB_CPL) = (s->seg[SEG_SS].attr >> 5) & 3;
+	/*
+	 * SVM takes the CPL from here, not from CS or SS: always 3. A PV guest
+	 * (kernel and user alike) never runs at any other privilege level, and
+	 * deriving it from a segment would let a bad selector give it CPL 0.
+	 */
+	F8(v, VMCB_CPL) = 3;
+	/* The interrupt shadow of the instruction at RIP (cleared if the PV layer moved RIP). */
+	F64(v, VMCB_INT_SHADOW) = s->intr_shadow ? 1 : 0;
 	/* SVME must be set in the guest's EFER or VMRUN fails its checks. */
 	F64(v, VMCB_EFER) = s->efer | EFER_SVME;
 	/* Xen's CR0 (AM, lazy TS), the guest's CR2, its kernel or user L4, Xen's CR4. */
@@ -336,6 +402,9 @@ static void save_state(struct vcpu *v)
 	s->gpr[GPR_RSP] = F64(v, VMCB_RSP);
 	s->gpr[GPR_RAX] = F64(v, VMCB_RAX);
 	s->kernel_gs_base = F64(v, VMCB_KERNEL_GS_BASE);
+	/* AMD-V has one shadow bit for STI and MOV SS alike: keep it as one. */
+	s->intr_shadow = (F64(v, VMCB_INT_SHADOW) & 1) ? INTR_SHADOW_MOV_SS : 0;
+	s->pending_dbg = 0;		/* AMD-V keeps no pending debug state */
 }
 
 static void svm_run(struct vcpu *v, struct vexit *e)
@@ -369,6 +438,11 @@ static void svm_run(struct vcpu *v, struct vexit *e)
 			e->dr6 = F64(v, VMCB_DR6) & 0xe00f;
 		return;
 	}
+	if (code < SVM_EXIT_EXCP_BASE) {
+		/* CR0-15 / DR0-15 access: at CPL 3 a #GP(0) (see svm_create). */
+		e->kind = VEXIT_GP0;
+		return;
+	}
 	switch (code) {
 	case SVM_EXIT_INTR: case SVM_EXIT_NMI: case SVM_EXIT_SMI: case SVM_EXIT_INIT:
 		e->kind = VEXIT_INTR;
@@ -380,23 +454,31 @@ static void svm_run(struct vcpu *v, struct vexit *e)
 	case SVM_EXIT_SWINT:
 		e->kind = VEXIT_SWINT;
 		break;
+	case SVM_EXIT_IDTR_WRITE ... SVM_EXIT_TR_WRITE:
+	case SVM_EXIT_INVD:
 	case SVM_EXIT_HLT:
-		e->kind = VEXIT_HLT;
-		e->insn_len = 1;
-		break;
+	case SVM_EXIT_INVLPG:
+	case SVM_EXIT_INVLPGA:
 	case SVM_EXIT_IOIO:
-		e->kind = VEXIT_IO;
-		break;
 	case SVM_EXIT_MSR:
-		e->kind = VEXIT_MSR;
-		e->insn_len = 2;
+	case SVM_EXIT_WBINVD:
+	case SVM_EXIT_XSETBV:
+		/* Privileged: #GP(0) at CPL 3 on a Xen host (and hence for us). */
+		e->kind = VEXIT_GP0;
+		break;
+	case SVM_EXIT_VMRUN ... SVM_EXIT_SKINIT:
+		/*
+		 * Xen runs with EFER.SVME set on AMD-V, so at CPL 3 these #GP(0);
+		 * VMMCALL outside a VM is #UD.
+		 */
+		e->kind = code == SVM_EXIT_VMMCALL ? VEXIT_UD : VEXIT_GP0;
+		break;
+	case SVM_EXIT_RSM:
+	case SVM_EXIT_MONITOR ... SVM_EXIT_MWAIT_ARMED:
+		e->kind = VEXIT_UD;
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		e->kind = VEXIT_SHUTDOWN;
-		break;
-	case SVM_EXIT_XSETBV:
-		e->kind = VEXIT_XSETBV;
-		e->insn_len = 3;
 		break;
 	case SVM_EXIT_NPF:
 		e->kind = VEXIT_NPF;
@@ -408,6 +490,7 @@ static void svm_run(struct vcpu *v, struct vexit *e)
 		e->kind = VEXIT_FAILED;
 		break;
 	default:
+		/* TASKSWITCH, FERR_FREEZE and anything new: the PV layer crashes the domain. */
 		e->kind = VEXIT_OTHER;
 		break;
 	}

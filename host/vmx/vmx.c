@@ -40,6 +40,7 @@ enum {
 	HOST_ES_SELECTOR = 0xc00, HOST_CS_SELECTOR = 0xc02, HOST_SS_SELECTOR = 0xc04,
 	HOST_DS_SELECTOR = 0xc06, HOST_FS_SELECTOR = 0xc08, HOST_GS_SELECTOR = 0xc0a,
 	HOST_TR_SELECTOR = 0xc0c,
+	VIRTUAL_PROCESSOR_ID = 0x0000,
 	IO_BITMAP_A = 0x2000, IO_BITMAP_B = 0x2002, MSR_BITMAP = 0x2004,
 	TSC_OFFSET = 0x2010, EPT_POINTER = 0x201a,
 	GUEST_PHYSICAL_ADDRESS = 0x2400,
@@ -89,13 +90,16 @@ enum {
 #define PROC_SECONDARY		(1U << 31)
 #define PROC2_EPT		(1U << 1)
 #define PROC2_RDTSCP		(1U << 3)
+#define PROC2_VPID		(1U << 5)
 #define PROC2_WBINVD_EXITING	(1U << 6)
 #define PROC2_INVPCID		(1U << 12)
+#define EXIT_SAVE_DEBUG		(1U << 2)
 #define EXIT_HOST_64		(1U << 9)
 #define EXIT_SAVE_PAT		(1U << 18)
 #define EXIT_LOAD_PAT		(1U << 19)
 #define EXIT_SAVE_EFER		(1U << 20)
 #define EXIT_LOAD_EFER		(1U << 21)
+#define ENTRY_LOAD_DEBUG	(1U << 2)
 #define ENTRY_IA32E_GUEST	(1U << 9)
 #define ENTRY_LOAD_PAT		(1U << 14)
 #define ENTRY_LOAD_EFER		(1U << 15)
@@ -106,17 +110,36 @@ enum {
 #define EXIT_TRIPLE_FAULT	2
 #define EXIT_INIT		3
 #define EXIT_SIPI		4
+#define EXIT_IO_SMI		5
+#define EXIT_OTHER_SMI		6
 #define EXIT_CPUID		10
+#define EXIT_GETSEC		11
 #define EXIT_HLT		12
+#define EXIT_INVD		13
+#define EXIT_INVLPG		14
+#define EXIT_RDPMC		15
+#define EXIT_RSM		17
+#define EXIT_VMCALL		18	/* 18-27: VMCALL, VMCLEAR, VMLAUNCH, VMPTRLD, */
+#define EXIT_VMXON		27	/* VMPTRST, VMREAD, VMRESUME, VMWRITE, VMXOFF, VMXON */
+#define EXIT_CR_ACCESS		28
+#define EXIT_DR_ACCESS		29
 #define EXIT_IO			30
 #define EXIT_RDMSR		31
 #define EXIT_WRMSR		32
 #define EXIT_INVALID_STATE	33
 #define EXIT_MSR_LOADING	34
+#define EXIT_MWAIT		36
+#define EXIT_MONITOR		39
 #define EXIT_MCE		41
 #define EXIT_EPT_VIOLATION	48
 #define EXIT_EPT_MISCONFIG	49
+#define EXIT_INVEPT		50
+#define EXIT_INVVPID		53
+#define EXIT_WBINVD		54
 #define EXIT_XSETBV		55
+#define EXIT_INVPCID		58
+#define EXIT_VMFUNC		59
+#define EXIT_ENCLS		60
 #define EXIT_FAILED_ENTRY	(1U << 31)
 
 /* EPT entries. */
@@ -130,10 +153,20 @@ struct vcpu {
 	uint64_t vmcs_pa;
 	uint64_t ept_root;
 	bool launched;
-	bool flush;
+	bool flush_ept;			/* the nested (EPT) tables changed */
+	bool flush_vpid;		/* the guest's own page tables changed */
 };
 
+/* INVVPID types (Intel SDM vol. 3, INVVPID) and their capability bits. */
+#define INVVPID_SINGLE_CONTEXT	1
+#define INVVPID_ALL_CONTEXT	2
+#define CAP_INVVPID		(1UL << 32)
+#define CAP_INVVPID_SINGLE	(1UL << 41)
+#define CAP_INVVPID_ALL		(1UL << 42)
+#define GUEST_VPID		1	/* 0 is the host's */
+
 static uint64_t vmxon_pa;
+static int invvpid_type;		/* 0: no usable VPID */
 static uint32_t vmcs_revision;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 
@@ -218,6 +251,15 @@ static bool vmx_enable(const char **why)
 		wrmsr(MSR_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK |
 		      FEATURE_CONTROL_VMXON_OUTSIDE_SMX);
 	vmcs_revision = (uint32_t)rdmsr(MSR_VMX_BASIC) & 0x7fffffff;
+	/* VPID only with an INVVPID that can drop one VPID's (or all) translations. */
+	if ((rdmsr(MSR_VMX_PROCBASED2) >> 32) & PROC2_VPID) {
+		uint64_t cap = rdmsr(MSR_VMX_EPT_VPID_CAP);
+
+		if ((cap & CAP_INVVPID) && (cap & CAP_INVVPID_SINGLE))
+			invvpid_type = INVVPID_SINGLE_CONTEXT;
+		else if ((cap & CAP_INVVPID) && (cap & CAP_INVVPID_ALL))
+			invvpid_type = INVVPID_ALL_CONTEXT;
+	}
 	cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
 	cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
 	cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
@@ -307,31 +349,66 @@ static struct vcpu *vmx_create(void)
 		     PIN_NMI_EXITING,		/* and so do NMIs */
 		     PIN_EXTINT_EXITING | PIN_NMI_EXITING, "pin-based");
 	/*
-	 * The guest runs at CPL 3, where HLT, INVLPG, MOV DR, RDPMC, WBINVD and
-	 * port I/O fault (#GP) before any VM exit could happen, and MONITOR/
-	 * MWAIT #UD: Xen's behaviour, from the hardware. So no exiting for
-	 * them, except I/O (never let a port through); Bochs 2.7 checks some
-	 * of these exit controls before the CPL, which real CPUs do not.
+	 * Pin-based, left off: virtual NMIs (we never inject an NMI), the
+	 * preemption timer (the host's PIT tick forces exits), posted
+	 * interrupts (no virtual APIC).
 	 */
 	proc = adjust(true_ctls ? MSR_VMX_TRUE_PROCBASED : MSR_VMX_PROCBASED,
 		      PROC_UNCOND_IO_EXITING |	/* no port reaches hardware */
-		      PROC_SECONDARY,		/* for EPT */
+		      PROC_SECONDARY,		/* for EPT and VPID */
 		      PROC_UNCOND_IO_EXITING | PROC_SECONDARY, "processor-based");
+	/*
+	 * Processor-based, left off. The guest runs at CPL 3, where HLT,
+	 * INVLPG, RDPMC (CR4.PCE clear), MOV to/from CR3 and CR8 and MOV DR
+	 * raise #GP before any VM exit is considered, and MONITOR/MWAIT #UD:
+	 * Xen's answers, from the hardware itself (Bochs 2.7 checks some of
+	 * these exit controls before the CPL, which real CPUs do not). Also
+	 * off: interrupt- and NMI-window exiting (nothing is injected), TSC
+	 * offsetting and RDTSC exiting (a Xen PV guest reads the real TSC), the
+	 * TPR shadow (no virtual APIC), the monitor trap flag, I/O bitmaps
+	 * (every port exits unconditionally), MSR bitmaps (so every RDMSR/WRMSR
+	 * would exit; at CPL 3 they #GP first), PAUSE exiting (a hint).
+	 */
 	proc2 = adjust(MSR_VMX_PROCBASED2,
 		       PROC2_EPT |		/* guest-physical = the guest's machine frames */
-		       PROC2_RDTSCP |		/* RDTSCP works for a Xen PV guest; #UD without this */
-		       PROC2_INVPCID,		/* likewise INVPCID's fault is the CPU's, not #UD */
+		       PROC2_RDTSCP |		/* RDTSCP/RDPID work for a Xen PV guest; #UD without this */
+		       PROC2_INVPCID |		/* likewise INVPCID's fault is the CPU's, not #UD */
+		       (invvpid_type ? PROC2_VPID : 0),	/* tag guest TLB entries: see vmx_flush_tlb */
 		       PROC2_EPT, "secondary");
+	/*
+	 * Secondary, left off: APIC virtualization of every kind (the guest
+	 * has no local APIC), descriptor-table exiting (SGDT/SIDT run natively
+	 * under Xen and show our Xen-like tables; LGDT & co. #GP at CPL 3),
+	 * WBINVD exiting (#GP at CPL 3 first), unrestricted guest (a paged
+	 * 64-bit guest), PAUSE-loop exiting, RDRAND/RDSEED exiting (native
+	 * under Xen), VM functions (VMFUNC is then #UD, as in VMX root on a Xen
+	 * host), VMCS shadowing, ENCLS/ENCLV exiting (no SGX), PML, #VE,
+	 * XSAVES/XRSTORS (then #UD; a Xen PV guest sees no XSAVES in CPUID),
+	 * mode-based execute control, sub-page permissions, TSC scaling, user
+	 * wait/pause (UMWAIT/TPAUSE #UD; this CPU model has no WAITPKG), and
+	 * the Processor Trace controls.
+	 */
 	exit = adjust(true_ctls ? MSR_VMX_TRUE_EXIT : MSR_VMX_EXIT,
+		      EXIT_SAVE_DEBUG |		/* the guest's DR7 (set_debugreg) back into the VMCS */
 		      EXIT_HOST_64 |		/* parahost is 64-bit */
 		      EXIT_SAVE_EFER | EXIT_LOAD_EFER |	/* the guest's EFER (SCE clear) is not ours */
 		      EXIT_SAVE_PAT | EXIT_LOAD_PAT,	/* nor its PAT */
 		      EXIT_HOST_64 | EXIT_LOAD_EFER, "VM-exit");
+	/*
+	 * VM-exit, left off: loading PERF_GLOBAL_CTRL (no counters in use),
+	 * acknowledging interrupts on exit (we take them with STI after the
+	 * exit), saving the preemption timer, clearing BNDCFGS (no MPX).
+	 */
 	entry = adjust(true_ctls ? MSR_VMX_TRUE_ENTRY : MSR_VMX_ENTRY,
+		       ENTRY_LOAD_DEBUG |	/* the guest's breakpoints must be armed in the guest */
 		       ENTRY_IA32E_GUEST |	/* the guest is a 64-bit kernel */
 		       ENTRY_LOAD_EFER |	/* with its own EFER */
 		       ENTRY_LOAD_PAT,		/* and PAT */
 		       ENTRY_IA32E_GUEST | ENTRY_LOAD_EFER, "VM-entry");
+	/*
+	 * VM-entry, left off: entry to SMM and dual-monitor treatment,
+	 * loading PERF_GLOBAL_CTRL and BNDCFGS.
+	 */
 
 	vmwrite(PIN_BASED_CONTROLS, pin);
 	vmwrite(PROC_BASED_CONTROLS, proc);
@@ -358,19 +435,25 @@ static struct vcpu *vmx_create(void)
 	vmwrite(CR4_GUEST_HOST_MASK, ~0UL);
 	/* EPT: write-back tables, 4-level walk (3 = levels - 1), no A/D flags. */
 	vmwrite(EPT_POINTER, v->ept_root | 6 | (3 << 3));
+	/*
+	 * VPID: the guest's linear translations are tagged and survive VM
+	 * transitions, as a real TLB's do across Xen's guest entries, so a
+	 * missing flush shows up as a stale translation (the mm tests) instead
+	 * of being hidden by the flush every untagged transition does.
+	 */
+	if (invvpid_type)
+		vmwrite(VIRTUAL_PROCESSOR_ID, GUEST_VPID);
 	/* No shadow VMCS. */
 	vmwrite(VMCS_LINK_POINTER, ~0UL);
 	vmwrite(GUEST_IA32_DEBUGCTL, 0);
 	vmwrite(GUEST_SYSENTER_CS, 0);
 	vmwrite(GUEST_SYSENTER_ESP, 0);
 	vmwrite(GUEST_SYSENTER_EIP, 0);
-	/* Active, no blocking by STI/MOV SS, no pending debug exceptions. */
+	/* Active (the guest never halts: HLT #GPs at CPL 3). */
 	vmwrite(GUEST_ACTIVITY_STATE, 0);
-	vmwrite(GUEST_INTERRUPTIBILITY, 0);
-	vmwrite(GUEST_PENDING_DBG, 0);
 	set_host_state();
 	v->st.pat = 0x0000050100070406UL;	/* Xen's PAT, as its PV guests see */
-	v->flush = true;
+	v->flush_ept = v->flush_vpid = true;
 	return v;
 }
 
@@ -412,12 +495,24 @@ static void load_state(struct vcpu *v)
 	vmwrite(GUEST_IA32_PAT, s->pat);
 	/* KERNEL_GS_BASE has no VMCS field: the host never uses it, so it is the guest's. */
 	wrmsr(MSR_KERNEL_GS_BASE, s->kernel_gs_base);
-	if (v->flush) {
+	/* Blocking by STI/MOV SS and pending debug exceptions of the instruction at RIP. */
+	vmwrite(GUEST_INTERRUPTIBILITY, s->intr_shadow & (INTR_SHADOW_STI | INTR_SHADOW_MOV_SS));
+	vmwrite(GUEST_PENDING_DBG, s->pending_dbg);
+	if (v->flush_ept) {
 		/* INVEPT single-context: drop guest-physical and combined mappings. */
 		struct { uint64_t eptp, zero; } desc = { v->ept_root | 6 | (3 << 3), 0 };
 
 		asm volatile("invept %0, %1" :: "m"(desc), "r"(1UL) : "cc", "memory");
-		v->flush = false;
+		v->flush_ept = false;
+	}
+	if (v->flush_vpid) {
+		/* INVVPID: drop the guest's linear (and combined) mappings. */
+		struct { uint64_t vpid, addr; } desc = { GUEST_VPID, 0 };
+
+		if (invvpid_type)
+			asm volatile("invvpid %0, %1" :: "m"(desc), "r"((uint64_t)invvpid_type)
+				     : "cc", "memory");
+		v->flush_vpid = false;
 	}
 }
 
@@ -441,6 +536,10 @@ static void save_state(struct vcpu *v)
 	s->rflags = vmread(GUEST_RFLAGS);
 	s->efer = vmread(GUEST_IA32_EFER);
 	s->pat = vmread(GUEST_IA32_PAT);
+	s->dr7 = vmread(GUEST_DR7);
+	s->intr_shadow = (uint32_t)vmread(GUEST_INTERRUPTIBILITY) &
+			 (INTR_SHADOW_STI | INTR_SHADOW_MOV_SS);
+	s->pending_dbg = vmread(GUEST_PENDING_DBG);
 }
 
 static void vmx_run(struct vcpu *v, struct vexit *e)
@@ -491,6 +590,8 @@ static void vmx_run(struct vcpu *v, struct vexit *e)
 	case EXIT_EXTINT:
 	case EXIT_INIT:
 	case EXIT_SIPI:
+	case EXIT_IO_SMI:
+	case EXIT_OTHER_SMI:
 		e->kind = VEXIT_INTR;
 		break;
 	case EXIT_TRIPLE_FAULT:
@@ -500,19 +601,37 @@ static void vmx_run(struct vcpu *v, struct vexit *e)
 		e->kind = VEXIT_CPUID;
 		e->insn_len = (uint32_t)vmread(EXIT_INSTRUCTION_LEN);
 		break;
+	case EXIT_VMCALL ... EXIT_VMXON:
+	case EXIT_INVEPT:
+	case EXIT_INVVPID:
+		/*
+		 * VMX instructions exit unconditionally in VMX non-root operation.
+		 * A Xen host on this CPU is in VMX root operation, where at CPL 3
+		 * each of them raises #GP(0).
+		 */
+	case EXIT_INVD:
+	case EXIT_XSETBV:
+		/* Also unconditional exits; privileged, so #GP(0) at CPL 3. */
 	case EXIT_HLT:
-		e->kind = VEXIT_HLT;
-		e->insn_len = (uint32_t)vmread(EXIT_INSTRUCTION_LEN);
-		break;
+	case EXIT_INVLPG:
+	case EXIT_RDPMC:
+	case EXIT_CR_ACCESS:
+	case EXIT_DR_ACCESS:
 	case EXIT_IO:
-		e->kind = VEXIT_IO;
-		break;
 	case EXIT_RDMSR:
 	case EXIT_WRMSR:
-		e->kind = VEXIT_MSR;
+	case EXIT_WBINVD:
+	case EXIT_INVPCID:
+		/* Only with exiting controls we leave off, or after the CPL check. */
+		e->kind = VEXIT_GP0;
 		break;
-	case EXIT_XSETBV:
-		e->kind = VEXIT_XSETBV;
+	case EXIT_GETSEC:		/* #UD without CR4.SMXE, which Xen never sets */
+	case EXIT_RSM:			/* #UD outside SMM */
+	case EXIT_VMFUNC:		/* #UD in VMX root operation */
+	case EXIT_ENCLS:		/* #UD without SGX */
+	case EXIT_MONITOR:
+	case EXIT_MWAIT:
+		e->kind = VEXIT_UD;
 		break;
 	case EXIT_EPT_VIOLATION:
 		e->kind = VEXIT_NPF;
@@ -521,6 +640,7 @@ static void vmx_run(struct vcpu *v, struct vexit *e)
 		e->npf_fetch = e->raw_info1 & 4;
 		break;
 	default:
+		/* Task switches, EPT misconfigurations and anything new: the PV layer crashes the domain. */
 		e->kind = VEXIT_OTHER;
 		break;
 	}
@@ -536,17 +656,21 @@ static bool vmx_map(struct vcpu *v, uint64_t gpa, uint64_t hpa, unsigned int pro
 		leaf |= EPT_W;
 	if (prot & VMAP_X)
 		leaf |= EPT_X;
-	v->flush = true;
+	v->flush_ept = true;
 	return nested_pt_set(v->ept_root, gpa, leaf, EPT_R | EPT_W | EPT_X);
 }
 
 static void vmx_flush_tlb(struct vcpu *v)
 {
 	/*
-	 * Without VPID every VM entry and exit already drops the guest's
-	 * linear and combined mappings; INVEPT covers the rest.
+	 * With VPID the guest's translations survive VM transitions: drop
+	 * them with INVVPID. Without VPID every transition already drops them,
+	 * and INVEPT covers the rest.
 	 */
-	v->flush = true;
+	if (invvpid_type)
+		v->flush_vpid = true;
+	else
+		v->flush_ept = true;
 }
 
 const struct vcpu_backend vmx_backend = {
