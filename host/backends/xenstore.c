@@ -31,6 +31,7 @@ struct watch {
 
 static struct watch watches[MAX_WATCHES];
 static struct xenstore_domain_interface *ring;
+static int port;			/* domain 0's end of the store channel */
 static unsigned int next_tx = 1;
 
 /* Replies wait here until the response ring has room. */
@@ -415,7 +416,7 @@ void xenstore_poll(void)
 		produced = true;
 	}
 	if (produced)
-		evtchn_set_pending(dom.store_port);
+		evtchn_backend_notify(port);
 }
 
 /* The store as xl leaves it for a PV domU (see the file comment). */
@@ -424,9 +425,18 @@ void xenstore_init(void)
 	int i;
 	char v[64];
 
-	ring = mfn_to_host(dom.store_mfn);
+	/*
+	 * The ring stays referenced writable for as long as it is open, so the
+	 * guest can never make it a page table under us; we signal the guest
+	 * only through our end of its channel.
+	 */
+	ring = gframe_get(&dom, dom.store_mfn, GF_WRITABLE);
 	if (!ring || !mfn_is_ram(dom.store_mfn))
-		panic("xenstore ring mfn %#lx is not guest memory", (unsigned long)dom.store_mfn);
+		panic("xenstore ring mfn %#lx is not a writable guest frame",
+		      (unsigned long)dom.store_mfn);
+	port = evtchn_backend_bind(dom.store_port, xenstore_poll);
+	if (port < 0)
+		panic("xenstore event channel %u: %d", dom.store_port, port);
 	snprintf(dom_path, sizeof(dom_path), "/local/domain/%u", dom.domid);
 
 	memset(nodes, 0, sizeof(nodes));

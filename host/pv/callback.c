@@ -19,19 +19,22 @@ long do_set_trap_table(uint64_t arg)
 		memset(dom.traps, 0, sizeof(dom.traps));
 		return 0;
 	}
-	for (unsigned int i = 0; i < 256 * 256; i++, arg += sizeof(cur)) {
+	/* Xen's loop: until the terminating entry, however long the table. */
+	for (;;) {
 		if (copy_from_guest(&cur, arg, sizeof(cur)))
 			return -EFAULT;
 		if (cur.address == 0)
-			break;
+			return 0;
 		if (!canonical(cur.address))
 			return -EINVAL;
 		/* fixup_guest_code_selector: ring 3 for a 64-bit PV kernel. */
 		if ((cur.cs & 3) == 0)
 			cur.cs |= 3;
 		dom.traps[cur.vector] = cur;
+		arg += sizeof(cur);
+		if (hypercall_preempt_check())
+			return hypercall_create_continuation(__HYPERVISOR_set_trap_table, 1, arg);
 	}
-	return 0;
 }
 
 static long register_callback(const struct callback_register *r)

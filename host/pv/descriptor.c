@@ -5,26 +5,81 @@
  */
 #include "host/pv/pv.h"
 
-/* Read the descriptor a selector names, as the CPU would (GDT only). */
-bool read_segment_descriptor(uint16_t sel, struct vseg *out)
+/* A descriptor's hidden state in our access-rights layout (host/vcpu.h). */
+static void unpack_descriptor(uint64_t d, uint16_t sel, struct vseg *out)
 {
-	uint64_t d, off = sel & ~7U;
-
-	if (sel & 4)
-		return false;			/* no LDTs */
-	if (off + 7 > LAST_RESERVED_GDT_BYTE)
-		return false;
-	if (copy_from_guest_nocheck(&d, GDT_VIRT_START + off, 8))
-		return false;
-	if (!(d & (1UL << 47)))
-		return false;			/* not present */
 	out->sel = sel;
 	out->attr = (uint32_t)((d >> 40) & 0xf0ff);
 	out->limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000));
 	if (d & (1UL << 55))
 		out->limit = (out->limit << 12) | 0xfff;
 	out->base = ((d >> 16) & 0xffffff) | ((d >> 56) << 24);
+}
+
+/*
+ * Find the descriptor a selector names, as the CPU would: in the guest's
+ * GDT frames (pages 0-13, set_gdt; pages beyond those read as Xen's zero
+ * page) or in Xen's reserved page 14. LDT selectors name nothing here
+ * (parahost maps no LDT). With set_accessed, the CPU's Accessed bit is set
+ * in the descriptor, as loading a segment register does.
+ */
+static bool descriptor(uint16_t sel, uint64_t *out, bool set_accessed)
+{
+	unsigned int off = sel & ~7U, page = off / PAGE_SIZE, slot = (off % PAGE_SIZE) / 8;
+	uint64_t *table, mfn;
+
+	if ((sel & 4) || off + 7 > LAST_RESERVED_GDT_BYTE)
+		return false;
+	if (page == FIRST_RESERVED_GDT_PAGE) {
+		*out = ((const uint64_t *)xen_frame_host(dom.gdt_frame_mfn))[slot];
+		return true;	/* Xen's entries are all Accessed already */
+	}
+	mfn = dom.gdt_frames[page];
+	if (!mfn) {
+		*out = 0;
+		return true;
+	}
+	table = gframe_get(&dom, mfn, GF_SEGDESC);
+	BUG_ON(!table);		/* dom.gdt_frames holds the frame typed */
+	*out = table[slot];
+	if (set_accessed && (*out & (1UL << 47)) && (*out & (1UL << 44)))
+		*out = table[slot] |= 1UL << 40;
+	gframe_put(&dom, mfn, GF_SEGDESC);
 	return true;
+}
+
+/* Read the descriptor a selector names (GDT only); false if absent. */
+bool read_segment_descriptor(uint16_t sel, struct vseg *out)
+{
+	uint64_t d;
+
+	if (!descriptor(sel, &d, false) || !(d & (1UL << 47)))
+		return false;			/* beyond the table, or not present */
+	unpack_descriptor(d, sel, out);
+	return true;
+}
+
+/*
+ * For loading a segment register: the descriptor, present or not. False
+ * only if the selector names nothing (beyond the GDT, or the LDT).
+ */
+bool load_segment_descriptor(uint16_t sel, struct vseg *out)
+{
+	uint64_t d;
+
+	if (!descriptor(sel, &d, false))
+		return false;
+	unpack_descriptor(d, sel, out);
+	return true;
+}
+
+/* The load succeeded: the CPU sets the descriptor's Accessed bit, in memory too. */
+void segment_loaded(struct vseg *seg)
+{
+	uint64_t d;
+
+	descriptor(seg->sel, &d, true);
+	seg->attr |= 1;
 }
 
 #define SEG_P		(1U << 15)	/* in the high dword */
@@ -123,15 +178,17 @@ long do_update_descriptor(uint64_t maddr, uint64_t desc)
 {
 	uint64_t mfn = maddr >> PAGE_SHIFT;
 	const struct mm_page *pg = mm_page(&dom.mm, mfn);
-	enum mm_type t;
+	enum gframe_use use;
+	uint64_t *page;
 
 	if ((maddr & 7) || !mfn_is_ram(mfn) || !pg || !check_descriptor(&desc))
 		return -EINVAL;
 	/* A page of a live GDT stays one; any other page must be writable. */
-	t = pg->type == MM_T_SEGDESC && pg->type_count ? MM_T_SEGDESC : MM_T_WRITABLE;
-	if (mm_get_page_and_type(&dom.mm, mfn, t))
+	use = pg->type == MM_T_SEGDESC && pg->type_count ? GF_SEGDESC : GF_WRITABLE;
+	page = gframe_get(&dom, mfn, use);
+	if (!page)
 		return -EINVAL;
-	((uint64_t *)mfn_to_host(mfn))[(maddr & (PAGE_SIZE - 1)) / 8] = desc;
-	mm_put_page_and_type(&dom.mm, mfn);
+	page[(maddr & (PAGE_SIZE - 1)) / 8] = desc;
+	gframe_put(&dom, mfn, use);
 	return 0;
 }

@@ -62,10 +62,17 @@ static uint64_t xen_frame_alloc_pt(bool writable, bool table, void **host)
 	return mfn;
 }
 
+void *xen_frame_host(uint64_t mfn)
+{
+	if (mfn < dom.xen_mfn_base || mfn >= dom.xen_mfn_base + dom.nr_xen_frames)
+		return NULL;
+	return phys_to_virt(dom.xen_hpa[mfn - dom.xen_mfn_base]);
+}
+
 /* Map va -> mfn in a Xen-owned 4-level subtree rooted at an L3 frame. */
 static void xen_map(uint64_t l3_mfn, uint64_t va, uint64_t mfn, uint64_t flags)
 {
-	uint64_t *t = mfn_to_host(l3_mfn);
+	uint64_t *t = xen_frame_host(l3_mfn);
 
 	for (int level = 3; level > 1; level--) {
 		unsigned int idx = (va >> (12 + 9 * (level - 1))) & 511;
@@ -76,7 +83,7 @@ static void xen_map(uint64_t l3_mfn, uint64_t va, uint64_t mfn, uint64_t flags)
 
 			t[idx] = (child << PAGE_SHIFT) | PTE_P | PTE_A | PTE_W | PTE_U;
 		}
-		t = mfn_to_host((t[idx] & PTE_ADDR) >> PAGE_SHIFT);
+		t = xen_frame_host((t[idx] & PTE_ADDR) >> PAGE_SHIFT);
 	}
 	t[(va >> 12) & 511] = (mfn << PAGE_SHIFT) | flags | PTE_P | PTE_A | PTE_D;
 }
@@ -142,10 +149,10 @@ static void build_perdomain(void)
 	xen_map(dom.xen_l3_perdomain_mfn, TSS_VIRT_START, dom.tss_mfn, PTE_NX);
 	{
 		/* Remember the L1 that maps the GDT, for set_gdt. */
-		uint64_t *l3 = mfn_to_host(dom.xen_l3_perdomain_mfn);
-		uint64_t *l2 = mfn_to_host((l3[(GDT_VIRT_START >> 30) & 511] & PTE_ADDR) >> 12);
+		uint64_t *l3 = xen_frame_host(dom.xen_l3_perdomain_mfn);
+		uint64_t *l2 = xen_frame_host((l3[(GDT_VIRT_START >> 30) & 511] & PTE_ADDR) >> 12);
 
-		dom.perdomain_l1 = mfn_to_host((l2[(GDT_VIRT_START >> 21) & 511] & PTE_ADDR) >> 12);
+		dom.perdomain_l1 = xen_frame_host((l2[(GDT_VIRT_START >> 21) & 511] & PTE_ADDR) >> 12);
 	}
 }
 
@@ -358,8 +365,9 @@ void pv_run(const struct boot_module *m)
 	evtchn_init();
 	time_init();
 	if (!dom.is_dom0) {
-		dom.store_port = evtchn_alloc_backend(xenstore_poll);
-		dom.console_port = evtchn_alloc_backend(console_backend_poll);
+		/* As libxl: the guest's ends offered to domain 0, whose daemons bind them. */
+		dom.store_port = evtchn_alloc_unbound_for(0);
+		dom.console_port = evtchn_alloc_unbound_for(0);
 	}
 
 	if (pv_start_build(image, len, &img, m->string, &ps, &why) < 0)
@@ -372,10 +380,14 @@ void pv_run(const struct boot_module *m)
 	pv_mm_boot(ps.l4_mfn);
 
 	if (ps.hypercall_page_va) {
-		if (guest_walk(ps.hypercall_page_va, 0, &mfn, NULL) || !mfn_is_ram(mfn))
-			fatal(EXIT_BAD_INPUT, "hypercall page %#lx is not mapped",
+		uint8_t *page;
+
+		if (guest_walk(ps.hypercall_page_va, 0, &mfn, NULL) ||
+		    !(page = gframe_get(&dom, mfn, GF_WRITABLE)))
+			fatal(EXIT_BAD_INPUT, "hypercall page %#lx is not a writable page of the guest",
 			      (unsigned long)ps.hypercall_page_va);
-		fill_hypercall_page(mfn_to_host(mfn));
+		fill_hypercall_page(page);
+		gframe_put(&dom, mfn, GF_WRITABLE);
 		dom.hypercall_page_va = ps.hypercall_page_va;
 	}
 	if (!dom.is_dom0) {

@@ -92,6 +92,8 @@ static void io_read(unsigned int port, unsigned int size, uint64_t *rax)
 	}
 }
 
+#define REP_IO_PER_EXIT	4096
+
 static bool emulate_io(struct insn *in, uint8_t op)
 {
 	unsigned int size = (op & 1) ? (in->opsize16 ? 2 : 4) : 1;
@@ -117,6 +119,13 @@ static bool emulate_io(struct insn *in, uint8_t op)
 		uint64_t count = in->rep ? *gpr(GPR_RCX) : 1;
 		int64_t step = (dom.st->rflags & X86_EFLAGS_DF) ? -(int64_t)size : (int64_t)size;
 
+		/*
+		 * A bounded number of repetitions per exit, as Xen's rep_ins/outs
+		 * stop for preemption: with RCX left over, RIP stays on the
+		 * instruction, which the guest simply executes again.
+		 */
+		if (count > REP_IO_PER_EXIT)
+			count = REP_IO_PER_EXIT;
 		for (; count; count--) {
 			if (op <= 0x6d) {
 				uint32_t ones = 0xffffffff;
@@ -132,6 +141,8 @@ static bool emulate_io(struct insn *in, uint8_t op)
 			if (in->rep)
 				(*gpr(GPR_RCX))--;
 		}
+		if (in->rep && *gpr(GPR_RCX))
+			return true;
 		break;
 	}
 	}
@@ -186,12 +197,12 @@ static bool write_msr(uint32_t msr, uint64_t val)
 	case MSR_XEN_HYPERCALL: {
 		/* Write the hypercall page into the guest frame named (Xen's wrmsr_hypervisor_regs). */
 		uint64_t mfn = val >> PAGE_SHIFT;
+		uint8_t *page;
 
-		if ((val & (PAGE_SIZE - 1)) || !mfn_is_ram(mfn) ||
-		    mm_get_page_and_type(&dom.mm, mfn, MM_T_WRITABLE))
+		if ((val & (PAGE_SIZE - 1)) || !(page = gframe_get(&dom, mfn, GF_WRITABLE)))
 			return false;
-		fill_hypercall_page(mfn_to_host(mfn));
-		mm_put_page_and_type(&dom.mm, mfn);
+		fill_hypercall_page(page);
+		gframe_put(&dom, mfn, GF_WRITABLE);
 		return true;
 	}
 	default:

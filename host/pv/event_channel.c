@@ -1,8 +1,10 @@
 /*
  * Event channels, 2-level ABI (Xen: common/event_channel.c,
  * common/event_2l.c). The pending and mask bitmaps live in shared_info;
- * our ports are VIRQs, IPIs, unbound ports and the backends' (console,
- * xenstore), which are interdomain ports in Xen.
+ * the guest's ports are VIRQs, IPIs, unbound ports and interdomain ports,
+ * bound either to another port of its own (loopback) or to a port of
+ * domain 0, which parahost's backends play: the console and xenstore
+ * channels the toolstack sets up, and whatever a frontend offers.
  */
 #include "host/pv/pv.h"
 
@@ -31,15 +33,62 @@ static int alloc_port(void)
 	return -ENOSPC;
 }
 
-evtchn_port_t evtchn_alloc_backend(void (*notify)(void))
+evtchn_port_t evtchn_alloc_unbound_for(domid_t remote)
 {
 	int p = alloc_port();
 
 	BUG_ON(p < 0);
-	dom.evtchn[p].state = ECS_BACKEND;
-	dom.evtchn[p].remote_dom = 0;
-	dom.evtchn[p].notify = notify;
+	dom.evtchn[p].state = ECS_UNBOUND;
+	dom.evtchn[p].remote_dom = remote;
 	return (evtchn_port_t)p;
+}
+
+/* Domain 0's ports, as the backends hold them (port 0 is never valid there either). */
+#define NR_BACKEND_PORTS	16
+
+static struct backend_port {
+	bool used, bound;
+	evtchn_port_t peer;		/* the guest's port, while bound */
+	void (*notify)(void);
+} backend_ports[NR_BACKEND_PORTS];
+
+static bool is_backend_peer(const struct evtchn *c)
+{
+	return c->state == ECS_INTERDOMAIN && c->remote_dom == 0;
+}
+
+static void bind_pair(evtchn_port_t guest_port, int be_port)
+{
+	backend_ports[be_port].bound = true;
+	backend_ports[be_port].peer = guest_port;
+	dom.evtchn[guest_port].state = ECS_INTERDOMAIN;
+	dom.evtchn[guest_port].remote_dom = 0;
+	dom.evtchn[guest_port].remote_port = (evtchn_port_t)be_port;
+}
+
+int evtchn_backend_bind(evtchn_port_t guest_port, void (*notify)(void))
+{
+	const struct evtchn *c;
+
+	if (guest_port >= NR_EVTCHN_PORTS)
+		return -EINVAL;
+	c = &dom.evtchn[guest_port];
+	if (c->state != ECS_UNBOUND || c->remote_dom != 0)
+		return -EINVAL;		/* not offered to domain 0 */
+	for (int p = 1; p < NR_BACKEND_PORTS; p++)
+		if (!backend_ports[p].used) {
+			backend_ports[p].used = true;
+			backend_ports[p].notify = notify;
+			bind_pair(guest_port, p);
+			return p;
+		}
+	return -ENOSPC;
+}
+
+void evtchn_backend_notify(int be_port)
+{
+	if (be_port > 0 && be_port < NR_BACKEND_PORTS && backend_ports[be_port].bound)
+		evtchn_set_pending(backend_ports[be_port].peer);
 }
 
 void evtchn_set_pending(evtchn_port_t port)
@@ -90,6 +139,15 @@ static long evtchn_close(evtchn_port_t port)
 		return -EINVAL;
 	case ECS_VIRQ:
 		dom.virq_to_port[c->virq] = -1;
+		break;
+	case ECS_INTERDOMAIN:
+		/* The other end is unbound again, waiting for us (Xen's evtchn_close). */
+		if (is_backend_peer(c)) {
+			backend_ports[c->remote_port].bound = false;
+		} else if (c->remote_port != port) {
+			dom.evtchn[c->remote_port].state = ECS_UNBOUND;
+			dom.evtchn[c->remote_port].remote_dom = dom.domid;
+		}
 		break;
 	default:
 		break;
@@ -165,9 +223,11 @@ long do_event_channel_op(int cmd, uint64_t arg)
 			return -EINVAL;
 		c = &dom.evtchn[u.send.port];
 		switch (c->state) {
-		case ECS_BACKEND:
-			if (c->notify)
-				c->notify();
+		case ECS_INTERDOMAIN:
+			if (is_backend_peer(c))
+				backend_ports[c->remote_port].notify();
+			else
+				evtchn_set_pending(c->remote_port);
 			return 0;
 		case ECS_IPI:
 			evtchn_set_pending(u.send.port);
@@ -244,10 +304,10 @@ long do_event_channel_op(int cmd, uint64_t arg)
 			u.status.status = EVTCHNSTAT_unbound;
 			u.status.u.unbound.dom = c->remote_dom;
 			break;
-		case ECS_BACKEND:
+		case ECS_INTERDOMAIN:
 			u.status.status = EVTCHNSTAT_interdomain;
-			u.status.u.interdomain.dom = 0;
-			u.status.u.interdomain.port = u.status.port;
+			u.status.u.interdomain.dom = c->remote_dom;
+			u.status.u.interdomain.port = c->remote_port;
 			break;
 		case ECS_VIRQ:
 			u.status.status = EVTCHNSTAT_virq;
@@ -266,8 +326,35 @@ long do_event_channel_op(int cmd, uint64_t arg)
 		if (!port_ok(u.bind_vcpu.port) || dom.evtchn[u.bind_vcpu.port].state == ECS_FREE)
 			return -EINVAL;
 		return u.bind_vcpu.vcpu == 0 ? 0 : -ENOENT;
-	case EVTCHNOP_bind_interdomain:
-		return -ESRCH;		/* no other domains here */
+	case EVTCHNOP_bind_interdomain: {
+		domid_t rd = u.bind_interdomain.remote_dom;
+		evtchn_port_t rp = u.bind_interdomain.remote_port;
+
+		if (rd == DOMID_SELF)
+			rd = dom.domid;
+		if (rd != dom.domid && rd != 0)
+			return -ESRCH;		/* no such domain */
+		/* The remote end must be unbound and offered to us (Xen: -EINVAL otherwise). */
+		if (rd == 0 ? rp == 0 || rp >= NR_BACKEND_PORTS || !backend_ports[rp].used ||
+			      backend_ports[rp].bound
+			    : rp >= NR_EVTCHN_PORTS || dom.evtchn[rp].state != ECS_UNBOUND ||
+			      dom.evtchn[rp].remote_dom != dom.domid)
+			return -EINVAL;
+		p = alloc_port();
+		if (p < 0)
+			return p;
+		if (rd == 0) {
+			bind_pair((evtchn_port_t)p, (int)rp);
+		} else {
+			dom.evtchn[p].state = dom.evtchn[rp].state = ECS_INTERDOMAIN;
+			dom.evtchn[p].remote_dom = dom.evtchn[rp].remote_dom = dom.domid;
+			dom.evtchn[p].remote_port = rp;
+			dom.evtchn[rp].remote_port = (evtchn_port_t)p;
+		}
+		u.bind_interdomain.local_port = (evtchn_port_t)p;
+		rc = 0;
+		break;
+	}
 	case EVTCHNOP_reset:
 		return self(u.reset.dom) ? -EINVAL : -ESRCH;
 	default:

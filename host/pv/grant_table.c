@@ -1,10 +1,12 @@
 /*
  * HYPERVISOR_grant_table_op for a domU (Xen: common/grant_table.c), as
- * measured against Xen 4.17 with host/tools/oracle/zz_oracle3.c: the shared
- * grant table (v1 or v2, up to 64 frames, xl's default), its frames handed
- * to the guest as Xen shares them (owned, writable, never a page table),
- * the queries, and copies between the domain's own frames. Mapping grants
- * needs another domain; parahost plays domain 0, which grants nothing.
+ * measured against Xen 4.17: the shared grant table (v1 or v2, up to 64
+ * frames, xl's default), its frames handed to the guest as Xen shares them
+ * (owned, writable, never a page table), the queries, and copies between
+ * the domain's own frames, which take the references Xen's take (the
+ * destination a writable type reference). Long batches continue as Xen's
+ * do. Mapping grants needs another domain; parahost plays domain 0, which
+ * grants nothing.
  */
 #include "host/pv/pv.h"
 
@@ -53,25 +55,69 @@ static bool grow(unsigned int n)
 	return true;
 }
 
-/* Copy between two frames of this domain (or by grant: none can be ours to use). */
+/*
+ * Which domains a copy may name (Xen's gnttab_copy_lock_domain): by frame,
+ * only DOMID_SELF; by grant reference, any domain there is (us, and domain
+ * 0, which parahost plays and which grants nothing).
+ */
+static int16_t copy_domain(domid_t d, bool by_gref)
+{
+	if (d != DOMID_SELF && !by_gref)
+		return GNTST_permission_denied;
+	if (d != DOMID_SELF && d != dom.domid && d != 0)
+		return GNTST_bad_domain;
+	return GNTST_okay;
+}
+
+/*
+ * One side of a copy, by frame (Xen's gnttab_copy_claim_buf with
+ * get_paged_frame): a frame the domain owns, and for the destination a
+ * writable type reference, which a page table, a descriptor page or a
+ * pinned frame cannot give.
+ */
+static int16_t claim(const struct gnttab_copy_ptr *ptr, bool by_gref, bool dest, uint8_t **p)
+{
+	if (by_gref)
+		return ptr->domid == 0 ? GNTST_general_error : GNTST_bad_gntref;
+	*p = gframe_get(&dom, ptr->u.gmfn, GF_READ);
+	if (!*p)
+		return GNTST_bad_page;
+	if (dest) {
+		gframe_put(&dom, ptr->u.gmfn, GF_READ);
+		*p = gframe_get(&dom, ptr->u.gmfn, GF_WRITABLE);
+		if (!*p)
+			return GNTST_general_error;	/* "Could not get writable frame" */
+	}
+	return GNTST_okay;
+}
+
+/* Xen's gnttab_copy_one, in Xen's order: domains, source, destination, bounds. */
 static int16_t do_copy(const struct gnttab_copy *c)
 {
-	uint8_t *src, *dst;
+	bool src_gref = c->flags & GNTCOPY_source_gref, dst_gref = c->flags & GNTCOPY_dest_gref;
+	uint8_t *src = NULL, *dst = NULL;
+	int16_t rc;
 
-	if (!self(c->source.domid) || !self(c->dest.domid))
-		return c->source.domid == 0 || c->dest.domid == 0 ?
-			GNTST_general_error : GNTST_bad_domain;
-	if (c->flags & (GNTCOPY_source_gref | GNTCOPY_dest_gref))
-		return GNTST_bad_gntref;
-	if ((uint32_t)c->source.offset + c->len > PAGE_SIZE ||
-	    (uint32_t)c->dest.offset + c->len > PAGE_SIZE)
-		return GNTST_bad_copy_arg;
-	if (!mfn_is_ram(c->source.u.gmfn) || !mfn_is_ram(c->dest.u.gmfn))
-		return GNTST_bad_page;
-	src = (uint8_t *)mfn_to_host(c->source.u.gmfn) + c->source.offset;
-	dst = (uint8_t *)mfn_to_host(c->dest.u.gmfn) + c->dest.offset;
-	memmove(dst, src, c->len);
-	return GNTST_okay;
+	rc = copy_domain(c->source.domid, src_gref);
+	if (rc == GNTST_okay)
+		rc = copy_domain(c->dest.domid, dst_gref);
+	if (rc == GNTST_okay)
+		rc = claim(&c->source, src_gref, false, &src);
+	if (rc == GNTST_okay) {
+		rc = claim(&c->dest, dst_gref, true, &dst);
+		if (rc != GNTST_okay)
+			dst = NULL;
+	}
+	if (rc == GNTST_okay && ((uint32_t)c->source.offset + c->len > PAGE_SIZE ||
+				 (uint32_t)c->dest.offset + c->len > PAGE_SIZE))
+		rc = GNTST_bad_copy_arg;
+	if (rc == GNTST_okay)
+		memmove(dst + c->dest.offset, src + c->source.offset, c->len);
+	if (dst)
+		gframe_put(&dom, c->dest.u.gmfn, GF_WRITABLE);
+	if (src)
+		gframe_put(&dom, c->source.u.gmfn, GF_READ);
+	return rc;
 }
 
 long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
@@ -176,10 +222,16 @@ long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
 		return rc;
 	}
 	case GNTTABOP_map_grant_ref:
+		if (!guest_va_ok(uop, (size_t)count * sizeof(struct gnttab_map_grant_ref)))
+			return -EFAULT;
 		for (unsigned int i = 0; i < count; i++) {
 			struct gnttab_map_grant_ref m;
 			uint64_t va = uop + i * sizeof(m);
 
+			if (i && hypercall_preempt_check())
+				return hypercall_create_continuation(__HYPERVISOR_grant_table_op, 3,
+								     (uint64_t)cmd, va,
+								     (uint64_t)(count - i));
 			if (copy_from_guest(&m, va, sizeof(m)))
 				return -EFAULT;
 			/* Domain 0 (us) grants nothing; no other domain exists. */
@@ -189,10 +241,16 @@ long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
 		}
 		return 0;
 	case GNTTABOP_unmap_grant_ref:
+		if (!guest_va_ok(uop, (size_t)count * sizeof(struct gnttab_unmap_grant_ref)))
+			return -EFAULT;
 		for (unsigned int i = 0; i < count; i++) {
 			struct gnttab_unmap_grant_ref u;
 			uint64_t va = uop + i * sizeof(u);
 
+			if (i && hypercall_preempt_check())
+				return hypercall_create_continuation(__HYPERVISOR_grant_table_op, 3,
+								     (uint64_t)cmd, va,
+								     (uint64_t)(count - i));
 			if (copy_from_guest(&u, va, sizeof(u)))
 				return -EFAULT;
 			u.status = GNTST_bad_handle;
@@ -201,14 +259,21 @@ long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
 		}
 		return 0;
 	case GNTTABOP_copy:
+		if (!guest_va_ok(uop, (size_t)count * sizeof(struct gnttab_copy)))
+			return -EFAULT;
 		for (unsigned int i = 0; i < count; i++) {
 			struct gnttab_copy c;
 			uint64_t va = uop + i * sizeof(c);
 
+			if (i && hypercall_preempt_check())
+				return hypercall_create_continuation(__HYPERVISOR_grant_table_op, 3,
+								     (uint64_t)cmd, va,
+								     (uint64_t)(count - i));
 			if (copy_from_guest(&c, va, sizeof(c)))
 				return -EFAULT;
 			c.status = do_copy(&c);
-			if (copy_to_guest(va, &c, sizeof(c)))
+			if (copy_to_guest(va + offsetof(struct gnttab_copy, status), &c.status,
+					  sizeof(c.status)))
 				return -EFAULT;
 		}
 		return 0;

@@ -7,20 +7,12 @@
  * parahost dereferences a guest address directly.
  */
 #include "host/boot/boot.h"
+#include "host/pv/gframe.h"
 #include "host/pv/pv.h"
 
 bool mfn_is_ram(uint64_t mfn)
 {
 	return mfn >= GUEST_MFN_BASE && mfn < GUEST_MFN_BASE + dom.nr_pages;
-}
-
-void *mfn_to_host(uint64_t mfn)
-{
-	if (mfn_is_ram(mfn))
-		return phys_to_virt(dom.ram_hpa[mfn - GUEST_MFN_BASE]);
-	if (mfn >= dom.xen_mfn_base && mfn < dom.xen_mfn_base + dom.nr_xen_frames)
-		return phys_to_virt(dom.xen_hpa[mfn - dom.xen_mfn_base]);
-	return NULL;
 }
 
 uint64_t m2p_lookup(uint64_t mfn)
@@ -71,7 +63,8 @@ int guest_walk(uint64_t va, unsigned int flags, uint64_t *mfn_out, uint64_t **l1
 	if (!is_canonical(va))
 		return -1;
 	for (level = 4; level >= 1; level--) {
-		uint64_t *table = mfn_to_host(mfn);
+		/* Held typed by the base pointer above it, as for the CPU's walk. */
+		uint64_t *table = gframe__held(&dom, mfn);
 		unsigned int idx = (va >> (12 + 9 * (level - 1))) & 511;
 		uint64_t e;
 
@@ -127,7 +120,12 @@ static int copy_guest(void *host, uint64_t va, size_t n, bool write)
 			chunk = n;
 		if (guest_walk(va, write ? WALK_WRITE : 0, &mfn, NULL))
 			return -EFAULT;
-		p = mfn_to_host(mfn);
+		/*
+		 * A mapping the guest's validated tables allow: a read-write one
+		 * only exists for a frame of writable type (the PV MMU's rule), so
+		 * this access is covered as the CPU's would be.
+		 */
+		p = gframe__held(&dom, mfn);
 		if (!p)
 			return -EFAULT;
 		/* Xen's own frames are never writable through a guest address. */

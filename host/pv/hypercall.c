@@ -6,6 +6,7 @@
  * A SYSCALL from guest user mode goes to the guest's syscall callback.
  */
 #include "host/pv/pv.h"
+#include "lib/barrier.h"
 
 static const char *const hypercall_names[64] = {
 	[__HYPERVISOR_set_trap_table] = "set_trap_table",
@@ -92,7 +93,7 @@ static long dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
 	case __HYPERVISOR_update_va_mapping:	return do_update_va_mapping(a1, a2, a3);
 	case __HYPERVISOR_set_timer_op:		return do_set_timer_op(a1);
 	case __HYPERVISOR_xen_version:		return do_xen_version((int)a1, a2);
-	case __HYPERVISOR_console_io:		return do_console_io((int)a1, a2, a3);
+	case __HYPERVISOR_console_io:		return do_console_io((int)a1, (unsigned int)a2, a3);
 	case __HYPERVISOR_grant_table_op:	return do_grant_table_op((unsigned int)a1, a2, (unsigned int)a3);
 	case __HYPERVISOR_vm_assist:		return do_vm_assist((unsigned int)a1, (unsigned int)a2);
 	case __HYPERVISOR_iret:
@@ -115,24 +116,79 @@ static long dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
 	}
 }
 
+/*
+ * Continuations (Xen: hypercall_create_continuation). A long hypercall
+ * stops where it is and asks to be re-issued with arguments that describe
+ * the rest of the work; the guest re-executes its SYSCALL after the host
+ * has run timers and backends and delivered pending events, exactly as on
+ * Xen. Inside a multicall, the continuation is written back into the
+ * multicall entry and the multicall itself is continued at that entry.
+ */
+static struct {
+	bool pending;
+	unsigned int nr, nargs;
+	uint64_t args[5];
+} cont;
+
+/* Where Xen would act on softirqs or events: the deadline is set at entry. */
+static uint64_t preempt_deadline;
+#define HYPERCALL_SLICE_NS	1000000		/* a long hypercall yields each ms */
+
+long hypercall_create_continuation(unsigned int nr, unsigned int nargs, ...)
+{
+	va_list ap;
+
+	BUG_ON(nargs > ARRAY_SIZE(cont.args) || cont.pending);
+	va_start(ap, nargs);
+	for (unsigned int i = 0; i < nargs; i++)
+		cont.args[i] = va_arg(ap, uint64_t);
+	va_end(ap);
+	cont.pending = true;
+	cont.nr = nr;
+	cont.nargs = nargs;
+	return nr;	/* RAX: the hypercall number, as Xen leaves it */
+}
+
+bool hypercall_preempt_check(void)
+{
+	const struct vcpu_info *vi = vcpu_info0();
+
+	/* Xen's local_events_need_delivery() ... */
+	if (READ_ONCE(vi->evtchn_upcall_pending) && !READ_ONCE(vi->evtchn_upcall_mask))
+		return true;
+	/* ... or softirq_pending(): a timer due, a host tick's worth of work done. */
+	return system_time_ns() >= preempt_deadline;
+}
+
 void pv_hypercall(void)
 {
 	struct vcpu_state *s = dom.st;
-	uint64_t nr = GREG(RAX);
+	uint64_t nr = GREG(RAX), now = system_time_ns();
 	bool iret = false;
 	long rc;
 
 	dom.nr_hypercalls++;
+	preempt_deadline = time_next_event();
+	if (preempt_deadline > now + HYPERCALL_SLICE_NS)
+		preempt_deadline = now + HYPERCALL_SLICE_NS;
 	/* SYSCALL has trap semantics: Xen sees RIP after the instruction. */
 	s->rip += 2;
 	if (host_opts.verbose)
 		printk("d%u hypercall %s(%#lx, %#lx, %#lx, %#lx, %#lx)", dom.domid, hc_name(nr),
 		       GREG(RDI), GREG(RSI), GREG(RDX), GREG(R10), GREG(R8));
 	rc = dispatch(nr, GREG(RDI), GREG(RSI), GREG(RDX), GREG(R10), GREG(R8), &iret);
-	if (hypercall_preempted) {
-		/* Re-execute the SYSCALL later (Xen's hypercall continuation). */
-		hypercall_preempted = false;
+	if (cont.pending) {
+		/*
+		 * Re-execute the SYSCALL with the continuation's arguments; the
+		 * other argument registers keep the guest's values, as on Xen.
+		 */
+		static const unsigned int regs[] = { GPR_RDI, GPR_RSI, GPR_RDX, GPR_R10, GPR_R8 };
+
+		cont.pending = false;
 		s->rip -= 2;
+		GREG(RAX) = cont.nr;
+		for (unsigned int i = 0; i < cont.nargs; i++)
+			s->gpr[regs[i]] = cont.args[i];
 		return;
 	}
 	GREG(RAX) = (uint64_t)rc;
@@ -142,8 +198,6 @@ void pv_hypercall(void)
 		GREG(R11) = s->rflags;
 	}
 }
-
-bool hypercall_preempted;
 
 /* SYSCALL from guest user mode: Xen's switch_to_kernel. */
 void pv_syscall_from_user(void)
@@ -165,81 +219,59 @@ void pv_syscall_from_user(void)
 	s->rflags &= ~X86_EFLAGS_DF;
 }
 
-/* HYPERVISOR_iret: pop struct iret_context from the guest stack. */
-long do_iret(void)
-{
-	struct vcpu_state *s = dom.st;
-	struct iret_context c;
-
-	if (copy_from_guest(&c, GREG(RSP), sizeof(c)))
-		domain_crash("fault while reading the IRET context from the guest stack at %#lx",
-			     GREG(RSP));
-	if ((c.cs & 3) == 3) {
-		if (!dom.mmv.guest_table_user)
-			domain_crash("guest switching to user mode with no user page tables");
-		if (dom.kernel_mode)
-			toggle_guest_mode();
-	}
-	if (dom.vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
-		dom.iopl = c.rflags & X86_EFLAGS_IOPL;
-
-	s->rip = c.rip;
-	s->seg[SEG_CS].sel = (uint16_t)(c.cs | 3);
-	s->rflags = (c.rflags & ~(X86_EFLAGS_IOPL | X86_EFLAGS_VM)) | X86_EFLAGS_IF |
-		    X86_EFLAGS_MBS;
-	GREG(RSP) = c.rsp;
-	s->seg[SEG_SS].sel = (uint16_t)(c.ss | 3);
-	/* Segment descriptors for the selectors we just loaded. */
-	if ((s->seg[SEG_CS].sel & ~3) == (FLAT_RING3_CS32 & ~3)) {
-		s->seg[SEG_CS].attr = 0xc0fb;	/* 32-bit compatibility code */
-	} else if ((s->seg[SEG_CS].sel & ~3) == (FLAT_RING3_CS64 & ~3)) {
-		s->seg[SEG_CS].attr = 0xa0fb;
-	} else {
-		domain_crash("iret to unsupported code selector %#x", s->seg[SEG_CS].sel);
-	}
-	if ((s->seg[SEG_SS].sel & ~3) == (FLAT_RING3_SS64 & ~3)) {
-		s->seg[SEG_SS].attr = 0xc0f3;
-	} else if ((s->seg[SEG_SS].sel & ~3) == 0) {
-		s->seg[SEG_SS].attr = SEG_ATTR_UNUSABLE | 0x60;
-	} else {
-		domain_crash("iret to unsupported stack selector %#x", s->seg[SEG_SS].sel);
-	}
-	s->seg[SEG_CS].base = s->seg[SEG_SS].base = 0;
-	s->seg[SEG_CS].limit = s->seg[SEG_SS].limit = 0xffffffff;
-
-	if (!(c.flags & VGCF_in_syscall)) {
-		GREG(R11) = c.r11;
-		GREG(RCX) = c.rcx;
-	} else {
-		GREG(RCX) = s->rip;
-		GREG(R11) = s->rflags;
-	}
-	/* Restore the upcall mask from the supplied EFLAGS.IF. */
-	vcpu_info0()->evtchn_upcall_mask = !(c.rflags & X86_EFLAGS_IF);
-	return (long)c.rax;
-}
-
-/* HYPERVISOR_multicall: each entry is a hypercall; results written back. */
+/*
+ * HYPERVISOR_multicall (Xen: common/multicall.c): each entry a hypercall,
+ * its result written back. Preempted between entries, and when an entry
+ * itself asks for a continuation (that entry's arguments are rewritten and
+ * the multicall resumes at it).
+ */
 long do_multicall(uint64_t list, unsigned int nr)
 {
-	for (unsigned int i = 0; i < nr; i++) {
+	static bool in_multicall;
+	long rc = 0;
+
+	if (in_multicall)
+		return -EINVAL;		/* Xen: "Multicall reentry is disallowed" */
+	if (!guest_va_ok(list, (size_t)nr * sizeof(struct multicall_entry)))
+		return -EFAULT;
+	in_multicall = true;
+	for (unsigned int i = 0; i < nr; i++, list += sizeof(struct multicall_entry)) {
 		struct multicall_entry mc;
-		uint64_t va = list + i * sizeof(mc);
 		bool iret = false;
 
-		if (copy_from_guest(&mc, va, sizeof(mc)))
-			return -EFAULT;
-		if (mc.op == __HYPERVISOR_multicall) {
-			mc.result = -EINVAL;	/* no nesting */
-		} else if (mc.op == __HYPERVISOR_iret) {
+		if (i && hypercall_preempt_check()) {
+			rc = hypercall_create_continuation(__HYPERVISOR_multicall, 2, list,
+							   (uint64_t)(nr - i));
+			break;
+		}
+		if (copy_from_guest(&mc, list, sizeof(mc))) {
+			rc = -EFAULT;
+			break;
+		}
+		if (mc.op == __HYPERVISOR_iret)
 			mc.result = -EINVAL;
-		} else {
+		else
 			mc.result = dispatch(mc.op, mc.args[0], mc.args[1], mc.args[2],
 					     mc.args[3], mc.args[4], &iret);
+		if (cont.pending) {
+			/* The entry's own continuation: its new arguments, then ours. */
+			cont.pending = false;
+			mc.op = cont.nr;
+			memcpy(mc.args, cont.args, cont.nargs * sizeof(cont.args[0]));
+			if (copy_to_guest(list, &mc, sizeof(mc))) {
+				rc = -EFAULT;
+				break;
+			}
+			rc = hypercall_create_continuation(__HYPERVISOR_multicall, 2, list,
+							   (uint64_t)(nr - i));
+			break;
 		}
-		if (copy_to_guest(va + offsetof(struct multicall_entry, result),
-				  &mc.result, sizeof(mc.result)))
-			return -EFAULT;
+		if (copy_to_guest(list + offsetof(struct multicall_entry, result),
+				  &mc.result, sizeof(mc.result))) {
+			rc = -EFAULT;
+			break;
+		}
 	}
-	return 0;
+	in_multicall = false;
+	return rc;
 }

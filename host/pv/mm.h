@@ -251,6 +251,11 @@ int mm_boot(struct mm_domain *d, struct mm_vcpu *v, xen_pfn_t l4_mfn);
 void mm_teardown(struct mm_domain *d, struct mm_vcpu *vcpus,
 		 unsigned int nr_vcpus);
 
+/* Take/drop a general reference on an owned frame (Xen's get_page): the
+ * frame stays the domain's while it is held. 0 or -XEN_EINVAL. */
+int mm_get_page(struct mm_domain *d, xen_pfn_t mfn);
+void mm_put_page(struct mm_domain *d, xen_pfn_t mfn);
+
 /* Take/drop a type use on an owned frame (e.g. MM_T_SEGDESC for a GDT frame):
  * with a general reference, as Xen's get_page_and_type. 0 or Xen's error. */
 int mm_get_page_and_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t);

@@ -184,6 +184,16 @@ static int get_page_and_type(struct mm_domain *d, xen_pfn_t mfn,
 	return rc;
 }
 
+int mm_get_page(struct mm_domain *d, xen_pfn_t mfn)
+{
+	return mm__get_page(d, mfn) ? 0 : -XEN_EINVAL;
+}
+
+void mm_put_page(struct mm_domain *d, xen_pfn_t mfn)
+{
+	mm__put_page(d, mm__page(d, mfn));
+}
+
 int mm_get_page_and_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t)
 {
 	if (t == MM_T_NONE || t > MM_T_WRITABLE)

@@ -8,10 +8,11 @@
 #include "host/boot/boot.h"
 #include "host/pv/pv.h"
 
+/* The page-type system maps only frames it holds references on. */
 static void *op_frame(void *ctx, xen_pfn_t mfn)
 {
 	(void)ctx;
-	return mfn_to_host(mfn);
+	return gframe__held(&dom, mfn);
 }
 
 static enum mm_foreign op_foreign(void *ctx, xen_pfn_t mfn)
@@ -83,6 +84,13 @@ static bool op_segdesc_ok(void *ctx, uint64_t *descs)
 	return true;
 }
 
+/* Between batch elements: Xen's hypercall_preempt_check. */
+static bool op_preempt(void *ctx)
+{
+	(void)ctx;
+	return hypercall_preempt_check();
+}
+
 static const struct mm_host_ops host_ops = {
 	.frame = op_frame,
 	.foreign = op_foreign,
@@ -90,6 +98,7 @@ static const struct mm_host_ops host_ops = {
 	.tlb = op_tlb,
 	.set_m2p = op_set_m2p,
 	.segdesc_ok = op_segdesc_ok,
+	.preempt = op_preempt,
 };
 
 /* The frame table covers guest RAM and, after a gap, Xen's frames. */
@@ -165,9 +174,10 @@ static int mmuext_batch(const void *elems, unsigned int n, unsigned int *done,
  * Xen's batch protocol, for mmu_update and mmuext_op alike: copy elements
  * in BATCH at a time, stop at the first error (an unreadable element is
  * -EFAULT), and add the number done to *pdone, which is read back first on
- * a continuation.
+ * a continuation. Preempted (the MMU's -ERESTART), the hypercall continues
+ * with the rest of the array and the count's top bit set, as Xen's does.
  */
-static long run_batches(uint64_t uelems, size_t size, unsigned int count,
+static long run_batches(unsigned int nr, uint64_t uelems, size_t size, unsigned int count,
 			uint64_t pdone, unsigned int foreigndom,
 			int (*batch)(const void *, unsigned int, unsigned int *, unsigned int))
 {
@@ -209,19 +219,23 @@ static long run_batches(uint64_t uelems, size_t size, unsigned int count,
 
 		copy_to_guest(pdone, &v, sizeof(v));
 	}
+	if (rc == -MM_ERESTART)
+		rc = hypercall_create_continuation(nr, 4, uelems + (uint64_t)total * size,
+						   (uint64_t)((count - total) | PREEMPTED_BIT),
+						   pdone, (uint64_t)foreigndom);
 	return rc;
 }
 
 long do_mmu_update(uint64_t ureqs, unsigned int count, uint64_t pdone, unsigned int foreigndom)
 {
-	return run_batches(ureqs, sizeof(mmu_update_t), count, pdone, foreigndom,
-			   update_batch);
+	return run_batches(__HYPERVISOR_mmu_update, ureqs, sizeof(mmu_update_t), count, pdone,
+			   foreigndom, update_batch);
 }
 
 long do_mmuext_op(uint64_t uops, unsigned int count, uint64_t pdone, unsigned int foreigndom)
 {
-	return run_batches(uops, sizeof(struct mmuext_op), count, pdone, foreigndom,
-			   mmuext_batch);
+	return run_batches(__HYPERVISOR_mmuext_op, uops, sizeof(struct mmuext_op), count, pdone,
+			   foreigndom, mmuext_batch);
 }
 
 long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
@@ -233,7 +247,7 @@ long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags)
 static uint64_t *m2p_entry(uint64_t mfn)
 {
 	uint64_t va = MACH2PHYS_VIRT_START + mfn * 8;
-	uint64_t *t = mfn_to_host(dom.xen_l3_m2p_mfn);
+	uint64_t *t = xen_frame_host(dom.xen_l3_m2p_mfn);
 
 	if (mfn >= dom.max_mfn || !t)
 		return NULL;
@@ -242,7 +256,7 @@ static uint64_t *m2p_entry(uint64_t mfn)
 
 		if (!(e & PTE_P))
 			return NULL;
-		t = mfn_to_host((e & PTE_ADDR) >> PAGE_SHIFT);
+		t = xen_frame_host((e & PTE_ADDR) >> PAGE_SHIFT);
 	}
 	return t ? &t[(va >> 3) & 511] : NULL;
 }

@@ -49,6 +49,7 @@
 #include "host/vcpu.h"
 #include "host/x86.h"
 #include "host/pv/mm.h"
+#include "host/pv/gframe.h"
 
 /* An M2P entry for a frame no domain's pfn maps to (Xen's asm/mm.h; not public). */
 #define INVALID_M2P_ENTRY	(~0UL)
@@ -79,8 +80,8 @@
 enum evtchn_state {
 	ECS_FREE = 0,
 	ECS_RESERVED,
-	ECS_UNBOUND,		/* waiting for a remote domain */
-	ECS_BACKEND,		/* bound to a parahost backend (console, store) */
+	ECS_UNBOUND,		/* waiting for remote_dom to bind it */
+	ECS_INTERDOMAIN,	/* bound to remote_port of remote_dom (us, or dom0's backends) */
 	ECS_VIRQ,
 	ECS_IPI,
 };
@@ -90,8 +91,8 @@ enum evtchn_state {
 struct evtchn {
 	enum evtchn_state state;
 	unsigned int virq;
-	domid_t remote_dom;
-	void (*notify)(void);		/* ECS_BACKEND: guest sent on this port */
+	domid_t remote_dom;		/* ECS_UNBOUND, ECS_INTERDOMAIN */
+	evtchn_port_t remote_port;	/* ECS_INTERDOMAIN: in remote_dom's port space */
 };
 
 struct domain {
@@ -175,9 +176,9 @@ void dump_guest_state(void);
 void install_xen_l4_slots(uint64_t *l4);
 void fill_hypercall_page(uint8_t *p);
 uint64_t xen_frame_alloc(bool writable, void **host);
+void *xen_frame_host(uint64_t mfn);	/* NULL unless one of "Xen's" own frames */
 
 /* guestmem.c: mfns and guest virtual addresses. */
-void *mfn_to_host(uint64_t mfn);	/* NULL if not a guest-visible frame */
 bool mfn_is_ram(uint64_t mfn);
 static inline unsigned long mfn_ram_index(uint64_t mfn)
 {
@@ -207,11 +208,13 @@ void pv_retire_insn(unsigned int len);
 bool create_bounce_frame(uint64_t eip, bool interrupt, bool has_ec, uint32_t ec,
 			 bool failsafe);
 void deliver_pending_events(void);
-extern bool hypercall_preempted;
 
 /* hypercall.c */
 void pv_hypercall(void);
 void pv_syscall_from_user(void);
+/* Xen's continuations: re-issue hypercall nr with these (uint64_t) arguments. */
+long hypercall_create_continuation(unsigned int nr, unsigned int nargs, ...);
+bool hypercall_preempt_check(void);
 
 /* Hypercall handlers, one file per interface. */
 long do_set_trap_table(uint64_t arg);
@@ -227,7 +230,7 @@ long do_nmi_op(unsigned int cmd, uint64_t arg);
 long do_hvm_op(uint64_t op, uint64_t arg);
 extern uint64_t pv_dr6;
 long do_get_debugreg(int reg);
-long do_console_io(int cmd, unsigned long count, uint64_t buf);
+long do_console_io(int cmd, unsigned int count, uint64_t buf);
 long do_xen_version(int cmd, uint64_t arg);
 long do_sched_op(int cmd, uint64_t arg);
 long do_sched_op_compat(int cmd, uint64_t arg);
@@ -246,6 +249,8 @@ long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count);
 
 /* descriptor.c */
 bool read_segment_descriptor(uint16_t sel, struct vseg *out);
+bool load_segment_descriptor(uint16_t sel, struct vseg *out);
+void segment_loaded(struct vseg *seg);
 bool check_descriptor(uint64_t *d);
 
 /* mmu.c: glue to the PV MMU (mm.h) */
@@ -257,7 +262,16 @@ bool m2p_set(uint64_t mfn, uint64_t pfn);
 
 /* event_channel.c */
 void evtchn_init(void);
-evtchn_port_t evtchn_alloc_backend(void (*notify)(void));
+evtchn_port_t evtchn_alloc_unbound_for(domid_t remote);	/* the toolstack's job */
+/*
+ * Backends: domain 0's end of interdomain channels, as a dom0 backend
+ * binds to a port the guest offered it (ECS_UNBOUND for domain 0). notify
+ * runs when the guest sends; evtchn_backend_notify() signals the guest,
+ * and does nothing once the guest has closed its end (as on Xen, where the
+ * backend's end is then unbound). Returns the dom0-side port, or -errno.
+ */
+int evtchn_backend_bind(evtchn_port_t guest_port, void (*notify)(void));
+void evtchn_backend_notify(int be_port);
 void evtchn_set_pending(evtchn_port_t port);
 void send_guest_virq(unsigned int virq);
 bool evtchn_upcall_pending(void);
@@ -273,6 +287,7 @@ uint32_t time_mul_frac(void);
 int time_shift(void);
 void update_vcpu_time(void);
 void time_check_timers(void);
+uint64_t time_next_event(void);		/* system time of the next timer, or ~0 */
 void time_wait_for_event(uint64_t deadline);
 
 /* emulate.c */

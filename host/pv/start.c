@@ -7,10 +7,28 @@
 #include "host/pv/start.h"
 #include "host/pv/build.h"
 
+/*
+ * The builder writes the start of day into the domain's RAM before it ever
+ * runs, as libxc does through writable foreign mappings: it holds every
+ * frame with a writable reference while it works (below), and releases
+ * them all before the page tables it wrote are validated and pinned.
+ */
 static void *frame_cb(void *ctx, xen_pfn_t mfn)
 {
 	(void)ctx;
-	return mfn_is_ram(mfn) ? mfn_to_host(mfn) : NULL;
+	return mfn_is_ram(mfn) ? gframe__held(&dom, mfn) : NULL;
+}
+
+static void hold_ram(bool hold)
+{
+	for (unsigned long i = 0; i < dom.nr_pages; i++) {
+		uint64_t mfn = GUEST_MFN_BASE + i;
+
+		if (!hold)
+			gframe_put(&dom, mfn, GF_WRITABLE);
+		else if (!gframe_get(&dom, mfn, GF_WRITABLE))
+			panic("builder: guest frame %#lx not writable", (unsigned long)mfn);
+	}
 }
 
 int pv_start_build(const void *image, size_t len, const struct xen_image *img,
@@ -35,7 +53,9 @@ int pv_start_build(const void *image, size_t len, const struct xen_image *img,
 	/* Accept what Xen accepts (see build.h). */
 	p.unsupported_features = 0;
 	p.dom0 = dom.is_dom0;
+	hold_ram(true);
 	rc = pv_build(&p, &r, why);
+	hold_ram(false);
 	if (rc < 0)
 		return rc;
 	ps->entry = r.entry_rip;

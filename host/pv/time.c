@@ -161,6 +161,20 @@ void time_check_timers(void)
 	}
 }
 
+uint64_t time_next_event(void)
+{
+	uint64_t next = ~0UL;
+
+	for (unsigned int id = 0; id < 2; id++)
+		if ((dom.watchdog_inuse & (1U << id)) && dom.watchdog_deadline[id] < next)
+			next = dom.watchdog_deadline[id];
+	if (dom.timer_deadline && dom.timer_deadline < next)
+		next = dom.timer_deadline;
+	if (dom.periodic_period && dom.periodic_next < next)
+		next = dom.periodic_next;
+	return next;
+}
+
 /*
  * Blocked: wait (really) until a timer fires and makes an event pending,
  * or until the extra deadline (system time ns, 0 for none) passes.

@@ -77,17 +77,19 @@ long do_vcpu_op(int cmd, unsigned int vcpuid, uint64_t arg)
 	case VCPUOP_register_vcpu_info: {
 		struct vcpu_register_vcpu_info info;
 		struct vcpu_info *nv;
+		uint8_t *page;
 
 		if (copy_from_guest(&info, arg, sizeof(info)))
 			return -EFAULT;
 		if (dom.vcpu_info_registered)
 			return -EINVAL;
-		if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || !mfn_is_ram(info.mfn))
+		if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info))
 			return -EINVAL;
 		/* Xen keeps a writable type reference on the page for good. */
-		if (mm_get_page_and_type(&dom.mm, info.mfn, MM_T_WRITABLE))
+		page = gframe_get(&dom, info.mfn, GF_WRITABLE);
+		if (!page)
 			return -EINVAL;
-		nv = (struct vcpu_info *)((uint8_t *)mfn_to_host(info.mfn) + info.offset);
+		nv = (struct vcpu_info *)(page + info.offset);
 		memcpy(nv, dom.vcpu_info, sizeof(*nv));
 		/* Make the guest rescan every event word, as Xen does. */
 		nv->evtchn_upcall_pending = 1;
