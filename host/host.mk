@@ -17,7 +17,7 @@ HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(basename $(HOST_SRCS)))
 # exceptions push frames on its stack, hence no red zone (in FREESTANDING_CFLAGS).
 HOST_CFLAGS := $(FREESTANDING_CFLAGS) -mcmodel=small -MMD -MP
 HOST_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
-	--no-warn-rwx-segments -T host/boot/parahost.lds
+	-T host/boot/parahost.lds
 
 $(BUILD)/host/%.o: %.c | $(SYSINC)/xen
 	@mkdir -p $(dir $@)

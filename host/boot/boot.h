@@ -52,6 +52,9 @@ static inline uint64_t virt_to_phys(const void *p)
 
 extern char _host_start[], _host_end[];
 
+/* W^X for parahost's image, page 0 unmapped (paging.c); before any vcpu exists. */
+void host_paging_init(void);
+
 /* ACPI soft-off, the last way out (acpi.c). */
 void acpi_init(uint64_t rsdp_hint);
 void acpi_poweroff(void);

@@ -86,6 +86,7 @@ void host_main(uint32_t magic, uint64_t info)
 	cpuid(0x80000001, &a, &b, &c, &d);
 	if (d & (1U << 20))
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	host_paging_init();
 	/*
 	 * XSAVE on, XCR0 = x87 | SSE, as Xen runs: the guest shares XCR0 with
 	 * us (neither VT-x nor AMD-V switches it) and sees Xen's OSXSAVE.

@@ -167,9 +167,10 @@ long do_set_segment_base(unsigned int which, uint64_t base)
 		unsigned int sel = (uint16_t)base;
 		struct vseg seg;
 
+		/* Xen loads it natively, with RPL 3 and a fault fixup. */
 		if (sel > 3)
 			sel |= 3;
-		if (sel <= 3 || !read_segment_descriptor((uint16_t)sel, &seg) ||
+		if (sel <= 3 || !load_segment_descriptor((uint16_t)sel, &seg) ||
 		    !(seg.attr & 0x10) || !(seg.attr & 0x80) ||
 		    ((seg.attr & 0xa) == 0x8) || ((seg.attr >> 5) & 3) < 3) {
 			/* Null, or a fault loading it: Xen ends up with NUL and base 0. */
@@ -177,6 +178,8 @@ long do_set_segment_base(unsigned int which, uint64_t base)
 			seg.base = 0;
 			seg.attr = SEG_ATTR_UNUSABLE;
 			seg.limit = 0;
+		} else {
+			segment_loaded(&seg);	/* the CPU's Accessed bit, which VM entry requires */
 		}
 		s->seg[SEG_GS].sel = (uint16_t)sel;
 		s->seg[SEG_GS].attr = seg.attr;

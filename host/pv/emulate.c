@@ -155,6 +155,12 @@ static uint64_t guest_cr0(void)
 	return (dom.st->cr0 & ~CR0_TS) | (dom.fpu_ts ? CR0_TS : 0);
 }
 
+/* The CR4 the guest sees (Xen's pv_fixup_guest_cr4): Xen's visible bits and its own. */
+static uint64_t guest_cr4(void)
+{
+	return PV_CR4_VISIBLE | dom.guest_cr4;
+}
+
 static bool read_msr(uint32_t msr, uint64_t *val)
 {
 	struct vcpu_state *s = dom.st;
@@ -210,16 +216,57 @@ static bool write_msr(uint32_t msr, uint64_t val)
 	}
 }
 
-/* XSETBV from the guest kernel (Xen's handle_xsetbv): XCR0 only, sane values. */
+/* XCR0 components (Intel SDM vol. 1, 13.1). */
+#define XCR0_X87	(1UL << 0)
+#define XCR0_SSE	(1UL << 1)
+#define XCR0_YMM	(1UL << 2)
+#define XCR0_BNDREGS	(1UL << 3)
+#define XCR0_BNDCSR	(1UL << 4)
+#define XCR0_OPMASK	(1UL << 5)
+#define XCR0_ZMM	(1UL << 6)
+#define XCR0_HI_ZMM	(1UL << 7)
+#define XCR0_TILECFG	(1UL << 17)
+#define XCR0_TILEDATA	(1UL << 18)
+#define XCR0_AVX512	(XCR0_OPMASK | XCR0_ZMM | XCR0_HI_ZMM)
+
+/*
+ * Xen's valid_xcr0(): the architectural rules between components. A value
+ * the CPU supports bit by bit can still #GP in XSETBV; it must never reach
+ * the host's XSETBV.
+ */
+static bool valid_xcr0(uint64_t v)
+{
+	if (!(v & XCR0_X87))
+		return false;
+	if ((v & XCR0_YMM) && !(v & XCR0_SSE))
+		return false;
+	if ((v & XCR0_AVX512) && (!(v & XCR0_YMM) || (v & XCR0_AVX512) != XCR0_AVX512))
+		return false;
+	if (!(v & XCR0_BNDREGS) != !(v & XCR0_BNDCSR))
+		return false;
+	if (!(v & XCR0_TILECFG) != !(v & XCR0_TILEDATA))
+		return false;
+	return true;
+}
+
+/*
+ * XSETBV from the guest kernel (Xen's emulator, then handle_xsetbv): #UD
+ * unless the guest's CR4 view has OSXSAVE; #GP(0) for any XCR but XCR0 or
+ * a value outside the supported mask or against the rules.
+ */
 static bool emulate_xsetbv(void)
 {
 	uint32_t a, b, c, d;
 	uint64_t v = ((uint64_t)(uint32_t)*gpr(GPR_RDX) << 32) | (uint32_t)*gpr(GPR_RAX);
 
-	if (!(read_cr4() & CR4_OSXSAVE) || (uint32_t)*gpr(GPR_RCX) != 0)
+	if (!(guest_cr4() & CR4_OSXSAVE)) {
+		pv_inject_ud();
+		return true;
+	}
+	if ((uint32_t)*gpr(GPR_RCX) != 0)
 		return false;
 	cpuid_count(0xd, 0, &a, &b, &c, &d);
-	if ((v & ~(((uint64_t)d << 32) | a)) || !(v & 1) || ((v & 4) && !(v & 2)))
+	if ((v & ~(((uint64_t)d << 32) | a)) || !valid_xcr0(v))
 		return false;
 	asm volatile("xsetbv" :: "a"((uint32_t)v), "d"((uint32_t)(v >> 32)), "c"(0));
 	return true;
@@ -256,7 +303,7 @@ static bool emulate_0f(struct insn *in)
 			case 0: *gpr(rm) = guest_cr0(); break;
 			case 2: *gpr(rm) = dom.st->cr2; break;
 			case 3: *gpr(rm) = dom.mmv.guest_table << PAGE_SHIFT; break;
-			case 4: *gpr(rm) = PV_CR4_VISIBLE | dom.guest_cr4; break;
+			case 4: *gpr(rm) = guest_cr4(); break;
 			default: return false;
 			}
 		} else if (op == 0x22) {
@@ -286,16 +333,27 @@ static bool emulate_0f(struct insn *in)
 				return false;
 			}
 		} else if (op == 0x21) {
-			long r;
-
+			/*
+			 * Xen's x86emul_read_dr: DR8-15, and DR4/5 while the guest
+			 * has CR4.DE, do not exist: #UD.
+			 */
 			strict_log("mov from dr");
-			r = do_get_debugreg((int)reg);
-			if (r == -EINVAL)
-				return false;
-			*gpr(rm) = (uint64_t)r;
+			if (reg > 7 || ((reg == 4 || reg == 5) && (dom.guest_cr4 & CR4_DE))) {
+				pv_inject_ud();
+				return true;
+			}
+			*gpr(rm) = (uint64_t)do_get_debugreg((int)reg);
 		} else {
+			/* Xen's x86emul_write_dr: -ENODEV is #UD, any other error #GP(0). */
+			long rc;
+
 			strict_log("mov to dr");
-			if (do_set_debugreg((int)reg, *gpr(rm)))
+			rc = reg > 7 ? -ENODEV : do_set_debugreg((int)reg, *gpr(rm));
+			if (rc == -ENODEV) {
+				pv_inject_ud();
+				return true;
+			}
+			if (rc)
 				return false;
 		}
 		break;
