@@ -174,6 +174,8 @@ void mm_init(void)
 			pt_set(&b, (unsigned long)pfn_to_virt(pfn),
 			       ((uint64_t)pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_KERNEL_RW);
 		pt_commit(&b);
+		/* Seen now: once free, the frame may become anything, a table of ours included. */
+		mm_boot.builder_l4_pte = pt_get((unsigned long)pfn_to_virt(pt_first));
 		frames_release(pt_first, pt_first + pt_count);
 		mm_boot.reclaimed = pt_count;
 		for (int i = 0; i < 2; i++)

@@ -15,6 +15,7 @@ struct mm_boot_info {
 	xen_pfn_t builder_l4_mfn;
 	unsigned long builder_l4_pfn, builder_pt_frames;
 	long builder_unpin_rc;
+	uint64_t builder_l4_pte;	/* its direct-map entry, right after reclaiming it */
 	unsigned long reclaimed;
 	xen_pfn_t l4_mfn;
 };

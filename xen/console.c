@@ -38,6 +38,16 @@ bool console_uses_ring(void)
 	return ring != NULL;
 }
 
+evtchn_port_t console_port(void)
+{
+	return port;
+}
+
+void console_set_port(evtchn_port_t p)
+{
+	port = p;
+}
+
 static void ring_write(const char *s, size_t len)
 {
 	unsigned int yields = 0;

@@ -19,12 +19,15 @@ long evtchn_notify(evtchn_port_t port)
 	return hypercall_event_channel_op(EVTCHNOP_send, &send);
 }
 
+void (*upcall_hook)(const struct cpu_regs *regs);
+
 void do_hypervisor_callback(struct cpu_regs *regs)
 {
 	struct vcpu_info *vcpu = &shared_info->vcpu_info[0];
 
-	(void)regs;
 	evtchn_upcalls++;
+	if (upcall_hook)
+		upcall_hook(regs);
 	/*
 	 * The two-level scan of the 2-level ABI: clear the summary flag first,
 	 * then the selector, then the ports, so an event that arrives meanwhile

@@ -10,4 +10,8 @@ long evtchn_notify(evtchn_port_t port);
 /* Events seen by the upcall handler so far (no handlers are bound yet). */
 extern uint64_t evtchn_upcalls, evtchn_events;
 
+/* For tests: sees each upcall's frame (where the event interrupted us) first. */
+struct cpu_regs;
+extern void (*upcall_hook)(const struct cpu_regs *regs);
+
 #endif

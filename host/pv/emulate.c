@@ -120,24 +120,28 @@ static bool emulate_io(struct insn *in, uint8_t op)
 		int64_t step = (dom.st->rflags & X86_EFLAGS_DF) ? -(int64_t)size : (int64_t)size;
 
 		/*
-		 * A bounded number of repetitions per exit, as Xen's rep_ins/outs
-		 * stop for preemption: with RCX left over, RIP stays on the
-		 * instruction, which the guest simply executes again.
+		 * Xen's rep_ins/rep_outs: the data goes through guest memory, a
+		 * fault ends the instruction with the repetitions done counted,
+		 * and a bounded number of repetitions per exit (Xen stops for
+		 * preemption): with RCX left over, RIP stays on the instruction,
+		 * which the guest simply executes again.
 		 */
 		if (count > REP_IO_PER_EXIT)
 			count = REP_IO_PER_EXIT;
 		for (; count; count--) {
-			if (op <= 0x6d) {
-				uint32_t ones = 0xffffffff;
+			uint64_t va = *gpr(op <= 0x6d ? GPR_RDI : GPR_RSI);
+			uint32_t data = 0xffffffff;	/* a port we do not own */
 
-				if (copy_to_guest(*gpr(GPR_RDI), &ones, size)) {
-					pv_inject_page_fault(*gpr(GPR_RDI), PFEC_WRITE | PFEC_PRESENT);
+			for (unsigned int i = 0; i < size; i++) {
+				uint8_t *b = (uint8_t *)&data + i;
+
+				/* Xen's error codes: a write, or 0 for a read, whatever the cause. */
+				if (op <= 0x6d ? copy_to_guest(va + i, b, 1) : copy_from_guest(b, va + i, 1)) {
+					pv_inject_page_fault(va + i, op <= 0x6d ? PFEC_WRITE : 0);
 					return true;
 				}
-				*gpr(GPR_RDI) += (uint64_t)step;
-			} else {
-				*gpr(GPR_RSI) += (uint64_t)step;
 			}
+			*gpr(op <= 0x6d ? GPR_RDI : GPR_RSI) += (uint64_t)step;
 			if (in->rep)
 				(*gpr(GPR_RCX))--;
 		}
@@ -254,12 +258,13 @@ static bool valid_xcr0(uint64_t v)
  * unless the guest's CR4 view has OSXSAVE; #GP(0) for any XCR but XCR0 or
  * a value outside the supported mask or against the rules.
  */
-static bool emulate_xsetbv(void)
+static bool emulate_xsetbv(bool *raised)
 {
 	uint32_t a, b, c, d;
 	uint64_t v = ((uint64_t)(uint32_t)*gpr(GPR_RDX) << 32) | (uint32_t)*gpr(GPR_RAX);
 
 	if (!(guest_cr4() & CR4_OSXSAVE)) {
+		*raised = true;
 		pv_inject_ud();
 		return true;
 	}
@@ -277,6 +282,7 @@ static bool emulate_0f(struct insn *in)
 {
 	uint8_t op = in->b[in->len + 1];
 	unsigned int len = in->len + 2;
+	bool raised = false;		/* an exception instead: the instruction did not retire */
 	uint8_t modrm;
 	unsigned int reg, rm;
 
@@ -340,7 +346,8 @@ static bool emulate_0f(struct insn *in)
 			strict_log("mov from dr");
 			if (reg > 7 || ((reg == 4 || reg == 5) && (dom.guest_cr4 & CR4_DE))) {
 				pv_inject_ud();
-				return true;
+				raised = true;
+				break;
 			}
 			*gpr(rm) = (uint64_t)do_get_debugreg((int)reg);
 		} else {
@@ -351,7 +358,8 @@ static bool emulate_0f(struct insn *in)
 			rc = reg > 7 ? -ENODEV : do_set_debugreg((int)reg, *gpr(rm));
 			if (rc == -ENODEV) {
 				pv_inject_ud();
-				return true;
+				raised = true;
+				break;
 			}
 			if (rc)
 				return false;
@@ -372,7 +380,7 @@ static bool emulate_0f(struct insn *in)
 			return false;
 		if (in->b[in->len + 2] == 0xd1) {		/* XSETBV */
 			strict_log("xsetbv");
-			if (!emulate_xsetbv())
+			if (!emulate_xsetbv(&raised))
 				return false;
 			len++;
 			break;
@@ -414,7 +422,8 @@ static bool emulate_0f(struct insn *in)
 	default:
 		return false;
 	}
-	pv_retire_insn(len);
+	if (!raised)
+		pv_retire_insn(len);
 	return true;
 }
 

@@ -410,9 +410,19 @@ static bool int_via_dpl3_gate(unsigned int vector)
 
 static void handle_ud(void)
 {
-	uint8_t insn[2];
+	uint8_t insn[3];
+	int n = fetch_insn(dom.st->rip, insn, 3);
+	unsigned int rex = n >= 1 && (insn[0] & 0xf0) == 0x40;
 
-	if (fetch_insn(dom.st->rip, insn, 2) == 2 && insn[0] == 0x0f && insn[1] == 0x05) {
+	/*
+	 * SYSRET: Xen runs its PV guests with EFER.SCE set, so at CPL 3 it is
+	 * #GP(0) there; here SCE is clear (SYSCALL must exit) and it is #UD.
+	 */
+	if (n >= (int)rex + 2 && insn[rex] == 0x0f && insn[rex + 1] == 0x07) {
+		pv_inject_gp(0);
+		return;
+	}
+	if (n >= 2 && insn[0] == 0x0f && insn[1] == 0x05) {
 		if (dom.kernel_mode)
 			pv_hypercall();
 		else

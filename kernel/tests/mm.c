@@ -74,8 +74,7 @@ KTEST(mm, own_tables_live)
 {
 	/* The builder's L4 was unpinned, and is now ordinary writable memory. */
 	KT_ASSERT_EQ(mm_boot.builder_unpin_rc, 0, "unpinning the builder's L4");
-	KT_ASSERT(pt_get((unsigned long)pfn_to_virt(mm_boot.builder_l4_pfn)) & _PAGE_RW,
-		  "builder's L4 frame not remapped writable");
+	KT_ASSERT(mm_boot.builder_l4_pte & _PAGE_RW, "builder's L4 frame not remapped writable");
 	KT_ASSERT(mm_boot.reclaimed >= mm_boot.builder_pt_frames,
 		  "reclaimed %lu boot frames, the builder had %lu page-table frames",
 		  mm_boot.reclaimed, mm_boot.builder_pt_frames);

@@ -105,6 +105,23 @@ static void test_strchr(void)
 	CU_ASSERT_PTR_EQUAL(strchr(cafe, -23), cafe + 3);
 }
 
+static void test_strstr(void)
+{
+	const char *s = "QEMU TCG CPU";
+
+	CU_ASSERT_PTR_EQUAL(strstr(s, "QEMU"), s);
+	CU_ASSERT_PTR_EQUAL(strstr(s, "TCG"), s + 5);
+	CU_ASSERT_PTR_EQUAL(strstr(s, "CPU"), s + 9);
+	CU_ASSERT_PTR_NULL(strstr(s, "CPUs"));		/* runs past the end */
+	CU_ASSERT_PTR_NULL(strstr(s, "qemu"));		/* case matters */
+	CU_ASSERT_PTR_EQUAL(strstr(s, ""), s);		/* the empty needle */
+	const char *empty = "", *aab = "aab";
+
+	CU_ASSERT_PTR_EQUAL(strstr(empty, ""), empty);
+	CU_ASSERT_PTR_NULL(strstr(empty, "a"));
+	CU_ASSERT_PTR_EQUAL(strstr(aab, "ab"), aab + 1);	/* after a false start */
+}
+
 static void test_strlcpy(void)
 {
 	char b[8];
@@ -146,6 +163,7 @@ int suite_string(void)
 	ADD_TEST(s, test_strlen_strnlen);
 	ADD_TEST(s, test_strcmp_strncmp);
 	ADD_TEST(s, test_strchr);
+	ADD_TEST(s, test_strstr);
 	ADD_TEST(s, test_strlcpy);
 	return 0;
 }

@@ -1,0 +1,419 @@
+/*
+ * Long hypercalls do not hold the host: Xen stops a multicall, an MMU
+ * batch, a grant batch or a trap table between elements when something is
+ * due (hypercall_preempt_check) and re-issues the call from the guest's
+ * SYSCALL later (a continuation). An event that becomes due in the middle
+ * is therefore delivered in the middle, with RIP at the hypercall stub's
+ * SYSCALL. Huge counts end at the first element that cannot be read, and
+ * emulated string I/O does not loop 2^64 times.
+ */
+#include <xen/errno.h>
+#include <xen/grant_table.h>
+#include <xen/physdev.h>
+
+#include "arch/x86/extable.h"
+#include "arch/x86/hypercall.h"
+#include "kernel/kernel.h"
+#include "kernel/ktest.h"
+#include "kernel/tests/hostile.h"
+#include "kernel/tests/probe.h"
+#include "mm/frames.h"
+#include "mm/kmalloc.h"
+#include "mm/mmu.h"
+#include "mm/p2m.h"
+#include "mm/pagetable.h"
+#include "mm/vmap.h"
+#include "xen/evtchn.h"
+#include "xen/start_info.h"
+#include "xen/time.h"
+
+/* ---- one VIRQ_TIMER upcall, and where it found us --------------------------- */
+
+static evtchn_port_t timer_port;
+static xen_ulong_t saved_mask[sizeof(((struct shared_info *)0)->evtchn_mask) / sizeof(xen_ulong_t)];
+static uint64_t (*progress)(void);
+static volatile bool upcall_hit;
+static volatile uint64_t upcall_rip, upcall_progress;
+
+static bool port_pending(evtchn_port_t p)
+{
+	return (READ_ONCE(shared_info->evtchn_pending[p / 64]) >> (p % 64)) & 1;
+}
+
+static void on_upcall(const struct cpu_regs *r)
+{
+	if (upcall_hit || !port_pending(timer_port))
+		return;
+	upcall_hit = true;
+	upcall_rip = r->rip;
+	upcall_progress = progress ? progress() : 0;
+}
+
+/* Only our timer port unmasked, the timer due in delay_ns, upcalls on. */
+static long arm_timer(uint64_t delay_ns)
+{
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
+	struct vcpu_set_singleshot_timer t = { 0 };
+	long rc;
+
+	rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &bv);
+	if (rc)
+		return rc;
+	timer_port = bv.port;
+	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
+	memcpy(saved_mask, shared_info->evtchn_mask, sizeof(saved_mask));
+	memset(shared_info->evtchn_mask, 0xff, sizeof(saved_mask));
+	shared_info->evtchn_mask[timer_port / 64] &= ~(1UL << (timer_port % 64));
+	upcall_hit = false;
+	upcall_hook = on_upcall;
+	t.timeout_abs_ns = xen_system_time() + delay_ns;
+	rc = hypercall_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+	shared_info->vcpu_info[0].evtchn_upcall_mask = 0;
+	return rc;
+}
+
+static void disarm_timer(void)
+{
+	struct evtchn_close c = { .port = timer_port };
+	struct vcpu_set_periodic_timer p = { .period_ns = 10000000 };	/* Xen's default */
+
+	shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
+	hypercall_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL);
+	hypercall_event_channel_op(EVTCHNOP_close, &c);
+	upcall_hook = NULL;
+	progress = NULL;
+	memcpy(shared_info->evtchn_mask, saved_mask, sizeof(saved_mask));
+	hypercall_vcpu_op(VCPUOP_set_periodic_timer, 0, &p);
+}
+
+/* The stub's SYSCALL: where a continuation leaves us (hypercall.h's page layout). */
+static uint64_t stub_syscall(unsigned int nr)
+{
+	return (uint64_t)hypercall_page + nr * 32 + 8;
+}
+
+/*
+ * How many elements make a call last about 10 ms here, measured with a
+ * small one first: enough for a 1 ms timer to land inside, on any CPU.
+ */
+static unsigned long elements_for_10ms(uint64_t ns_for_256)
+{
+	unsigned long n = ns_for_256 ? 256UL * 10000000 / ns_for_256 : 32768;
+
+	return n < 1024 ? 1024 : n > 32768 ? 32768 : n;
+}
+
+/* ---- multicall -------------------------------------------------------------- */
+
+static multicall_entry_t *calls;
+static unsigned long nr_calls;
+
+static void fill_calls(unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		calls[i] = (multicall_entry_t){ .op = __HYPERVISOR_xen_version,
+						.args = { XENVER_version }, .result = 0x5555 };
+}
+
+static uint64_t calls_done(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned long i = 0; i < nr_calls; i++)
+		n += calls[i].result != 0x5555;
+	return n;
+}
+
+KTEST(hostile, multicall_preempted_mid_way)
+{
+	long version = hypercall_xen_version(XENVER_version, NULL), rc, arm;
+	uint64_t t0, done = 0;
+	bool all_ok = true;
+
+	calls = kmalloc(32768 * sizeof(*calls));
+	KT_ASSERT(calls, "no memory for the multicall list");
+	fill_calls(256);
+	t0 = xen_system_time();
+	rc = hypercall_multicall(calls, 256);
+	nr_calls = elements_for_10ms(xen_system_time() - t0);
+	fill_calls(nr_calls);
+	progress = calls_done;
+	arm = arm_timer(1000000);
+	rc = hypercall_multicall(calls, (unsigned int)nr_calls);
+	disarm_timer();
+	done = calls_done();
+	for (unsigned long i = 0; i < nr_calls; i++)
+		all_ok &= calls[i].result == (uint64_t)version;
+	kfree(calls);
+	KT_ASSERT_EQ(arm, 0, "arming VIRQ_TIMER");
+	KT_ASSERT_EQ(rc, 0, "the multicall");
+	KT_ASSERT(all_ok && done == nr_calls, "%lu of %lu results right", done, nr_calls);
+	KT_ASSERT(upcall_hit, "the timer never fired");
+	KT_ASSERT(upcall_rip == stub_syscall(__HYPERVISOR_multicall) &&
+		  upcall_progress > 0 && upcall_progress < nr_calls,
+		  "the timer's upcall came at RIP %#lx with %lu of %lu entries done: "
+		  "not in the middle of the multicall", (unsigned long)upcall_rip,
+		  (unsigned long)upcall_progress, nr_calls);
+}
+
+/* ---- mmu_update --------------------------------------------------------------- */
+
+static mmu_update_t *reqs;
+static unsigned int reqs_done;
+
+static uint64_t mmu_done(void)
+{
+	return READ_ONCE(reqs_done);
+}
+
+/* Harmless work: tell Xen again that our own frame's pfn is what it is. */
+static void fill_reqs(unsigned long n, unsigned long pfn)
+{
+	for (unsigned long i = 0; i < n; i++)
+		reqs[i] = (mmu_update_t){
+			.ptr = ((uint64_t)pfn_to_mfn(pfn) << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE,
+			.val = pfn,
+		};
+}
+
+KTEST(hostile, mmu_update_preempted_mid_way)
+{
+	unsigned long pfn = frame_alloc(), n;
+	uint64_t t0;
+	long rc, arm;
+
+	reqs = kmalloc(32768 * sizeof(*reqs));
+	KT_ASSERT(reqs && pfn != FRAME_NONE, "no memory");
+	fill_reqs(256, pfn);
+	t0 = xen_system_time();
+	hypercall_mmu_update(reqs, 256, NULL, DOMID_SELF);
+	n = elements_for_10ms(xen_system_time() - t0);
+	fill_reqs(n, pfn);
+	reqs_done = 0;
+	progress = mmu_done;
+	arm = arm_timer(1000000);
+	rc = hypercall_mmu_update(reqs, (unsigned int)n, &reqs_done, DOMID_SELF);
+	disarm_timer();
+	kfree(reqs);
+	frame_free(pfn);
+	KT_ASSERT_EQ(arm, 0, "arming VIRQ_TIMER");
+	KT_ASSERT_EQ(rc, 0, "mmu_update");
+	KT_ASSERT_EQ(reqs_done, n, "done count");
+	KT_ASSERT(upcall_hit, "the timer never fired");
+	KT_ASSERT(upcall_rip == stub_syscall(__HYPERVISOR_mmu_update) &&
+		  upcall_progress > 0 && upcall_progress < n,
+		  "the timer's upcall came at RIP %#lx with %lu of %lu updates done",
+		  (unsigned long)upcall_rip, (unsigned long)upcall_progress, n);
+}
+
+/* ---- grant copy ------------------------------------------------------------- */
+
+static struct gnttab_copy *copies;
+static unsigned long nr_copies;
+
+static void fill_copies(unsigned long n, xen_pfn_t mfn)
+{
+	for (unsigned long i = 0; i < n; i++)
+		copies[i] = (struct gnttab_copy){
+			.source = { .u.gmfn = mfn, .domid = DOMID_SELF },
+			.dest = { .u.gmfn = mfn, .domid = DOMID_SELF },
+			.len = 0, .status = 99,
+		};
+}
+
+static uint64_t copies_done(void)
+{
+	uint64_t n = 0;
+
+	for (unsigned long i = 0; i < nr_copies; i++)
+		n += copies[i].status != 99;
+	return n;
+}
+
+KTEST(hostile, grant_copy_preempted_mid_way)
+{
+	unsigned long pfn = frame_alloc();
+	uint64_t t0, done;
+	long rc, arm;
+
+	copies = kmalloc(32768 * sizeof(*copies));
+	KT_ASSERT(copies && pfn != FRAME_NONE, "no memory");
+	fill_copies(256, pfn_to_mfn(pfn));
+	t0 = xen_system_time();
+	hypercall_grant_table_op(GNTTABOP_copy, copies, 256);
+	nr_copies = elements_for_10ms(xen_system_time() - t0);
+	fill_copies(nr_copies, pfn_to_mfn(pfn));
+	progress = copies_done;
+	arm = arm_timer(1000000);
+	rc = hypercall_grant_table_op(GNTTABOP_copy, copies, (unsigned int)nr_copies);
+	disarm_timer();
+	done = copies_done();
+	kfree(copies);
+	frame_free(pfn);
+	KT_ASSERT_EQ(arm, 0, "arming VIRQ_TIMER");
+	KT_ASSERT_EQ(rc, 0, "GNTTABOP_copy");
+	KT_ASSERT_EQ(done, nr_copies, "statuses written");
+	KT_ASSERT(upcall_hit, "the timer never fired");
+	KT_ASSERT(upcall_rip == stub_syscall(__HYPERVISOR_grant_table_op) &&
+		  upcall_progress > 0 && upcall_progress < nr_copies,
+		  "the timer's upcall came at RIP %#lx with %lu of %lu copies done",
+		  (unsigned long)upcall_rip, (unsigned long)upcall_progress, nr_copies);
+}
+
+/* ---- huge counts -------------------------------------------------------------- */
+
+/* One mapped page of elements, then an unmapped one: where a huge count must end. */
+static unsigned long edge_va;
+static unsigned long edge_pfn = FRAME_NONE;
+
+static void *edge_page(void)
+{
+	struct pt_batch b = { 0 };
+
+	edge_va = vmap_alloc(2);
+	edge_pfn = frame_alloc();
+	if (!edge_va || edge_pfn == FRAME_NONE)
+		return NULL;
+	pt_set(&b, edge_va, ((uint64_t)pfn_to_mfn(edge_pfn) << PAGE_SHIFT) | PTE_KERNEL_RW);
+	pt_commit(&b);
+	return (void *)edge_va;
+}
+
+static void edge_free(void)
+{
+	if (edge_va) {
+		unmap_range(edge_va, 1);
+		vmap_free(edge_va, 2);
+	}
+	if (edge_pfn != FRAME_NONE)
+		frame_free(edge_pfn);
+	edge_va = 0;
+	edge_pfn = FRAME_NONE;
+}
+
+KTEST(hostile, huge_counts_end_at_the_first_unreadable_element)
+{
+	const unsigned int huge = 0x7fffffff;
+	void *page = edge_page();
+	multicall_entry_t *mc = page;
+	mmu_update_t *mu = page;
+	struct gnttab_copy *gc = page;
+	unsigned long pfn = frame_alloc();
+	const unsigned int nmc = PAGE_SIZE / sizeof(*mc), nmu = PAGE_SIZE / sizeof(*mu);
+	const unsigned int ngc = PAGE_SIZE / sizeof(*gc);
+	long rc_mc, rc_mu, rc_gc, rc_neg, version = hypercall_xen_version(XENVER_version, NULL);
+	unsigned int mu_done = 0, gc_done = 0, mc_done = 0;
+
+	if (!page || pfn == FRAME_NONE) {
+		edge_free();
+		KT_FAIL("no memory");
+		return;
+	}
+	calls = mc;
+	nr_calls = nmc;
+	fill_calls(nmc);
+	rc_mc = hypercall_multicall(mc, huge);
+	for (unsigned int i = 0; i < nmc; i++)
+		mc_done += mc[i].result == (uint64_t)version;
+
+	reqs = mu;
+	fill_reqs(nmu, pfn);
+	rc_mu = hypercall_mmu_update(mu, huge, &mu_done, DOMID_SELF);
+
+	copies = gc;
+	nr_copies = ngc;
+	fill_copies(ngc, pfn_to_mfn(pfn));
+	rc_gc = hypercall_grant_table_op(GNTTABOP_copy, gc, huge);
+	gc_done = (unsigned int)copies_done();
+	rc_neg = hypercall_grant_table_op(GNTTABOP_copy, gc, 0x80000000u);
+	edge_free();
+	frame_free(pfn);
+
+	KT_ASSERT_EQ(rc_mc, -XEN_EFAULT, "multicall of 2^31-1 entries");
+	KT_ASSERT_EQ(mc_done, nmc, "multicall entries done before the fault");
+	KT_ASSERT_EQ(rc_mu, -XEN_EFAULT, "mmu_update of 2^31-1 requests");
+	KT_ASSERT_EQ(mu_done, nmu, "mmu_update's done count");
+	KT_ASSERT_EQ(rc_gc, -XEN_EFAULT, "GNTTABOP_copy of 2^31-1 copies");
+	KT_ASSERT_EQ(gc_done, ngc, "copies done before the fault");
+	KT_ASSERT_EQ(rc_neg, -XEN_EINVAL, "GNTTABOP_copy with a negative count");
+}
+
+/* A domU may not use console_io at all (Xen's XSM policy); the initial domain may. */
+KTEST(hostile, console_io_is_the_initial_domains)
+{
+	char c = '\n';
+	long w = hypercall_console_io(CONSOLEIO_write, 1, &c);
+	long r = hypercall_console_io(CONSOLEIO_read, 1, &c);
+	long bad = hypercall_console_io(99, 1, &c);
+
+	if (is_initial_domain()) {
+		KT_ASSERT_EQ(w, 0, "CONSOLEIO_write");
+		KT_ASSERT(r >= 0, "CONSOLEIO_read: %ld", r);
+		KT_ASSERT_EQ(bad, -XEN_ENOSYS, "console_io command 99");
+		return;
+	}
+	KT_ASSERT_EQ(w, -XEN_EPERM, "CONSOLEIO_write from a domU");
+	KT_ASSERT_EQ(r, -XEN_EPERM, "CONSOLEIO_read from a domU");
+	KT_ASSERT_EQ(bad, -XEN_EPERM, "console_io command 99 from a domU");
+}
+
+/*
+ * rep outsb/insb with RCX = 2^64 - 1, allowed by a virtual IOPL: the
+ * emulator moves the bytes through memory, so it stops at the first
+ * unmapped one with a #PF there, instead of looping forever.
+ */
+static uint64_t rep_outsb(uint64_t rsi, uint64_t *rcx)
+{
+	uint64_t ex = 0, c = ~0UL;
+
+	asm volatile("1: rep outsb\n2:\n" _ASM_EXTABLE(1b, 2b)
+		     : "+a"(ex), "+S"(rsi), "+c"(c) : "d"(0x80) : "memory");
+	*rcx = c;
+	return ex;
+}
+
+static uint64_t rep_insb(uint64_t rdi, uint64_t *rcx)
+{
+	uint64_t ex = 0, c = ~0UL;
+
+	asm volatile("1: rep insb\n2:\n" _ASM_EXTABLE(1b, 2b)
+		     : "+a"(ex), "+D"(rdi), "+c"(c) : "d"(0x80) : "memory");
+	*rcx = c;
+	return ex;
+}
+
+KTEST(hostile, rep_outs_huge_count)
+{
+	struct physdev_set_iopl iopl = { .iopl = 1 }, off = { .iopl = 0 };
+	char *page = edge_page();
+	uint64_t ex = 0, rcx = 0, cr2 = 0, ex_in = 0, rcx_in = 0, cr2_in = 0;
+	uint8_t last_in = 0;
+	long rc;
+
+	if (!page) {
+		edge_free();
+		KT_FAIL("no memory");
+		return;
+	}
+	rc = hypercall_physdev_op(PHYSDEVOP_set_iopl, &iopl);
+	extable_last_cr2 = 0;
+	if (!rc) {
+		ex = rep_outsb((uint64_t)page + PAGE_SIZE - 64, &rcx);
+		cr2 = extable_last_cr2;
+		ex_in = rep_insb((uint64_t)page + PAGE_SIZE - 32, &rcx_in);
+		cr2_in = extable_last_cr2;
+		last_in = (uint8_t)page[PAGE_SIZE - 1];
+	}
+	hypercall_physdev_op(PHYSDEVOP_set_iopl, &off);
+	edge_free();
+	KT_ASSERT_EQ(rc, 0, "PHYSDEVOP_set_iopl 1");
+	/* Xen's emulator: the repetitions done count, the fault is a read's... */
+	KT_ASSERT_FAULT(ex, X86_EXC_PF, 0);
+	KT_ASSERT_EQ(cr2, (uint64_t)page + PAGE_SIZE, "outsb: CR2, the first unmapped byte");
+	KT_ASSERT_EQ(rcx, ~0UL - 64, "outsb: RCX after 64 bytes");
+	/* ... or a write's, and a port we do not own reads as all ones. */
+	KT_ASSERT_FAULT(ex_in, X86_EXC_PF, PFEC_WRITE);
+	KT_ASSERT_EQ(cr2_in, (uint64_t)page + PAGE_SIZE, "insb: CR2, the first unmapped byte");
+	KT_ASSERT_EQ(rcx_in, ~0UL - 32, "insb: RCX after 32 bytes");
+	KT_ASSERT_EQ(last_in, 0xff, "insb: the byte read from port 0x80");
+}
