@@ -12,6 +12,9 @@ bool extable_fixup(struct cpu_regs *regs, uint64_t cr2)
 			continue;
 		regs->rax = EXINFO(regs->vector, regs->error_code);
 		regs->rip = e->fixup;
+		/* A single-stepping test stops stepping where it resumes. */
+		if (regs->vector == X86_EXC_DB)
+			regs->rflags &= ~X86_EFLAGS_TF;
 		if (regs->vector == X86_EXC_PF)
 			extable_last_cr2 = cr2;
 		return true;

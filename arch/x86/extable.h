@@ -34,4 +34,11 @@ extern uint64_t extable_last_cr2;
 /* Returns true if regs->rip had an entry: regs now resume at its fixup. */
 bool extable_fixup(struct cpu_regs *regs, uint64_t cr2);
 
+/*
+ * For a test whose fault has no address of ours to name (a hostile iret
+ * frame, say): called first for every exception; true means handled, and
+ * regs (the frame Xen gave us) say where to resume.
+ */
+extern bool (*trap_hook)(struct cpu_regs *regs, uint64_t cr2);
+
 #endif

@@ -143,6 +143,41 @@ static inline long hypercall_event_channel_op(int cmd, void *arg)
 	return _hypercall2(__HYPERVISOR_event_channel_op, cmd, arg);
 }
 
+static inline long hypercall_set_gdt(const xen_pfn_t *frames, unsigned int entries)
+{
+	return _hypercall2(__HYPERVISOR_set_gdt, frames, entries);
+}
+
+static inline long hypercall_update_descriptor(uint64_t maddr, uint64_t desc)
+{
+	return _hypercall2(__HYPERVISOR_update_descriptor, maddr, desc);
+}
+
+static inline long hypercall_set_segment_base(unsigned int which, unsigned long base)
+{
+	return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
+}
+
+static inline long hypercall_set_debugreg(unsigned int reg, unsigned long value)
+{
+	return _hypercall2(__HYPERVISOR_set_debugreg, reg, value);
+}
+
+static inline long hypercall_get_debugreg(unsigned int reg)
+{
+	return _hypercall1(__HYPERVISOR_get_debugreg, reg);
+}
+
+static inline long hypercall_grant_table_op(unsigned int cmd, void *uop, unsigned int count)
+{
+	return _hypercall3(__HYPERVISOR_grant_table_op, cmd, uop, count);
+}
+
+static inline long hypercall_physdev_op(int cmd, void *arg)
+{
+	return _hypercall2(__HYPERVISOR_physdev_op, cmd, arg);
+}
+
 /* Any hypercall by number, for tests that probe unimplemented ones. */
 long hypercall_raw(unsigned int nr, unsigned long a1, unsigned long a2);
 

@@ -25,6 +25,18 @@ enum {
 	X86_EXC_MC = 18, X86_EXC_XM = 19,
 };
 
+/* RFLAGS bits (architectural). */
+#define X86_EFLAGS_CF	(1ul << 0)
+#define X86_EFLAGS_MBS	(1ul << 1)
+#define X86_EFLAGS_ZF	(1ul << 6)
+#define X86_EFLAGS_TF	(1ul << 8)
+#define X86_EFLAGS_IF	(1ul << 9)
+#define X86_EFLAGS_DF	(1ul << 10)
+#define X86_EFLAGS_IOPL	(3ul << 12)
+#define X86_EFLAGS_NT	(1ul << 14)
+#define X86_EFLAGS_VM	(1ul << 17)
+#define X86_EFLAGS_AC	(1ul << 18)
+
 /* #PF error code bits. */
 #define PFEC_PRESENT	(1u << 0)
 #define PFEC_WRITE	(1u << 1)

@@ -70,12 +70,16 @@ void dump_regs(const struct cpu_regs *r)
 	kprintf("R13: %016lx R14: %016lx R15: %016lx\n", r->r13, r->r14, r->r15);
 }
 
+bool (*trap_hook)(struct cpu_regs *regs, uint64_t cr2);
+
 void do_exception(struct cpu_regs *regs)
 {
 	/* Read CR2 first: a nested fault would overwrite it. */
 	uint64_t cr2 = regs->vector == X86_EXC_PF ?
 		READ_ONCE(shared_info->vcpu_info[0].arch.cr2) : 0;
 
+	if (trap_hook && trap_hook(regs, cr2))
+		return;
 	if (extable_fixup(regs, cr2))
 		return;
 

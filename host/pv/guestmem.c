@@ -61,7 +61,7 @@ int guest_walk(uint64_t va, unsigned int flags, uint64_t *mfn_out, uint64_t **l1
 	int level;
 
 	if (!is_canonical(va))
-		return -1;
+		return WALK_FAULT | PFEC_PRESENT;
 	for (level = 4; level >= 1; level--) {
 		/* Held typed by the base pointer above it, as for the CPU's walk. */
 		uint64_t *table = gframe__held(&dom, mfn);
@@ -69,19 +69,19 @@ int guest_walk(uint64_t va, unsigned int flags, uint64_t *mfn_out, uint64_t **l1
 		uint64_t e;
 
 		if (!table)
-			return (int)(pfec | PFEC_RSVD);
+			return (int)(WALK_FAULT | pfec | PFEC_RSVD);
 		entry = &table[idx];
 		e = *entry;
 		if (!(e & PTE_P))
-			return (int)pfec;
+			return (int)(WALK_FAULT | pfec);
 		if ((flags & WALK_WRITE) && !(e & PTE_W))
-			return (int)(pfec | PFEC_PRESENT);
+			return (int)(WALK_FAULT | pfec | PFEC_PRESENT);
 		if ((flags & WALK_USER) && !(e & PTE_U))
-			return (int)(pfec | PFEC_PRESENT);
+			return (int)(WALK_FAULT | pfec | PFEC_PRESENT);
 		if ((flags & WALK_FETCH) && (e & PTE_NX))
-			return (int)(pfec | PFEC_PRESENT);
+			return (int)(WALK_FAULT | pfec | PFEC_PRESENT);
 		if (level == 4 && (e & PTE_PS))
-			return (int)(pfec | PFEC_PRESENT | PFEC_RSVD);
+			return (int)(WALK_FAULT | pfec | PFEC_PRESENT | PFEC_RSVD);
 		/* The CPU sets Accessed on the way down (Xen's frames have it already). */
 		if (!(e & PTE_A) && mfn_is_ram(mfn))
 			*entry = e |= PTE_A;

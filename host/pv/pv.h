@@ -185,10 +185,15 @@ static inline unsigned long mfn_ram_index(uint64_t mfn)
 	return (unsigned long)(mfn - GUEST_MFN_BASE);
 }
 uint64_t m2p_lookup(uint64_t mfn);	/* pfn or INVALID_M2P_ENTRY */
-/* Walk the current page tables; returns 0 or a #PF error code (PFEC_*). */
+/*
+ * Walk the current page tables: 0, or WALK_FAULT with the #PF error code
+ * (PFEC_*) in the low bits. (A read of a not-present page has error code
+ * 0, so the fault needs a bit of its own.)
+ */
 #define WALK_WRITE	0x1
 #define WALK_USER	0x2
 #define WALK_FETCH	0x4
+#define WALK_FAULT	0x100
 int guest_walk(uint64_t va, unsigned int flags, uint64_t *mfn_out, uint64_t **l1e_out);
 bool guest_va_ok(uint64_t va, size_t n);	/* Xen's access_ok */
 int copy_from_guest(void *dst, uint64_t va, size_t n);	/* 0 or -EFAULT */
