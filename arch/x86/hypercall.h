@@ -15,6 +15,8 @@
 #include <xen/version.h>
 #include <xen/memory.h>
 #include <xen/vcpu.h>
+#include <xen/physdev.h>
+#include <xen/grant_table.h>
 
 extern char hypercall_page[4096];
 
@@ -141,6 +143,45 @@ static inline long hypercall_sched_op(int cmd, void *arg)
 static inline long hypercall_event_channel_op(int cmd, void *arg)
 {
 	return _hypercall2(__HYPERVISOR_event_channel_op, cmd, arg);
+}
+
+static inline long hypercall_stack_switch(unsigned long ss, unsigned long sp)
+{
+	return _hypercall2(__HYPERVISOR_stack_switch, ss, sp);
+}
+
+static inline long hypercall_set_debugreg(unsigned int reg, unsigned long value)
+{
+	return _hypercall2(__HYPERVISOR_set_debugreg, reg, value);
+}
+
+/* The register's value, or -ENODEV for a register that does not exist. */
+static inline long hypercall_get_debugreg(unsigned int reg)
+{
+	return _hypercall1(__HYPERVISOR_get_debugreg, reg);
+}
+
+/* Absolute system time in ns; 0 stops the timer. */
+static inline long hypercall_set_timer_op(uint64_t deadline)
+{
+	return _hypercall1(__HYPERVISOR_set_timer_op, deadline);
+}
+
+static inline long hypercall_set_segment_base(unsigned int which,
+					      unsigned long base)
+{
+	return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
+}
+
+static inline long hypercall_physdev_op(int cmd, void *arg)
+{
+	return _hypercall2(__HYPERVISOR_physdev_op, cmd, arg);
+}
+
+static inline long hypercall_grant_table_op(unsigned int cmd, void *ops,
+					    unsigned int count)
+{
+	return _hypercall3(__HYPERVISOR_grant_table_op, cmd, ops, count);
 }
 
 /* Any hypercall by number, for tests that probe unimplemented ones. */
