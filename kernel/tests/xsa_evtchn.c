@@ -98,16 +98,13 @@ static bool port_in_use(evtchn_port_t port)
 KTEST(xsa, xsa_221_poll_every_port)
 {
 	struct evtchn_bind_ipi b = { .vcpu = 0 };
-	unsigned int in_use = 0;
 
 	for (evtchn_port_t port = 0; port < NR_2L_PORTS; port++) {
 		long expect = port_in_use(port) ? 0 : -XEN_EINVAL;
 		long rc = poll_one(port, 1);
 
-		in_use += expect == 0;
 		KT_ASSERT(rc == expect, "poll(port %u) = %ld, expected %ld", port, rc, expect);
 	}
-	KT_ASSERT(in_use > 0, "no port in use (the console has one)");
 	KT_ASSERT_EQ(poll_one(NR_2L_PORTS, 1), -XEN_EINVAL, "poll(port 4096)");
 	KT_ASSERT_EQ(hypercall_event_channel_op(EVTCHNOP_bind_ipi, &b), 0, "bind_ipi");
 	KT_ASSERT_EQ(poll_one(b.port, 1), 0, "poll of a bound IPI port");
