@@ -345,3 +345,74 @@ out:
 	frame_free(f2);
 	vmap_free(va, 2);
 }
+
+/*
+ * XSA-316: an error path of map_grant_ref returned a positive status
+ * (misplaced brackets), which callers took for success. A map that fails
+ * the check of the shared entry (it names another domain; it grants
+ * nothing) must give GNTST_general_error.
+ */
+KTEST(xsa, xsa_316_map_grant_error_path)
+{
+	unsigned long va = vmap_alloc(1), data = frame_alloc();
+	uint64_t *slot = vmap_slot(va);
+	grant_handle_t h = ~0u;
+	int16_t st;
+
+	SETUP();
+	KT_ASSERT(va && slot && data != FRAME_NONE, "setup");
+	grant(8, (self + 1) & 0x7fff, pfn_to_mfn(data), GTF_permit_access);
+	st = map_grant(self, 8, va, GNTMAP_host_map, &h);
+	if (st == GNTST_okay)
+		unmap_grant(va, h);
+	KT_ASSERT_EQ(st, GNTST_general_error, "map of a grant made out to another domain");
+	grant(8, self, pfn_to_mfn(data), 0);
+	st = map_grant(self, 8, va, GNTMAP_host_map, &h);
+	if (st == GNTST_okay)
+		unmap_grant(va, h);
+	KT_ASSERT_EQ(st, GNTST_general_error, "map of an entry that grants nothing");
+	KT_ASSERT_EQ(*slot, 0, "PTE after the refused maps");
+	ungrant(8);
+	frame_free(data);
+	vmap_free(va, 1);
+}
+
+/*
+ * XSA-232: GNTTABOP_cache_flush followed the grant table pointer of
+ * whoever owned the frame, and system domains (DOMID_IO owns the first
+ * megabyte) have none. Every page there is now -EPERM, as XTF's PoC
+ * walks them; a frame of ours can be flushed (0); a range past the page
+ * end or a frame that does not exist is -EINVAL.
+ */
+static long cache_flush(uint64_t maddr, uint16_t offset, uint16_t length)
+{
+	struct gnttab_cache_flush f = { .offset = offset, .length = length,
+					.op = GNTTAB_CACHE_INVAL | GNTTAB_CACHE_CLEAN };
+
+	f.a.dev_bus_addr = maddr;
+	return hypercall_grant_table_op(GNTTABOP_cache_flush, &f, 1);
+}
+
+KTEST(xsa, xsa_232_cache_flush_low_memory)
+{
+	unsigned long pfn = frame_alloc();
+	uint64_t own;
+
+	KT_ASSERT(pfn != FRAME_NONE, "setup");
+	own = (uint64_t)pfn_to_mfn(pfn) << PAGE_SHIFT;
+	for (uint64_t maddr = 0; maddr < (1ul << 20); maddr += PAGE_SIZE) {
+		long rc = cache_flush(maddr, 0, PAGE_SIZE);
+
+		if (rc != -XEN_EPERM) {
+			frame_free(pfn);
+			KT_FAIL("cache_flush of machine address %#lx: %ld, expected -EPERM",
+				maddr, rc);
+			return;
+		}
+	}
+	KT_ASSERT_EQ(cache_flush(own, 0, PAGE_SIZE), 0, "cache_flush of our own frame");
+	KT_ASSERT_EQ(cache_flush(own, 8, PAGE_SIZE), -XEN_EINVAL, "cache_flush past the page end");
+	KT_ASSERT_EQ(cache_flush(1ul << 52, 0, PAGE_SIZE), -XEN_EINVAL,
+		     "cache_flush of a frame that does not exist");
+	frame_free(pfn);
+}
