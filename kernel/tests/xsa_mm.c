@@ -286,3 +286,54 @@ KTEST(xsa, xsa_286_stale_linear_mapping)
 	release_table_frame(l1b);
 	frame_free(data);
 }
+
+/*
+ * XSA-240 (unbounded recursion through chains of linear page tables) and
+ * XSA-309 (miscounted linear entries): Xen allows a read-only L2 -> L2
+ * linear entry only one level deep: the target must not have linear
+ * entries of its own, and the table holding the entry must not itself be
+ * a linear target. Three pinned, empty L2s A, B, C.
+ */
+KTEST(xsa, xsa_240_309_linear_l2_chains)
+{
+	unsigned long a = table_frame(), b = table_frame(), c = table_frame();
+	uint64_t *pa = pfn_to_virt(a), *pb = pfn_to_virt(b), *pc = pfn_to_virt(c);
+	const uint64_t ro = _PAGE_PRESENT | _PAGE_ACCESSED;
+	long r[9];
+
+	KT_ASSERT(a != FRAME_NONE && b != FRAME_NONE && c != FRAME_NONE, "setup");
+	KT_ASSERT(mmuext(MMUEXT_PIN_L2_TABLE, pfn_to_mfn(a)) == 0 &&
+		  mmuext(MMUEXT_PIN_L2_TABLE, pfn_to_mfn(b)) == 0 &&
+		  mmuext(MMUEXT_PIN_L2_TABLE, pfn_to_mfn(c)) == 0, "pinning three L2s");
+	r[0] = mmu_update_one(virt_to_maddr(&pa[1]), frame_pte(b, ro | _PAGE_RW)); /* writable */
+	r[1] = mmu_update_one(virt_to_maddr(&pa[1]), frame_pte(b, ro));	/* A -> B */
+	r[2] = mmu_update_one(virt_to_maddr(&pb[1]), frame_pte(c, ro));	/* B is a target */
+	r[3] = mmu_update_one(virt_to_maddr(&pc[1]), frame_pte(a, ro));	/* A has entries */
+	r[4] = mmu_update_one(virt_to_maddr(&pa[2]), frame_pte(a, ro));	/* A -> A: self */
+	r[5] = mmu_update_one(virt_to_maddr(&pa[1]), 0);
+	r[6] = mmu_update_one(virt_to_maddr(&pb[1]), frame_pte(c, ro));	/* B no longer one */
+	r[7] = mmu_update_one(virt_to_maddr(&pb[1]), 0);
+	r[8] = mmu_update_one(virt_to_maddr(&pa[2]), 0);
+	mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+	{
+		static const long expect[9] = { -XEN_EINVAL, 0, -XEN_EINVAL, -XEN_EINVAL, 0, 0, 0, 0, 0 };
+		static const char *const what[9] = {
+			"writable A -> B", "read-only A -> B", "B -> C while B is a linear target",
+			"C -> A while A holds a linear entry", "A -> A (a self map counts for nothing)",
+			"removing A -> B", "B -> C once B is no target", "removing B -> C",
+			"removing the self map",
+		};
+
+		for (int i = 0; i < 9; i++)
+			if (r[i] != expect[i])
+				KT_FAIL("%s: %ld, expected %ld", what[i], r[i], expect[i]);
+	}
+	if (mmuext(MMUEXT_UNPIN_TABLE, pfn_to_mfn(a)) || mmuext(MMUEXT_UNPIN_TABLE, pfn_to_mfn(b)) ||
+	    mmuext(MMUEXT_UNPIN_TABLE, pfn_to_mfn(c))) {
+		KT_FAIL("unpinning");
+		return;
+	}
+	release_table_frame(a);
+	release_table_frame(b);
+	release_table_frame(c);
+}
