@@ -15,6 +15,8 @@
 #include <xen/version.h>
 #include <xen/memory.h>
 #include <xen/vcpu.h>
+#include <xen/physdev.h>
+#include <xen/grant_table.h>
 
 extern char hypercall_page[4096];
 
@@ -153,9 +155,9 @@ static inline long hypercall_update_descriptor(uint64_t maddr, uint64_t desc)
 	return _hypercall2(__HYPERVISOR_update_descriptor, maddr, desc);
 }
 
-static inline long hypercall_set_segment_base(unsigned int which, unsigned long base)
+static inline long hypercall_stack_switch(unsigned long ss, unsigned long sp)
 {
-	return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
+	return _hypercall2(__HYPERVISOR_stack_switch, ss, sp);
 }
 
 static inline long hypercall_set_debugreg(unsigned int reg, unsigned long value)
@@ -163,19 +165,33 @@ static inline long hypercall_set_debugreg(unsigned int reg, unsigned long value)
 	return _hypercall2(__HYPERVISOR_set_debugreg, reg, value);
 }
 
+/* The register's value, or -ENODEV for a register that does not exist. */
 static inline long hypercall_get_debugreg(unsigned int reg)
 {
 	return _hypercall1(__HYPERVISOR_get_debugreg, reg);
 }
 
-static inline long hypercall_grant_table_op(unsigned int cmd, void *uop, unsigned int count)
+/* Absolute system time in ns; 0 stops the timer. */
+static inline long hypercall_set_timer_op(uint64_t deadline)
 {
-	return _hypercall3(__HYPERVISOR_grant_table_op, cmd, uop, count);
+	return _hypercall1(__HYPERVISOR_set_timer_op, deadline);
+}
+
+static inline long hypercall_set_segment_base(unsigned int which,
+					      unsigned long base)
+{
+	return _hypercall2(__HYPERVISOR_set_segment_base, which, base);
 }
 
 static inline long hypercall_physdev_op(int cmd, void *arg)
 {
 	return _hypercall2(__HYPERVISOR_physdev_op, cmd, arg);
+}
+
+static inline long hypercall_grant_table_op(unsigned int cmd, void *ops,
+					    unsigned int count)
+{
+	return _hypercall3(__HYPERVISOR_grant_table_op, cmd, ops, count);
 }
 
 /* Any hypercall by number, for tests that probe unimplemented ones. */

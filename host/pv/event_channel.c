@@ -175,6 +175,47 @@ static long evtchn_unmask(evtchn_port_t port)
 	return 0;
 }
 
+/*
+ * The FIFO ABI is not offered, but its entry points answer as Xen 4.17's
+ * do for a domain that stays 2-level (common/event_fifo.c): the argument
+ * errors Xen checks first (XSA-188: a failed init_control must leave
+ * nothing behind), -EOPNOTSUPP for expand_array before init_control
+ * (XSA-107), -ENOSYS for priorities. Only an init_control Xen would
+ * accept gets -ENOSYS, and guests then fall back to 2-level.
+ */
+static long fifo_op(int cmd, uint64_t arg)
+{
+	union {
+		struct evtchn_init_control init_control;
+		struct evtchn_expand_array expand_array;
+		struct evtchn_set_priority set_priority;
+	} u;
+	size_t size = cmd == EVTCHNOP_init_control ? sizeof(u.init_control) :
+		cmd == EVTCHNOP_expand_array ? sizeof(u.expand_array) : sizeof(u.set_priority);
+
+	if (copy_from_guest(&u, arg, size))
+		return -EFAULT;
+	switch (cmd) {
+	case EVTCHNOP_init_control: {
+		const struct evtchn_init_control *ic = &u.init_control;
+
+		if (ic->vcpu != 0)		/* one vCPU */
+			return -ENOENT;
+		if (ic->offset > PAGE_SIZE - sizeof(struct evtchn_fifo_control_block) ||
+		    (ic->offset & 7))
+			return -EINVAL;
+		/* map_control_block: a frame of ours that can be mapped writable. */
+		if (!mfn_is_ram(ic->control_gfn))
+			return -EINVAL;
+		return -ENOSYS;
+	}
+	case EVTCHNOP_expand_array:
+		return -EOPNOTSUPP;
+	default:
+		return port_ok(u.set_priority.port) ? -ENOSYS : -EINVAL;
+	}
+}
+
 long do_event_channel_op(int cmd, uint64_t arg)
 {
 	union {
@@ -207,8 +248,7 @@ long do_event_channel_op(int cmd, uint64_t arg)
 	case EVTCHNOP_init_control:
 	case EVTCHNOP_expand_array:
 	case EVTCHNOP_set_priority:
-		/* The FIFO ABI: not offered; guests fall back to 2-level. */
-		return -ENOSYS;
+		return fifo_op(cmd, arg);
 	default:
 		return -ENOSYS;
 	}

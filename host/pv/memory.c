@@ -27,6 +27,64 @@ static long domid_query(uint64_t arg, domid_t *d)
 	return 0;
 }
 
+/* Xen's max_order(): CONFIG_DOMU_MAX_ORDER 9, the hardware domain 12. */
+static unsigned int max_order(void)
+{
+	return dom.is_dom0 ? 12 : 9;
+}
+
+/*
+ * XENMEM_exchange's checks, in Xen's order (common/memory.c
+ * memory_exchange; XSA-29 and XSA-212: both lists must pass access_ok
+ * before anything is touched; XSA-159: every early failure reports
+ * nr_exchanged back). parahost does not exchange frames, so a request Xen
+ * would carry out gets -ENOSYS.
+ */
+/* guest_handle_subrange_okay(list, first, nr - 1) */
+static bool out_list_ok(uint64_t list, uint64_t nr, uint64_t first)
+{
+	return guest_va_ok(list + first * sizeof(xen_pfn_t), (nr - first) * sizeof(xen_pfn_t));
+}
+
+static long memory_exchange(uint64_t arg)
+{
+	struct xen_memory_exchange x;
+	const struct xen_memory_reservation *in = &x.in, *out = &x.out;
+	uint64_t in_list, out_list;
+	long rc;
+
+	if (copy_from_guest(&x, arg, sizeof(x)))
+		return -EFAULT;
+	in_list = (uint64_t)(uintptr_t)in->extent_start.p;
+	out_list = (uint64_t)(uintptr_t)out->extent_start.p;
+	if ((in->extent_order > out->extent_order ? in->extent_order : out->extent_order) >
+	    max_order())
+		rc = -EPERM;
+	else if (x.nr_exchanged > in->nr_extents || in->domid != out->domid ||
+		 (~0UL >> in->extent_order) < in->nr_extents ||
+		 (~0UL >> out->extent_order) < out->nr_extents ||
+		 (in->nr_extents << in->extent_order) != (out->nr_extents << out->extent_order))
+		rc = -EINVAL;
+	else if (x.nr_exchanged == in->nr_extents)
+		return 0;
+	else if (!guest_va_ok(in_list + x.nr_exchanged * sizeof(xen_pfn_t),
+			      (in->nr_extents - x.nr_exchanged) * sizeof(xen_pfn_t)))
+		rc = -EFAULT;
+	else if (!out_list_ok(out_list, out->nr_extents,
+			      in->extent_order <= out->extent_order ?
+			      x.nr_exchanged >> (out->extent_order - in->extent_order) :
+			      x.nr_exchanged << (in->extent_order - out->extent_order)))
+		rc = -EFAULT;
+	else if (in->domid != DOMID_SELF && in->domid != dom.domid)
+		rc = -ESRCH;
+	else
+		rc = -ENOSYS;
+	if (copy_to_guest(arg + offsetof(struct xen_memory_exchange, nr_exchanged),
+			  &x.nr_exchanged, sizeof(x.nr_exchanged)))
+		rc = -EFAULT;
+	return rc;
+}
+
 long do_memory_op(unsigned long cmd, uint64_t arg)
 {
 	domid_t d;
@@ -74,6 +132,8 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 	}
 	case XENMEM_machine_memory_map:
 		return -EPERM;		/* privileged */
+	case XENMEM_exchange:
+		return memory_exchange(arg);
 	default: {
 		static uint64_t logged;
 		unsigned int c = (unsigned int)(cmd & MEMOP_CMD_MASK);

@@ -48,9 +48,19 @@ long do_sched_op(int cmd, uint64_t arg)
 		if (copy_from_guest(ports, (uint64_t)(uintptr_t)p.ports.p,
 				    p.nr_ports * sizeof(evtchn_port_t)))
 			return -EFAULT;
-		for (unsigned int i = 0; i < p.nr_ports; i++)
-			if (ports[i] >= NR_EVTCHN_PORTS)
+		/*
+		 * Xen's evtchn_port_poll, port by port before blocking: a port
+		 * that is not in use is -EINVAL (XSA-221: never look further
+		 * into it), a pending one ends the poll at once.
+		 */
+		for (unsigned int i = 0; i < p.nr_ports; i++) {
+			if (ports[i] >= NR_EVTCHN_PORTS ||
+			    dom.evtchn[ports[i]].state == ECS_FREE ||
+			    dom.evtchn[ports[i]].state == ECS_RESERVED)
 				return -EINVAL;
+			if (dom.shared_info->evtchn_pending[ports[i] / 64] & (1UL << (ports[i] % 64)))
+				return 0;
+		}
 		/* Xen's poll wakes on these ports even with event delivery masked. */
 		for (;;) {
 			for (unsigned int i = 0; i < p.nr_ports; i++) {

@@ -10,6 +10,7 @@
 #include "arch/x86/regs.h"
 #include "kernel/ktest.h"
 #include "kernel/tests/probe.h"
+#include "kernel/tests/ptframe.h"
 #include "mm/frames.h"
 #include "mm/kmalloc.h"
 #include "mm/mm.h"
@@ -19,56 +20,6 @@
 #include "mm/vmap.h"
 
 #define MANY_PAGES	10000
-
-static uint64_t frame_pte(unsigned long pfn, uint64_t flags)
-{
-	return ((uint64_t)pfn_to_mfn(pfn) << PAGE_SHIFT) | flags;
-}
-
-/* A fresh frame, zeroed and made read-only in the direct map: ready to be
- * used as a page table. */
-static unsigned long table_frame(void)
-{
-	struct pt_batch b = { 0 };
-	unsigned long pfn = frame_alloc();
-
-	if (pfn == FRAME_NONE)
-		return pfn;
-	memset(pfn_to_virt(pfn), 0, PAGE_SIZE);
-	pt_set(&b, (unsigned long)pfn_to_virt(pfn), frame_pte(pfn, PTE_KERNEL_RO));
-	pt_commit(&b);
-	return pfn;
-}
-
-static void release_table_frame(unsigned long pfn)
-{
-	struct pt_batch b = { 0 };
-
-	pt_set(&b, (unsigned long)pfn_to_virt(pfn), frame_pte(pfn, PTE_KERNEL_RW));
-	pt_commit(&b);
-	frame_free(pfn);
-}
-
-/* The leaf entry slot for a vmap page, its L1 made and committed. */
-static uint64_t *vmap_slot(unsigned long va)
-{
-	struct pt_batch b = { 0 };
-	uint64_t *e = pt_walk(&b, kernel_l4, va, true);
-
-	pt_commit(&b);
-	return e;
-}
-
-/* A machine frame that is RAM but not ours: just below our lowest one. */
-static xen_pfn_t foreign_mfn(void)
-{
-	xen_pfn_t lowest = ~(xen_pfn_t)0;
-
-	for (unsigned long pfn = 0; pfn < start_info.nr_pages; pfn++)
-		if (pfn_to_mfn(pfn) < lowest)
-			lowest = pfn_to_mfn(pfn);
-	return lowest ? lowest - 1 : 0;
-}
 
 KTEST(mm, own_tables_live)
 {
