@@ -140,6 +140,17 @@ void pv_check_entry(uint64_t exit_rip)
 		s->intr_shadow = 0;
 		s->pending_dbg = 0;
 	}
+	/*
+	 * Resuming at a non-canonical RIP (a hypercall or an emulated
+	 * instruction that ends at 2^47) is the instruction fetch's #GP(0)
+	 * there, which Xen delivers too (its SYSRET path checks; IRETQ
+	 * faults). The VM entry itself would fail.
+	 */
+	if ((s->seg[SEG_CS].attr & AR_L) && !canonical(s->rip)) {
+		pv_inject_gp(0);
+		s->intr_shadow = 0;
+		s->pending_dbg = 0;
+	}
 	why = check_code_stack(s);
 	if (!why)
 		why = check_data_segments(s);
