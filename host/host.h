@@ -49,6 +49,7 @@ void host_exit(enum host_exit_code code) __noreturn;
 /* The periodic host tick that forces guest exits (host/boot/traps.c). */
 void host_tick_start(unsigned int hz);
 void host_ack_interrupts(void);
+extern uint64_t host_nmis;		/* NMIs taken in host context (vectors.S) */
 void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
 /* One clear line and a failing exit: for bad input, not for host bugs. */
 void fatal(enum host_exit_code code, const char *fmt, ...) __printf(2, 3) __noreturn;
@@ -60,6 +61,7 @@ struct host_options {
 	bool dom0;		/* build the guest as the initial domain */
 	bool verbose;		/* log every hypercall */
 	const char *guest_cmdline;
+	char selftest[16];	/* selftest=NAME: host/boot/selftest.c */
 };
 extern struct host_options host_opts;
 

@@ -54,6 +54,7 @@ extern char _host_start[], _host_end[];
 
 /* W^X for parahost's image, page 0 unmapped (paging.c); before any vcpu exists. */
 void host_paging_init(void);
+void host_selftest(const char *name) __attribute__((noreturn));
 
 /* ACPI soft-off, the last way out (acpi.c). */
 void acpi_init(uint64_t rsdp_hint);

@@ -65,6 +65,14 @@ static void parse_cmdline(const char *c)
 			host_opts.dom0 = true;
 		else if (word_is(w, n, "verbose"))
 			host_opts.verbose = true;
+		else if (eq && word_is(w, (size_t)(eq - w), "selftest")) {
+			size_t len = n - (size_t)(eq + 1 - w);
+
+			if (len >= sizeof(host_opts.selftest))
+				len = sizeof(host_opts.selftest) - 1;
+			memcpy(host_opts.selftest, eq + 1, len);
+			host_opts.selftest[len] = 0;
+		}
 	}
 }
 
@@ -87,6 +95,8 @@ void host_main(uint32_t magic, uint64_t info)
 	if (d & (1U << 20))
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	host_paging_init();
+	if (host_opts.selftest[0])
+		host_selftest(host_opts.selftest);
 	/*
 	 * XSAVE on, XCR0 = x87 | SSE, as Xen runs: the guest shares XCR0 with
 	 * us (neither VT-x nor AMD-V switches it) and sees Xen's OSXSAVE.

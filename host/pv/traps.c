@@ -583,10 +583,10 @@ void domain_shutdown(unsigned int reason)
 	default: code = EXIT_CRASH; break;
 	}
 	printk("d%u shutdown: %s (reason %u); %lu exits (%lu ticks), %lu hypercalls, %lu bounces, "
-	       "%lu privileged ops, %lu ms", dom.domid,
+	       "%lu privileged ops, %lu host NMIs, %lu ms", dom.domid,
 	       reason < ARRAY_SIZE(names) && names[reason] ? names[reason] : "unknown",
 	       reason, dom.nr_exits, dom.nr_ticks, dom.nr_hypercalls, dom.nr_bounces,
-	       dom.nr_priv_ops, (unsigned long)(system_time_ns() / 1000000));
+	       dom.nr_priv_ops, (unsigned long)host_nmis, (unsigned long)(system_time_ns() / 1000000));
 	if (reason == SHUTDOWN_crash)
 		dump_guest_state();
 	host_exit(code);

@@ -59,7 +59,7 @@ run_case() {
 	grub-mkrescue -o "$iso" "$dir/iso" >/dev/null 2>&1 || { echo "[badinput] FAIL $name: cannot make the ISO"; fail=1; failed=$((failed + 1)); return; }
 	out=$(PARAHOST_NO_KVM=1 timeout 60 "$here/run-qemu.sh" "$iso" $qargs 2>&1)
 	rc=$?
-	line=$(printf '%s\n' "$out" | grep -E '^parahost: |Unhandled' | head -1)
+	line=$(printf '%s\n' "$out" | tr -d '\r' | grep -E '^parahost: |Unhandled|host exception' | head -1)
 	if [ $rc -eq "$want" ] && printf '%s' "$line" | grep -q "$expect"; then
 		echo "[badinput] ok   $name: $line"
 		passed=$((passed + 1))
@@ -79,6 +79,52 @@ run_case little-ram  "guest_mem=2G"   "$build/paraos"     "too little RAM"
 run_case tiny-guest  "guest_mem=1M"   "$build/paraos"     "too small"
 run_case crash       ""               "$dir/crasher"      "Unhandled" 3
 run_case no-virt     ""               "$build/paraos"     "no usable hardware virtualization" 17 "-cpu qemu64"
+# parahost's protection of itself: each self-test does the forbidden thing
+# and must die of its own #PF (page 0 unmapped, text read-only, data NX).
+run_case page0       "selftest=page0" "$build/paraos"     "host exception 14, error code 0, at rip 0x[0-9a-f]*, cr2 0$" 18
+run_case text        "selftest=text"  "$build/paraos"     "host exception 14, error code 0x3," 18
+run_case data        "selftest=data"  "$build/paraos"     "host exception 14, error code 0x11," 18
+
+# An NMI while the guest runs (QEMU's monitor injects it): counted, never fatal.
+run_nmi() {
+	iso="$dir/nmi.iso"
+	rm -rf "$dir/iso" && mkdir -p "$dir/iso/boot/grub"
+	cp "$build/parahost" "$build/paraos" "$dir/iso/boot/"
+	printf 'set timeout=0\nmenuentry x {\n  multiboot2 /boot/parahost\n  module2 /boot/paraos\n  boot\n}\n' \
+		> "$dir/iso/boot/grub/grub.cfg"
+	grub-mkrescue -o "$iso" "$dir/iso" >/dev/null 2>&1 || { echo "[badinput] FAIL nmi: cannot make the ISO"; fail=1; failed=$((failed + 1)); return; }
+	PARAHOST_NO_KVM=1 timeout 120 "$here/run-qemu.sh" "$iso" \
+		-monitor "unix:$dir/mon,server,nowait" > "$dir/nmi.out" 2>&1 &
+	qpid=$!
+	# Only once the guest runs: an NMI in the firmware or GRUB is theirs.
+	"${PYTHON:-/usr/bin/python3}" - "$dir/mon" "$dir/nmi.out" <<'PY'
+import socket, sys, time
+for _ in range(600):
+    if b"ParaOS booting" in open(sys.argv[2], "rb").read():
+        break
+    time.sleep(0.05)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"nmi\n")
+time.sleep(0.5)
+PY
+	wait $qpid
+	rc=$?
+	# The guest ran to its own end (its verdict is the suite's business), the NMI was counted.
+	line=$(grep -a 'shutdown:' "$dir/nmi.out" | head -1)
+	if ! grep -aq PANIC "$dir/nmi.out" && [ -n "$line" ] &&
+	   printf '%s' "$line" | grep -qE ' [1-9][0-9]* host NMIs'; then
+		echo "[badinput] ok   nmi: $line"
+		passed=$((passed + 1))
+	else
+		echo "[badinput] FAIL nmi: status $rc, line '$line'"
+		grep -a "PANIC" "$dir/nmi.out" | head -3
+		tail -5 "$dir/nmi.out"
+		fail=1
+		failed=$((failed + 1))
+	fi
+}
+run_nmi
 # One line for make test (tests/test-all.py): NAME PASSED FAILED SKIPPED STATUS.
 mkdir -p "$build/results"
 status=ok
