@@ -5,6 +5,7 @@
  */
 #include "arch/x86/hypercall.h"
 #include "kernel/bench.h"
+#include "kernel/cmdline.h"
 #include "kernel/kernel.h"
 #include "mm/frames.h"
 #include "mm/layout.h"
@@ -17,15 +18,7 @@
 
 bool bench_requested(void)
 {
-	const char *cmd = (const char *)start_info.cmd_line;
-	size_t len = strnlen(cmd, sizeof(start_info.cmd_line));
-
-	for (size_t i = 0; i + 5 <= len; i++)
-		if (!strncmp(cmd + i, "bench", 5) &&
-		    (i == 0 || cmd[i - 1] == ' ') &&
-		    (i + 5 == len || cmd[i + 5] == ' '))
-			return true;
-	return false;
+	return cmdline_has("bench");
 }
 
 /* Map 1000 fresh frames at fresh addresses (new L1 tables included). */

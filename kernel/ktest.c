@@ -1,4 +1,5 @@
 #include "kernel/ktest.h"
+#include "kernel/cmdline.h"
 #include "lib/printf.h"
 
 extern const struct ktest __start_ktests[], __stop_ktests[];
@@ -40,11 +41,27 @@ bool ktest_failed(void)
 	return result == FAIL;
 }
 
+/* "ktest=PART": only the tests whose group/name contains PART (debugging). */
+static bool selected(const struct ktest *t, const char *only)
+{
+	char name[96];
+
+	if (!only[0])
+		return true;
+	snprintf(name, sizeof(name), "%s/%s", t->group, t->name);
+	return strstr(name, only) != NULL;
+}
+
 unsigned int ktest_run_all(void)
 {
 	unsigned int n = 0, passed = 0, failed = 0, skipped = 0;
+	char only[64] = "";
 
+	if (cmdline_get("ktest", only, sizeof(only)))
+		kprintf("ktest: only the tests matching \"%s\"\n", only);
 	for (const struct ktest *t = __start_ktests; t < __stop_ktests; t++) {
+		if (!selected(t, only))
+			continue;
 		result = PASS;
 		reason[0] = '\0';
 		t->fn();
