@@ -204,17 +204,21 @@ void deliver_pending_events(void)
 }
 
 /*
- * An instruction emulated on the guest's behalf is done: step over it and,
- * if the guest was single-stepping, raise the #DB the CPU would have, as
- * Xen's emulator does (x86_emulate's retire.singlestep).
+ * An instruction emulated on the guest's behalf is done: step over it and
+ * raise the #DB the CPU would raise after it: a single step if the guest
+ * was single-stepping (Xen's emulator: retire.singlestep), and a data
+ * breakpoint that a MOV SS before it deferred to this point (B0-B3 still
+ * pending when the instruction exited).
  */
 void pv_retire_insn(unsigned int len)
 {
-	bool step = dom.st->rflags & X86_EFLAGS_TF;
+	uint64_t bits = (dom.st->pending_dbg & 0xf) |
+			((dom.st->rflags & X86_EFLAGS_TF) ? DR6_BS : 0);
 
 	dom.st->rip += len;
-	if (step) {
-		pv_dr6 |= DR6_BS;
+	dom.st->pending_dbg = 0;
+	if (bits) {
+		pv_dr6 |= bits;
 		pv_inject_exception(X86_EXC_DB, false, 0);
 	}
 }

@@ -220,12 +220,14 @@ static struct vcpu *svm_create(void)
 	v->vmcb = phys_to_virt(v->vmcb_pa);
 
 	/*
-	 * The guest runs at CPL 3, where every CR and DR access #GPs before its
-	 * intercept is checked (APM 15.7: "simple exceptions" first). Intercept
-	 * them all anyway: if the guest ever reached CPL 0, it would still
-	 * never touch a control register.
+	 * The guest runs at CPL 3, where every CR write and every DR access
+	 * #GPs before its intercept is checked (APM 15.7: "simple exceptions"
+	 * first). Intercept them anyway: if the guest ever reached CPL 0, it
+	 * would still never change a control register. CR reads stay off: SMSW
+	 * reads CR0 legally at CPL 3 (and takes the CR0 read intercept), as it
+	 * runs natively under Xen.
 	 */
-	F32(v, VMCB_CR_INTERCEPTS) = 0xffffffff;
+	F32(v, VMCB_CR_INTERCEPTS) = 0xffff0000;
 	F32(v, VMCB_DR_INTERCEPTS) = 0xffffffff;
 	/* Every exception: Xen bounces each to the guest's trap table (or emulates). */
 	F32(v, VMCB_EXC_INTERCEPTS) = 0xffffffff;

@@ -57,3 +57,137 @@ KTEST(hostile, mov_ss_shadow_over_hypercall)
 	KT_ASSERT_EQ(mov_ss_result, version, "the hypercall after MOV SS");
 	KT_ASSERT_EQ(dr6, DR6_DEFAULT, "DR6 after the dropped #DB");
 }
+
+/*
+ * The same shadow with single-stepping, over an iret that turns it off:
+ * MOV SS defers the single-step #DB past the SYSCALL, which Xen takes in
+ * its own context and drops; the iret then returns with TF clear. Nothing
+ * reaches the guest. (A hypervisor that kept the shadow and the pending
+ * single step across the iret would enter the guest with a pending #DB and
+ * TF clear: a state VT-x refuses.)
+ */
+void mov_ss_step_into_iret(void *unused);
+extern char mov_ss_iret_target[];
+asm(".text\n"
+    ".globl mov_ss_step_into_iret\n"
+    "mov_ss_step_into_iret:\n"
+    "  mov %rsp, %rdx\n"
+    "  pushq $0xe02b\n"				/* ss */
+    "  push %rdx\n"				/* rsp: back where we came from */
+    "  pushq $0x2\n"				/* rflags: TF (and IF) clear */
+    "  pushq $0xe030\n"				/* cs: the kernel's, RPL 0 */
+    "  lea mov_ss_iret_target(%rip), %rax\n"
+    "  push %rax\n"				/* rip */
+    "  pushq $0\n"				/* flags */
+    "  push %rcx\n"
+    "  push %r11\n"
+    "  pushq $0\n"				/* rax */
+    "  mov $23, %eax\n"				/* __HYPERVISOR_iret */
+    "  mov %ss, %dx\n"
+    "  pushf\n"
+    "  orq $0x100, (%rsp)\n"
+    "  popf\n"					/* TF: a #DB after the next instruction, */
+    "  mov %dx, %ss\n"				/* which is MOV SS: deferred past */
+    "  syscall\n"					/* the SYSCALL */
+    "  ud2\n"					/* iret never returns here */
+    ".globl mov_ss_iret_target\n"
+    "mov_ss_iret_target:\n"
+    "  ret\n");
+
+KTEST(hostile, mov_ss_single_step_into_iret)
+{
+	struct caught c;
+
+	if (on_qemu_tcg()) {
+		ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
+			   "instruction; judged by Xen in Bochs");
+		return;
+	}
+	hypercall_set_debugreg(6, DR6_DEFAULT);
+	catch_fault(mov_ss_step_into_iret, NULL, &c);
+	hypercall_set_debugreg(6, DR6_DEFAULT);
+	KT_ASSERT(!c.hit, "a fault reached us: vector %u at %#lx", c.vector, (unsigned long)c.rip);
+}
+
+/*
+ * And over an instruction that faults: the #UD is delivered (its bounce
+ * frame clears TF), the single step the shadow deferred with it. A
+ * hypervisor that left the shadow and the pending single step in place
+ * would enter the #UD handler with TF clear and a #DB pending: a state
+ * VT-x refuses.
+ */
+void mov_ss_step_into_ud(void *unused);
+extern char mov_ss_ud2[];
+asm(".text\n"
+    ".globl mov_ss_step_into_ud\n"
+    "mov_ss_step_into_ud:\n"
+    "  mov %ss, %dx\n"
+    "  pushf\n"
+    "  orq $0x100, (%rsp)\n"
+    "  popf\n"
+    "  mov %dx, %ss\n"
+    ".globl mov_ss_ud2\n"
+    "mov_ss_ud2:\n"
+    "  ud2\n"
+    "  ret\n");
+
+KTEST(hostile, mov_ss_single_step_into_fault)
+{
+	struct caught c;
+
+	if (on_qemu_tcg()) {
+		ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
+			   "instruction; judged by Xen in Bochs");
+		return;
+	}
+	catch_fault(mov_ss_step_into_ud, NULL, &c);
+	hypercall_set_debugreg(6, DR6_DEFAULT);
+	KT_ASSERT_CAUGHT(c, X86_EXC_UD, 0, "ud2 in a MOV SS shadow, single-stepping");
+	KT_ASSERT_EQ(c.rip, (uint64_t)mov_ss_ud2, "#UD RIP");
+}
+
+/*
+ * A data breakpoint on MOV SS's operand, deferred by its shadow past an
+ * instruction that does complete, CPUID: the #DB comes right after it,
+ * with B0 (whether the CPUID ran natively or was completed for us).
+ */
+void mov_ss_then_cpuid(void *unused);
+extern char mov_ss_cpuid_after[];
+asm(".text\n"
+    ".globl mov_ss_then_cpuid\n"
+    "mov_ss_then_cpuid:\n"
+    "  push %rbx\n"
+    "  xor %eax, %eax\n"
+    "  xor %ecx, %ecx\n"
+    "  mov ss_value(%rip), %ss\n"
+    "  cpuid\n"
+    ".globl mov_ss_cpuid_after\n"
+    "mov_ss_cpuid_after:\n"
+    "  nop\n"
+    "  pop %rbx\n"
+    "  ret\n");
+
+KTEST(hostile, mov_ss_data_breakpoint_over_cpuid)
+{
+	long rc0, rc7, dr6;
+	struct caught c;
+
+	if (on_qemu_tcg()) {
+		ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
+			   "instruction; judged by Xen in Bochs");
+		return;
+	}
+	hypercall_set_debugreg(6, DR6_DEFAULT);
+	rc0 = hypercall_set_debugreg(0, (unsigned long)&ss_value);
+	rc7 = hypercall_set_debugreg(7, DR7_L0_RW2);
+	catch_fault(mov_ss_then_cpuid, NULL, &c);
+	hypercall_set_debugreg(7, 0);
+	hypercall_set_debugreg(0, 0);
+	dr6 = hypercall_get_debugreg(6);
+	hypercall_set_debugreg(6, DR6_DEFAULT);
+	KT_ASSERT_EQ(rc0, 0, "set_debugreg(0)");
+	KT_ASSERT_EQ(rc7, 0, "set_debugreg(7)");
+	KT_ASSERT_CAUGHT(c, X86_EXC_DB, 0, "the deferred data breakpoint");
+	KT_ASSERT_EQ(c.rip, (uint64_t)mov_ss_cpuid_after, "#DB RIP: right after CPUID");
+	KT_ASSERT(dr6 & 1, "DR6 %#lx lacks B0", dr6);
+}
