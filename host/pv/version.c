@@ -26,7 +26,8 @@ long do_xen_version(int cmd, uint64_t arg)
 	case XENVER_version:
 		return (XEN_MAJOR << 16) | XEN_MINOR;
 	case XENVER_extraversion:
-		return copy_str(arg, ".0-parahost", sizeof(xen_extraversion_t));
+		/* A release build's shape, "." and the patch level (Debian ships ".7"). */
+		return copy_str(arg, ".0", sizeof(xen_extraversion_t));
 	case XENVER_compile_info: {
 		struct xen_compile_info ci;
 
