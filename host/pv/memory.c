@@ -18,12 +18,21 @@ struct e820entry {
 #define MEMOP_CMD_MASK		((1UL << MEMOP_EXTENT_SHIFT) - 1)
 #endif
 
+/* The domains there are: us, and dom0 (the toolstack's, played by parahost). */
+static bool domain_exists(domid_t d)
+{
+	return d == DOMID_SELF || d == dom.domid || d == 0;
+}
+
 static long domid_query(uint64_t arg, domid_t *d)
 {
 	if (copy_from_guest(d, arg, sizeof(*d)))
 		return -EFAULT;
-	if (*d != DOMID_SELF && *d != dom.domid)
+	if (!domain_exists(*d))
 		return -ESRCH;
+	/* XSM_TARGET: another domain's figures are for the privileged only. */
+	if (*d != DOMID_SELF && *d != dom.domid && !dom.is_dom0)
+		return -EPERM;
 	return 0;
 }
 
