@@ -117,10 +117,11 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 		return rc ? rc : (long)((max ? max : 1) - 1);
 	}
 	case XENMEM_machphys_mapping: {
+		/* A domU is told the whole area; dom0 (no memory hotplug) the last frame. */
 		struct xen_machphys_mapping m = {
 			.v_start = MACH2PHYS_VIRT_START,
 			.v_end = MACH2PHYS_VIRT_END,
-			.max_mfn = dom.max_mfn - 1,
+			.max_mfn = dom.is_dom0 ? dom.max_mfn - 1 : MACH2PHYS_NR_ENTRIES - 1,
 		};
 
 		return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
