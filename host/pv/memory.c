@@ -133,11 +133,14 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 
 		if (copy_from_guest(&map, arg, sizeof(map)))
 			return -EFAULT;
-		if (map.nr_entries < 1)
-			return -EINVAL;
-		if (copy_to_guest((uint64_t)(uintptr_t)map.buffer.p, &e, sizeof(e)))
+		if (dom.is_dom0)
+			return -ENOSYS;		/* Xen keeps no pseudo-physical map for dom0 */
+		/* As many entries as there is room for, none being fine. */
+		if (map.nr_entries > 1)
+			map.nr_entries = 1;
+		if (map.nr_entries &&
+		    copy_to_guest((uint64_t)(uintptr_t)map.buffer.p, &e, sizeof(e)))
 			return -EFAULT;
-		map.nr_entries = 1;
 		return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
 	}
 	case XENMEM_machine_memory_map:
