@@ -94,12 +94,52 @@ static long memory_exchange(uint64_t arg)
 	return rc;
 }
 
+/*
+ * The reservation ops (Xen: common/memory.c) refuse what they cannot do
+ * before doing anything, and then answer the extents done so far: the
+ * continuation's start. Returns true with *rc set if refused so.
+ */
+static bool reservation_refused(unsigned long cmd, uint64_t arg, long *rc)
+{
+	unsigned long start = cmd >> MEMOP_EXTENT_SHIFT;
+	bool cmd_is_populate = (cmd & MEMOP_CMD_MASK) == XENMEM_populate_physmap;
+	struct xen_memory_reservation r;
+	unsigned int bits;
+
+	*rc = (long)start;
+	if (copy_from_guest(&r, arg, sizeof(r)))
+		return true;
+	if (r.nr_extents > (UINT32_MAX >> MEMOP_EXTENT_SHIFT) || start >= r.nr_extents)
+		return true;
+	if (!domain_exists(r.domid))
+		return true;
+	/* Fewer address bits than one page can satisfy; no vNUMA here. */
+	bits = XENMEMF_get_address_bits(r.mem_flags);
+	if ((bits && bits <= PAGE_SHIFT) || (r.mem_flags & XENMEMF_vnode))
+		return true;
+	/* XSM_TARGET: a domU changes only itself. */
+	if (r.domid != DOMID_SELF && r.domid != dom.domid && !dom.is_dom0)
+		return true;
+	if (cmd_is_populate && (r.mem_flags & XENMEMF_populate_on_demand))
+		return true;	/* for HVM guests: nothing populated for PV */
+	/* One NUMA node: an exact request for any other gets nothing. */
+	if ((r.mem_flags & XENMEMF_exact_node_request) && XENMEMF_get_node(r.mem_flags) != 0)
+		return true;
+	return r.extent_order > max_order();
+}
+
 long do_memory_op(unsigned long cmd, uint64_t arg)
 {
 	domid_t d;
 	long rc;
 
 	switch (cmd & MEMOP_CMD_MASK) {
+	case XENMEM_increase_reservation:
+	case XENMEM_decrease_reservation:
+	case XENMEM_populate_physmap:
+		if (reservation_refused(cmd, arg, &rc))
+			return rc;
+		goto not_implemented;	/* ballooning: not yet */
 	case XENMEM_maximum_ram_page:
 		return (long)dom.max_mfn;
 	case XENMEM_current_reservation:
@@ -147,7 +187,8 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 		return -EPERM;		/* privileged */
 	case XENMEM_exchange:
 		return memory_exchange(arg);
-	default: {
+	default:
+	not_implemented: {
 		static uint64_t logged;
 		unsigned int c = (unsigned int)(cmd & MEMOP_CMD_MASK);
 
