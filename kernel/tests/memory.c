@@ -170,6 +170,8 @@ KTEST(memory, reservation_ops_refused)
 		KT_ASSERT_EQ(reservation_op(c, 1, 0, 0, 5), 0, "a domain that does not exist");
 		KT_ASSERT_EQ(reservation_op(c, 1ul << 60, 0, 0, DOMID_SELF), 0,
 			     "more extents than a continuation can count");
+		KT_ASSERT_EQ(reservation_op(c, 1, 20, 0, DOMID_SELF), 0,
+			     "extents of 2^20 pages (above any max_order)");
 		/* Below one page of address bits nothing can be allocated. */
 		KT_ASSERT_EQ(reservation_op(c, 1, 0, XENMEMF_address_bits(12), DOMID_SELF), 0,
 			     "12 address bits");
