@@ -104,8 +104,10 @@ long do_sched_op(int cmd, uint64_t arg)
 			for (id = 0; id < 2; id++)
 				if (!(dom.watchdog_inuse & (1U << id)))
 					break;
+			/* Xen's "id == 2 ? -ENOSPC : id + 1" is unsigned: the
+			 * error reaches the guest zero-extended from 32 bits. */
 			if (id == 2)
-				return -ENOSPC;
+				return (long)(uint32_t)-ENOSPC;
 			dom.watchdog_inuse |= 1U << id;
 			dom.watchdog_deadline[id] = system_time_ns() + w.timeout * 1000000000UL;
 			return id + 1;
