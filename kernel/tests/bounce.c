@@ -106,12 +106,14 @@ static void check_frame(const char *what, const void *rip, bool ec, uint64_t sav
 /* One probe through a trap-table entry of ours; everything put back. */
 static uint64_t run_trap(unsigned int vec, unsigned int flags, void (*probe)(void))
 {
+	xen_ulong_t saved = events_quiet(0);
 	uint64_t entered;
 
 	trap_set(vec, capture_entry, flags);
 	entered = capture_run(probe, 0, 0);
 	traps_reset();
 	set_mask(1);
+	events_unquiet(saved);
 	return entered;
 }
 
@@ -219,6 +221,7 @@ KTEST(bounce, event_upcall)
 	struct vcpu_info *vi = &shared_info->vcpu_info[0];
 	uint64_t stub_next = (uint64_t)hypercall_page + __HYPERVISOR_event_channel_op * 32 + 10;
 	uint64_t entered, pending, sel;
+	xen_ulong_t saved;
 	long rc;
 
 	rc = hypercall_event_channel_op(EVTCHNOP_bind_ipi, &ipi);
@@ -226,10 +229,12 @@ KTEST(bounce, event_upcall)
 	probe_event_arg.port = ipi.port;
 	rc = hypercall_set_callbacks((unsigned long)capture_entry, 0, 0);
 	KT_ASSERT_EQ(rc, 0, "set_callbacks");
+	saved = events_quiet(ipi.port);
 	entered = capture_run(probe_event, 0, 0);
 	pending = READ_ONCE(shared_info->evtchn_pending[ipi.port / 64]);
 	sel = READ_ONCE(vi->evtchn_pending_sel);
 	traps_reset();		/* our callbacks back, events still masked */
+	events_unquiet(saved);
 	close.port = ipi.port;
 	KT_ASSERT_EQ(hypercall_event_channel_op(EVTCHNOP_close, &close), 0, "close");
 	/* Our handler was not there to acknowledge it: do it for it. */

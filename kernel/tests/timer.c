@@ -10,6 +10,7 @@
 
 #include "arch/x86/hypercall.h"
 #include "kernel/ktest.h"
+#include "kernel/tests/capture.h"
 #include "xen/evtchn.h"
 #include "xen/start_info.h"
 #include "xen/time.h"
@@ -36,11 +37,7 @@ static void clear_pending(evtchn_port_t p)
 
 static xen_ulong_t saved_mask0;
 
-/*
- * VIRQ_TIMER on a port of its own, no timer running, and every other port
- * masked (our ports are all below 64): only the timer can wake a block or
- * make an upcall while a test runs.
- */
+/* VIRQ_TIMER on a port of its own, no timer running, no other event. */
 static long timer_bind(void)
 {
 	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
@@ -52,20 +49,14 @@ static long timer_bind(void)
 	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
 	hypercall_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL);
 	_hypercall1(__HYPERVISOR_set_timer_op, 0);
-	saved_mask0 = __atomic_exchange_n(&shared_info->evtchn_mask[0], ~(1ul << timer_port),
-					  __ATOMIC_SEQ_CST);
-	/* A selector bit left set would keep the timer's event from raising
-	 * upcall_pending (2-level ABI): start from nothing pending. */
+	saved_mask0 = events_quiet(timer_port);
 	clear_pending(timer_port);
-	WRITE_ONCE(shared_info->vcpu_info[0].evtchn_pending_sel, 0);
-	WRITE_ONCE(shared_info->vcpu_info[0].evtchn_upcall_pending, 0);
 	return 0;
 }
 
 static void timer_unbind(void)
 {
 	struct evtchn_close c = { .port = timer_port };
-	struct vcpu_info *vi = &shared_info->vcpu_info[0];
 
 	set_mask(1);
 	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
@@ -73,10 +64,7 @@ static void timer_unbind(void)
 	_hypercall1(__HYPERVISOR_set_timer_op, 0);
 	hypercall_event_channel_op(EVTCHNOP_close, &c);
 	clear_pending(timer_port);
-	__atomic_store_n(&shared_info->evtchn_mask[0], saved_mask0, __ATOMIC_SEQ_CST);
-	/* Whatever came in on the other ports meanwhile: rescan it all. */
-	WRITE_ONCE(vi->evtchn_pending_sel, ~0ul);
-	WRITE_ONCE(vi->evtchn_upcall_pending, 1);
+	events_unquiet(saved_mask0);
 }
 
 /* Poll the timer port (events masked): true if it became pending. */
