@@ -80,7 +80,8 @@ KTEST(cpuid, hypercall_leaf)
 KTEST(cpuid, time_leaf)
 {
 	struct regs4 r = cpuid_xen(XEN_CPUID_LEAF(3), 0), host = cpuid_xen(XEN_CPUID_LEAF(3), 2);
-	bool itsc = cpuid_raw(0x80000007, 0).d & X86_FEATURE_ITSC;
+	bool itsc = cpuid_raw(0x80000000, 0).a >= 0x80000007 &&
+		(cpuid_raw(0x80000007, 0).d & X86_FEATURE_ITSC);
 	bool rdtscp = cpuid_raw(0x80000001, 0).d & X86_FEATURE_RDTSCP;
 
 	KT_ASSERT_EQ((r.a >> 2) & 1, rdtscp, "RDTSCP bit (the CPU's)");
