@@ -43,6 +43,16 @@ KTEST(cpu, descriptor_tables)
 	KT_ASSERT_EQ(ldtr, 0, "LDTR (no LDT)");
 }
 
+KTEST(cpu, smsw)
+{
+	uint16_t msw;
+
+	/* Not trapped: the real CR0's low bits, PE MP ET NE as Xen runs;
+	 * TS is the FPU state of the moment. */
+	asm volatile ("smsw %0" : "=r" (msw));
+	KT_ASSERT_EQ(msw & ~(1u << 3), 0x33, "machine status word");
+}
+
 KTEST(cpu, selectors_and_flags)
 {
 	uint16_t cs, ss, ds, es, fs, gs;

@@ -59,6 +59,11 @@ KTEST(hypercall, refusals)
 	}
 }
 
+KTEST(hypercall, unknown_subops)
+{
+	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_physdev_op, 99, 0), -XEN_ENOSYS, "physdev_op 99");
+}
+
 KTEST(hypercall, unimplemented_numbers)
 {
 	/* 43-47 and 50-63 are free in 4.17; the page has 128 slots, Xen 64 calls. */
