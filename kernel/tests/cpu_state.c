@@ -7,6 +7,7 @@
  */
 #include <xen/xen.h>
 
+#include "arch/x86/extable.h"
 #include "kernel/ktest.h"
 
 #define XEN_TSS_SEL	0xe040		/* TSS_ENTRY 0x1008 << 3 */
@@ -45,12 +46,13 @@ KTEST(cpu, descriptor_tables)
 
 KTEST(cpu, smsw)
 {
-	uint16_t msw;
+	uint64_t ex = 0, msw = 0;
 
-	/* Not trapped: the real CR0's low bits, PE MP ET NE as Xen runs;
+	/* Legal at CPL 3: the real CR0's low bits, PE MP ET NE as Xen runs;
 	 * TS is the FPU state of the moment. */
-	asm volatile ("smsw %0" : "=r" (msw));
-	KT_ASSERT_EQ(msw & ~(1u << 3), 0x33, "machine status word");
+	asm volatile ("1: smsw %k1; 2:" _ASM_EXTABLE(1b, 2b) : "+a" (ex), "+r" (msw));
+	KT_ASSERT_EQ(ex, 0, "SMSW faulted");
+	KT_ASSERT_EQ(msw & 0xfff7, 0x33, "machine status word");
 }
 
 KTEST(cpu, selectors_and_flags)

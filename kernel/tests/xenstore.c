@@ -6,6 +6,8 @@
  * domid. Answers that name machine resources (the VM's uuid, ring frames,
  * ports, the console's pty) are checked against what start_info and
  * xen_version say instead. The initial domain has no xenstore at boot.
+ * The tree must be as xl left it, apart from what earlier tests put and
+ * took away again under data/.
  */
 #include <xen/errno.h>
 #include <xen/io/xs_wire.h>
@@ -341,7 +343,7 @@ static const struct xs_case cases[] = {
 	REQ(XS_INTRODUCE, "%D", NULL, 0, XS_ERROR, "EACCES|"),
 };
 
-KTEST(xenstore, ring_at_boot)
+KTEST(xenstore, ring_idle)
 {
 	if (is_initial_domain()) {
 		/* dom0 runs xenstored itself: nothing to connect to at boot. */
@@ -351,8 +353,9 @@ KTEST(xenstore, ring_at_boot)
 		return;
 	}
 	xs = mfn_to_virt(start_info.store_mfn);
-	/* Nobody used it yet; xenstored 4.17 offers no ring features. */
-	KT_ASSERT(xs->req_cons == 0 && xs->req_prod == 0 && xs->rsp_cons == 0 && xs->rsp_prod == 0,
+	/* Whoever used it before us left nothing in flight; xenstored 4.17
+	 * offers no ring features and keeps the connection up. */
+	KT_ASSERT(xs->req_cons == xs->req_prod && xs->rsp_cons == xs->rsp_prod,
 		  "ring indexes %u/%u %u/%u", xs->req_cons, xs->req_prod, xs->rsp_cons, xs->rsp_prod);
 	KT_ASSERT_EQ(xs->server_features, 0, "server features");
 	KT_ASSERT_EQ(xs->connection, XENSTORE_CONNECTED, "connection state");
@@ -378,7 +381,7 @@ static bool expect_event(const char *what, const char *want)
 KTEST(xenstore, requests)
 {
 	if (is_initial_domain())
-		return;		/* no xenstore: see ring_at_boot */
+		return;		/* no xenstore: see ring_idle */
 	xs = mfn_to_virt(start_info.store_mfn);
 	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct xs_case *c = &cases[i];
