@@ -22,5 +22,6 @@ void crash(void) __attribute__((noreturn));
 void poweroff(void) __attribute__((noreturn));
 
 void traps_init(void);
+void traps_reset(void);
 
 #endif

@@ -21,6 +21,7 @@ struct free_block {
 };
 
 static struct free_block *free_lists[NR_CLASSES];
+unsigned long kmalloc_class_frames;
 
 static bool refill(unsigned int shift)
 {
@@ -29,6 +30,7 @@ static bool refill(unsigned int shift)
 
 	if (pfn == FRAME_NONE)
 		return false;
+	kmalloc_class_frames++;
 	page = pfn_to_virt(pfn);
 	for (size_t off = 0; off < PAGE_SIZE; off += 1ul << shift) {
 		struct free_block *b = (struct free_block *)(page + off);

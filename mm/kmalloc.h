@@ -12,4 +12,7 @@ void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *p);
 
+/* Frames carved into size classes so far: they stay with kmalloc for good. */
+extern unsigned long kmalloc_class_frames;
+
 #endif

@@ -58,6 +58,18 @@ void traps_init(void)
 		panic("set_callbacks failed: %ld", rc);
 }
 
+/*
+ * For tests that install entries of their own. A trap_info with address 0
+ * ends the list, so an entry cannot be removed one at a time: a NULL table
+ * clears them all, then ours go back.
+ */
+void traps_reset(void)
+{
+	if (hypercall_set_trap_table(NULL))
+		panic("set_trap_table(NULL) failed");
+	traps_init();
+}
+
 void dump_regs(const struct cpu_regs *r)
 {
 	kprintf("RIP: %04lx:%016lx  RFLAGS: %016lx  upcall mask (saved): %lu\n",

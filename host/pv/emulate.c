@@ -486,12 +486,23 @@ void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], bool xen_leaves)
 			r[2] = XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD;
 			break;
 		case 3:
-			/* Time leaf: no TSC emulation here; RDTSCP; tsc_mode default. */
+			/*
+			 * Time leaf, tsc_mode default. Xen calls the TSC reliable
+			 * (bit 1) when the CPU's is invariant, and else emulates it
+			 * (bit 0); parahost runs one vcpu that never migrates and
+			 * never emulates it. Bit 2: RDTSCP.
+			 */
 			if (sub == 0) {
 				uint32_t a, b, c, d;
 
 				cpuid(0x80000001, &a, &b, &c, &d);
 				r[0] = (d & (1U << 27)) ? 1U << 2 : 0;
+				cpuid(0x80000000, &a, &b, &c, &d);
+				if (a >= 0x80000007) {
+					cpuid(0x80000007, &a, &b, &c, &d);
+					if (d & (1U << 8))
+						r[0] |= 1U << 1;
+				}
 				r[1] = 0;
 				r[2] = (uint32_t)(time_tsc_hz() / 1000);
 				r[3] = 1;		/* incarnation */

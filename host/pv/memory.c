@@ -18,12 +18,21 @@ struct e820entry {
 #define MEMOP_CMD_MASK		((1UL << MEMOP_EXTENT_SHIFT) - 1)
 #endif
 
+/* The domains there are: us, and dom0 (the toolstack's, played by parahost). */
+static bool domain_exists(domid_t d)
+{
+	return d == DOMID_SELF || d == dom.domid || d == 0;
+}
+
 static long domid_query(uint64_t arg, domid_t *d)
 {
 	if (copy_from_guest(d, arg, sizeof(*d)))
 		return -EFAULT;
-	if (*d != DOMID_SELF && *d != dom.domid)
+	if (!domain_exists(*d))
 		return -ESRCH;
+	/* XSM_TARGET: another domain's figures are for the privileged only. */
+	if (*d != DOMID_SELF && *d != dom.domid && !dom.is_dom0)
+		return -EPERM;
 	return 0;
 }
 
@@ -85,12 +94,52 @@ static long memory_exchange(uint64_t arg)
 	return rc;
 }
 
+/*
+ * The reservation ops (Xen: common/memory.c) refuse what they cannot do
+ * before doing anything, and then answer the extents done so far: the
+ * continuation's start. Returns true with *rc set if refused so.
+ */
+static bool reservation_refused(unsigned long cmd, uint64_t arg, long *rc)
+{
+	unsigned long start = cmd >> MEMOP_EXTENT_SHIFT;
+	bool cmd_is_populate = (cmd & MEMOP_CMD_MASK) == XENMEM_populate_physmap;
+	struct xen_memory_reservation r;
+	unsigned int bits;
+
+	*rc = (long)start;
+	if (copy_from_guest(&r, arg, sizeof(r)))
+		return true;
+	if (r.nr_extents > (UINT32_MAX >> MEMOP_EXTENT_SHIFT) || start >= r.nr_extents)
+		return true;
+	if (!domain_exists(r.domid))
+		return true;
+	/* Fewer address bits than one page can satisfy; no vNUMA here. */
+	bits = XENMEMF_get_address_bits(r.mem_flags);
+	if ((bits && bits <= PAGE_SHIFT) || (r.mem_flags & XENMEMF_vnode))
+		return true;
+	/* XSM_TARGET: a domU changes only itself. */
+	if (r.domid != DOMID_SELF && r.domid != dom.domid && !dom.is_dom0)
+		return true;
+	if (cmd_is_populate && (r.mem_flags & XENMEMF_populate_on_demand))
+		return true;	/* for HVM guests: nothing populated for PV */
+	/* One NUMA node: an exact request for any other gets nothing. */
+	if ((r.mem_flags & XENMEMF_exact_node_request) && XENMEMF_get_node(r.mem_flags) != 0)
+		return true;
+	return r.extent_order > max_order();
+}
+
 long do_memory_op(unsigned long cmd, uint64_t arg)
 {
 	domid_t d;
 	long rc;
 
 	switch (cmd & MEMOP_CMD_MASK) {
+	case XENMEM_increase_reservation:
+	case XENMEM_decrease_reservation:
+	case XENMEM_populate_physmap:
+		if (reservation_refused(cmd, arg, &rc))
+			return rc;
+		goto not_implemented;	/* ballooning: not yet */
 	case XENMEM_maximum_ram_page:
 		return (long)dom.max_mfn;
 	case XENMEM_current_reservation:
@@ -108,10 +157,11 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 		return rc ? rc : (long)((max ? max : 1) - 1);
 	}
 	case XENMEM_machphys_mapping: {
+		/* A domU is told the whole area; dom0 (no memory hotplug) the last frame. */
 		struct xen_machphys_mapping m = {
 			.v_start = MACH2PHYS_VIRT_START,
 			.v_end = MACH2PHYS_VIRT_END,
-			.max_mfn = dom.max_mfn - 1,
+			.max_mfn = dom.is_dom0 ? dom.max_mfn - 1 : MACH2PHYS_NR_ENTRIES - 1,
 		};
 
 		return copy_to_guest(arg, &m, sizeof(m)) ? -EFAULT : 0;
@@ -123,18 +173,22 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 
 		if (copy_from_guest(&map, arg, sizeof(map)))
 			return -EFAULT;
-		if (map.nr_entries < 1)
-			return -EINVAL;
-		if (copy_to_guest((uint64_t)(uintptr_t)map.buffer.p, &e, sizeof(e)))
+		if (dom.is_dom0)
+			return -ENOSYS;		/* Xen keeps no pseudo-physical map for dom0 */
+		/* As many entries as there is room for, none being fine. */
+		if (map.nr_entries > 1)
+			map.nr_entries = 1;
+		if (map.nr_entries &&
+		    copy_to_guest((uint64_t)(uintptr_t)map.buffer.p, &e, sizeof(e)))
 			return -EFAULT;
-		map.nr_entries = 1;
 		return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
 	}
 	case XENMEM_machine_memory_map:
 		return -EPERM;		/* privileged */
 	case XENMEM_exchange:
 		return memory_exchange(arg);
-	default: {
+	default:
+	not_implemented: {
 		static uint64_t logged;
 		unsigned int c = (unsigned int)(cmd & MEMOP_CMD_MASK);
 

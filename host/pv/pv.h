@@ -243,6 +243,8 @@ long do_set_timer_op(uint64_t timeout);
 long do_event_channel_op(int cmd, uint64_t arg);
 long do_memory_op(unsigned long cmd, uint64_t arg);
 long do_vcpu_op(int cmd, unsigned int vcpuid, uint64_t arg);
+/* Runstate accounting: vcpu 0 enters RUNSTATE_* now (vcpu_op.c). */
+void vcpu_runstate_set(int state);
 long do_mmu_update(uint64_t ureqs, unsigned int count, uint64_t pdone, unsigned int foreigndom);
 long do_mmuext_op(uint64_t uops, unsigned int count, uint64_t pdone, unsigned int foreigndom);
 long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags);

@@ -8,9 +8,33 @@
 static long do_block(void)
 {
 	vcpu_info0()->evtchn_upcall_mask = 0;
-	if (!evtchn_upcall_pending())
+	if (!evtchn_upcall_pending()) {
+		vcpu_runstate_set(RUNSTATE_blocked);
 		time_wait_for_event(0);
+		vcpu_runstate_set(RUNSTATE_running);
+	}
 	return 0;
+}
+
+static bool any_pending(const evtchn_port_t *ports, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (dom.shared_info->evtchn_pending[ports[i] / 64] & (1UL << (ports[i] % 64)))
+			return true;
+	return false;
+}
+
+/* Xen's poll wakes on these ports even with event delivery masked. */
+static void poll_wait(const evtchn_port_t *ports, unsigned int n, uint64_t timeout)
+{
+	while (!any_pending(ports, n)) {
+		if (timeout && system_time_ns() >= timeout)
+			return;
+		if (!timeout && !dom.timer_deadline && !dom.periodic_period)
+			domain_crash("SCHEDOP_poll with nothing that can ever wake it");
+		time_check_timers();
+		cpu_relax();
+	}
 }
 
 long do_sched_op(int cmd, uint64_t arg)
@@ -61,21 +85,10 @@ long do_sched_op(int cmd, uint64_t arg)
 			if (dom.shared_info->evtchn_pending[ports[i] / 64] & (1UL << (ports[i] % 64)))
 				return 0;
 		}
-		/* Xen's poll wakes on these ports even with event delivery masked. */
-		for (;;) {
-			for (unsigned int i = 0; i < p.nr_ports; i++) {
-				unsigned long w = dom.shared_info->evtchn_pending[ports[i] / 64];
-
-				if (w & (1UL << (ports[i] % 64)))
-					return 0;
-			}
-			if (p.timeout && system_time_ns() >= p.timeout)
-				return 0;
-			if (!p.timeout && !dom.timer_deadline && !dom.periodic_period)
-				domain_crash("SCHEDOP_poll with nothing that can ever wake it");
-			time_check_timers();
-			cpu_relax();
-		}
+		vcpu_runstate_set(RUNSTATE_blocked);
+		poll_wait(ports, p.nr_ports, p.timeout);
+		vcpu_runstate_set(RUNSTATE_running);
+		return 0;
 	}
 	case SCHEDOP_remote_shutdown:
 		return -EPERM;
@@ -91,8 +104,10 @@ long do_sched_op(int cmd, uint64_t arg)
 			for (id = 0; id < 2; id++)
 				if (!(dom.watchdog_inuse & (1U << id)))
 					break;
+			/* Xen's "id == 2 ? -ENOSPC : id + 1" is unsigned: the
+			 * error reaches the guest zero-extended from 32 bits. */
 			if (id == 2)
-				return -ENOSPC;
+				return (long)(uint32_t)-ENOSPC;
 			dom.watchdog_inuse |= 1U << id;
 			dom.watchdog_deadline[id] = system_time_ns() + w.timeout * 1000000000UL;
 			return id + 1;

@@ -5,14 +5,25 @@
  */
 #include "host/pv/pv.h"
 
-static void fill_runstate(struct vcpu_runstate_info *r)
+/*
+ * Xen's accounting: an interval goes into time[] when the state changes,
+ * so the times sum to the entry time of the current state. Zero-filled:
+ * running since the domain was built, at system time 0.
+ */
+static struct vcpu_runstate_info runstate;
+
+void vcpu_runstate_set(int state)
 {
 	uint64_t now = system_time_ns();
 
-	memset(r, 0, sizeof(*r));
-	r->state = RUNSTATE_running;
-	r->state_entry_time = 0;
-	r->time[RUNSTATE_running] = now;
+	runstate.time[runstate.state] += now - runstate.state_entry_time;
+	runstate.state = state;
+	runstate.state_entry_time = now;
+}
+
+static void fill_runstate(struct vcpu_runstate_info *r)
+{
+	*r = runstate;
 }
 
 long do_vcpu_op(int cmd, unsigned int vcpuid, uint64_t arg)

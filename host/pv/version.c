@@ -26,7 +26,8 @@ long do_xen_version(int cmd, uint64_t arg)
 	case XENVER_version:
 		return (XEN_MAJOR << 16) | XEN_MINOR;
 	case XENVER_extraversion:
-		return copy_str(arg, ".0-parahost", sizeof(xen_extraversion_t));
+		/* A release build's shape, "." and the patch level (Debian ships ".7"). */
+		return copy_str(arg, ".0", sizeof(xen_extraversion_t));
 	case XENVER_compile_info: {
 		struct xen_compile_info ci;
 
@@ -72,8 +73,16 @@ long do_xen_version(int cmd, uint64_t arg)
 	case XENVER_pagesize:
 		return arg ? -EINVAL : (long)PAGE_SIZE;
 	case XENVER_guest_handle: {
-		xen_domain_handle_t h = { 'p', 'a', 'r', 'a', 'h', 'o', 's', 't' };
+		/*
+		 * The domain's uuid, as xl gives it: the one in its xenstore
+		 * "vm" path, /vm/00000000-0000-0000-0000-<domid>
+		 * (host/backends/xenstore.c); dom0 has none.
+		 */
+		xen_domain_handle_t h = { 0 };
 
+		if (!dom.is_dom0)
+			for (unsigned int i = 0; i < 6; i++)
+				h[15 - i] = (uint8_t)((unsigned long)dom.domid >> (8 * i));
 		return copy_to_guest(arg, h, sizeof(h)) ? -EFAULT : 0;
 	}
 	case XENVER_commandline:

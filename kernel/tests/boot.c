@@ -48,26 +48,44 @@ KTEST(boot, p2m_m2p_agree)
 	KT_ASSERT_EQ(virt_to_pfn(_image_start), 0, "pfn of the image start");
 }
 
+/*
+ * Xen 4.17 fills a 64-bit PV guest's hypercall page as
+ * pv_ring3_init_hypercall_page does: 0xcc everywhere, then in each of the
+ * 128 32-byte slots "push %rcx; push %r11; mov $n, %eax; syscall;
+ * pop %r11; pop %rcx; ret". The iret slot is special: the guest jumps
+ * there with an iret frame, so it pushes RAX too and never returns.
+ */
 KTEST(boot, hypercall_page_filled)
 {
-	/* Every stub the builder writes ends with SYSCALL (0f 05) somewhere. */
-	const unsigned char *stub = (const unsigned char *)hypercall_page +
-		__HYPERVISOR_xen_version * 32;
-	bool has_syscall = false;
+	static const uint8_t stub[14] = {
+		0x51, 0x41, 0x53, 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0x41, 0x5b, 0x59, 0xc3,
+	};
+	static const uint8_t iret[11] = {
+		0x51, 0x41, 0x53, 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0, 0x0f, 0x05,
+	};
+	const uint8_t *page = (const uint8_t *)hypercall_page;
 
-	for (int i = 0; i < 31; i++)
-		if (stub[i] == 0x0f && stub[i + 1] == 0x05)
-			has_syscall = true;
-	KT_ASSERT(stub[0] != 0xcc, "xen_version stub still holds our int3 filler");
-	KT_ASSERT(has_syscall, "xen_version stub has no syscall instruction");
+	for (unsigned int n = 0; n < PAGE_SIZE / 32; n++) {
+		const uint8_t *slot = page + n * 32;
+		uint8_t want[32];
+		unsigned int len = n == __HYPERVISOR_iret ? sizeof(iret) : sizeof(stub);
+
+		memset(want, 0xcc, sizeof(want));
+		memcpy(want, n == __HYPERVISOR_iret ? iret : stub, len);
+		if (n != __HYPERVISOR_iret)
+			want[4] = (uint8_t)n;	/* the imm32 of mov $n, %eax */
+		for (unsigned int i = 0; i < 32; i++)
+			KT_ASSERT(slot[i] == want[i],
+				  "hypercall %u, byte %u: %#x, Xen writes %#x", n, i, slot[i], want[i]);
+	}
 }
 
 KTEST(boot, xen_version)
 {
 	long v = hypercall_xen_version(XENVER_version, NULL);
 
-	KT_ASSERT(v > 0 && (v >> 16) >= 3, "XENVER_version returned %#lx", v);
-	KT_ASSERT_EQ(xen_major, (unsigned long)v >> 16, "major cached at boot");
+	KT_ASSERT_EQ(v, 4 << 16 | 17, "XENVER_version (4.17)");
+	KT_ASSERT(xen_major == 4 && xen_minor == 17, "version_init saw %u.%u", xen_major, xen_minor);
 }
 
 KTEST(boot, features_query)

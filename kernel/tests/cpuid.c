@@ -1,0 +1,157 @@
+/*
+ * CPUID as a PV kernel sees it under Xen 4.17. A plain CPUID runs on the
+ * CPU (no CPUID faulting for PV guests here), so it shows the processor;
+ * Xen's forced-emulation prefix (ud2; .ascii "xen"; cpuid) gives Xen's
+ * policy: its own leaves at 0x40000000, and the CPU's leaves minus what a
+ * PV guest cannot use. The two emulators' CPUs differ (QEMU's is AMD-like,
+ * Bochs' an Intel model), so the CPU leaves are checked against the plain
+ * CPUID by rule, never against constants.
+ */
+#include <xen/arch-x86/cpuid.h>
+
+#include "kernel/ktest.h"
+#include "mm/p2m.h"
+#include "xen/start_info.h"
+
+struct regs4 {
+	uint32_t a, b, c, d;
+};
+
+static struct regs4 cpuid_raw(uint32_t leaf, uint32_t sub)
+{
+	struct regs4 r;
+
+	asm volatile ("cpuid" : "=a" (r.a), "=b" (r.b), "=c" (r.c), "=d" (r.d)
+		      : "a" (leaf), "c" (sub));
+	return r;
+}
+
+static struct regs4 cpuid_xen(uint32_t leaf, uint32_t sub)
+{
+	struct regs4 r;
+
+	asm volatile ("ud2; .ascii \"xen\"; cpuid"
+		      : "=a" (r.a), "=b" (r.b), "=c" (r.c), "=d" (r.d) : "a" (leaf), "c" (sub));
+	return r;
+}
+
+#define X86_FEATURE_MONITOR	(1u << 3)	/* leaf 1 ECX */
+#define X86_FEATURE_VMX		(1u << 5)
+#define X86_FEATURE_SMX		(1u << 6)
+#define X86_FEATURE_HYPERVISOR	(1u << 31)
+#define X86_FEATURE_SVM		(1u << 2)	/* leaf 0x80000001 ECX */
+#define X86_FEATURE_RDTSCP	(1u << 27)	/* leaf 0x80000001 EDX */
+#define X86_FEATURE_ITSC	(1u << 8)	/* leaf 0x80000007 EDX */
+
+KTEST(cpuid, xen_signature)
+{
+	struct regs4 r = cpuid_xen(XEN_CPUID_LEAF(0), 0);
+
+	KT_ASSERT_EQ(r.a, XEN_CPUID_LEAF(XEN_CPUID_MAX_NUM_LEAVES), "highest Xen leaf");
+	KT_ASSERT(r.b == XEN_CPUID_SIGNATURE_EBX && r.c == XEN_CPUID_SIGNATURE_ECX &&
+		  r.d == XEN_CPUID_SIGNATURE_EDX, "signature %#x %#x %#x", r.b, r.c, r.d);
+}
+
+KTEST(cpuid, xen_version_leaf)
+{
+	struct regs4 r = cpuid_xen(XEN_CPUID_LEAF(1), 0);
+
+	KT_ASSERT_EQ(r.a, 4 << 16 | 17, "version (4.17)");
+	KT_ASSERT(r.b == 0 && r.c == 0 && r.d == 0, "reserved %#x %#x %#x", r.b, r.c, r.d);
+}
+
+KTEST(cpuid, hypercall_leaf)
+{
+	struct regs4 r = cpuid_xen(XEN_CPUID_LEAF(2), 0);
+
+	/* One hypercall page, through MSR 0x40000000; A/D-preserving PTE updates. */
+	KT_ASSERT_EQ(r.a, 1, "hypercall pages");
+	KT_ASSERT_EQ(r.b, 0x40000000, "hypercall MSR");
+	KT_ASSERT_EQ(r.c, XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD, "features");
+	KT_ASSERT_EQ(r.d, 0, "reserved");
+}
+
+/*
+ * The time leaf. Xen (default tsc_mode) emulates the TSC exactly when it
+ * cannot trust the host's, i.e. without an invariant TSC, and says which:
+ * bit 0 emulated, bit 1 reliable, bit 2 RDTSCP. A domU built by xl has
+ * incarnation 1 and the host's frequency; dom0 never had tsc_set_info.
+ */
+KTEST(cpuid, time_leaf)
+{
+	struct regs4 r = cpuid_xen(XEN_CPUID_LEAF(3), 0), host = cpuid_xen(XEN_CPUID_LEAF(3), 2);
+	bool itsc = cpuid_raw(0x80000000, 0).a >= 0x80000007 &&
+		(cpuid_raw(0x80000007, 0).d & X86_FEATURE_ITSC);
+	bool rdtscp = cpuid_raw(0x80000001, 0).d & X86_FEATURE_RDTSCP;
+
+	KT_ASSERT_EQ((r.a >> 2) & 1, rdtscp, "RDTSCP bit (the CPU's)");
+	KT_ASSERT_EQ((r.a >> 1) & 1, itsc, "reliable-TSC bit (the CPU's invariant TSC)");
+	KT_ASSERT(!((r.a & 1) && itsc), "TSC emulated although reliable (%#x)", r.a);
+	KT_ASSERT_EQ(r.a >> 3, 0, "reserved flag bits");
+	KT_ASSERT_EQ(r.b, 0, "tsc_mode (default)");
+	KT_ASSERT(host.a != 0, "no host TSC frequency");
+	if (is_initial_domain()) {
+		KT_ASSERT(!(r.a & 1) && r.c == 0 && r.d == 0, "dom0: flags %#x khz %u incarnation %u",
+			  r.a, r.c, r.d);
+		return;
+	}
+	KT_ASSERT_EQ(r.c, host.a, "guest TSC kHz (not migrated: the host's)");
+	KT_ASSERT_EQ(r.d, 1, "incarnation");
+}
+
+KTEST(cpuid, hvm_and_pv_leaves)
+{
+	struct regs4 hvm = cpuid_xen(XEN_CPUID_LEAF(4), 0), pv = cpuid_xen(XEN_CPUID_LEAF(5), 0);
+	struct regs4 past = cpuid_xen(XEN_CPUID_LEAF(6), 0);
+	xen_pfn_t max = 0;
+
+	for (unsigned long pfn = 0; pfn < start_info.nr_pages; pfn++)
+		if (pfn_to_mfn(pfn) > max)
+			max = pfn_to_mfn(pfn);
+	/* The HVM leaf is empty for a PV guest. */
+	KT_ASSERT(!hvm.a && !hvm.b && !hvm.c && !hvm.d, "HVM leaf %#x %#x %#x %#x",
+		  hvm.a, hvm.b, hvm.c, hvm.d);
+	/* Machine address width: enough for every frame we were given. */
+	KT_ASSERT(pv.a == 0 && (pv.b >> 8) == 0 && pv.c == 0 && pv.d == 0,
+		  "PV leaf %#x %#x %#x %#x", pv.a, pv.b, pv.c, pv.d);
+	KT_ASSERT((pv.b & XEN_CPUID_MACHINE_ADDRESS_WIDTH_MASK) >= (uint32_t)(64 - __builtin_clzl(max) + PAGE_SHIFT) &&
+		  (pv.b & 0xff) <= 52, "machine address width %u, our highest mfn %#lx", pv.b, max);
+	KT_ASSERT(!past.a && !past.b && !past.c && !past.d, "leaf past the last");
+}
+
+/* No bit in Xen's view that the CPU does not have, except those named. */
+#define SUBSET(what, xen, raw, extra) \
+	KT_ASSERT(((xen) & ~((raw) | (extra))) == 0, "%s: Xen shows %#x beyond the CPU's %#x", \
+		  what, (xen) & ~((raw) | (extra)), raw)
+
+KTEST(cpuid, basic_leaves_filtered)
+{
+	struct regs4 x0 = cpuid_xen(0, 0), r0 = cpuid_raw(0, 0);
+	struct regs4 x1 = cpuid_xen(1, 0), r1 = cpuid_raw(1, 0);
+
+	KT_ASSERT(x0.b == r0.b && x0.c == r0.c && x0.d == r0.d, "vendor differs from the CPU's");
+	KT_ASSERT_EQ(x1.a, r1.a, "family/model/stepping");
+	/* A PV guest gets no MONITOR, VMX or SMX; it is told it is virtual. */
+	KT_ASSERT_EQ(x1.c & (X86_FEATURE_MONITOR | X86_FEATURE_VMX | X86_FEATURE_SMX), 0,
+		     "MONITOR/VMX/SMX offered");
+	KT_ASSERT(x1.c & X86_FEATURE_HYPERVISOR, "no hypervisor bit");
+	SUBSET("leaf 1 ECX", x1.c, r1.c, X86_FEATURE_HYPERVISOR);
+	SUBSET("leaf 1 EDX", x1.d, r1.d, 0);
+	KT_ASSERT_EQ(x1.b >> 24, 0, "initial APIC id of vcpu 0");
+	if (r0.a >= 7) {
+		struct regs4 x7 = cpuid_xen(7, 0), r7 = cpuid_raw(7, 0);
+
+		SUBSET("leaf 7 EBX", x7.b, r7.b, 0);
+		SUBSET("leaf 7 ECX", x7.c, r7.c, 0);
+		SUBSET("leaf 7 EDX", x7.d, r7.d, 0);
+	}
+}
+
+KTEST(cpuid, extended_leaves_filtered)
+{
+	struct regs4 x = cpuid_xen(0x80000001, 0), r = cpuid_raw(0x80000001, 0);
+
+	KT_ASSERT_EQ(x.c & X86_FEATURE_SVM, 0, "SVM offered");
+	SUBSET("leaf 0x80000001 ECX", x.c, r.c, 0);
+	SUBSET("leaf 0x80000001 EDX", x.d, r.d, 0);
+}
