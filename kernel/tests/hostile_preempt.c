@@ -56,11 +56,14 @@ static long arm_timer(uint64_t delay_ns)
 	struct vcpu_set_singleshot_timer t = { 0 };
 	long rc;
 
+	/* No periodic tick may make the port pending before the one-shot does. */
+	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
 	rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &bv);
 	if (rc)
 		return rc;
 	timer_port = bv.port;
-	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
+	__atomic_fetch_and(&shared_info->evtchn_pending[timer_port / 64],
+			   ~(1UL << (timer_port % 64)), __ATOMIC_SEQ_CST);
 	memcpy(saved_mask, shared_info->evtchn_mask, sizeof(saved_mask));
 	memset(shared_info->evtchn_mask, 0xff, sizeof(saved_mask));
 	shared_info->evtchn_mask[timer_port / 64] &= ~(1UL << (timer_port % 64));
