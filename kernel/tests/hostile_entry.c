@@ -32,27 +32,44 @@ static void mov_ss_then_syscall(void *unused)
 #define DR7_L0_RW2	((1UL << 0) | (3UL << 16) | (1UL << 18))	/* enable 0, R/W, 2 bytes */
 #define DR6_DEFAULT	0xffff0ff0UL
 
-KTEST(hostile, mov_ss_shadow_over_hypercall)
+/* The MOV SS shadow is what these tests are about, and QEMU's TCG has none. */
+static bool skip_on_qemu(void)
 {
-	long version = hypercall_xen_version(XENVER_version, NULL), rc0, rc7, dr6;
-	struct caught c;
+	if (!on_qemu_tcg())
+		return false;
+	ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
+		   "instruction; judged by Xen in Bochs");
+	return true;
+}
 
-	if (on_qemu_tcg()) {
-		ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
-			   "instruction; judged by Xen in Bochs");
-		return;
-	}
+/* fn with a data breakpoint on ss_value: its fault, and DR6 after. */
+static void under_ss_breakpoint(void (*fn)(void *), struct caught *c, long *dr6)
+{
+	long rc0, rc7;
+
 	hypercall_set_debugreg(6, DR6_DEFAULT);
 	rc0 = hypercall_set_debugreg(0, (unsigned long)&ss_value);
 	rc7 = hypercall_set_debugreg(7, DR7_L0_RW2);
-	mov_ss_result = -1;
-	catch_fault(mov_ss_then_syscall, NULL, &c);
+	catch_fault(fn, NULL, c);
 	hypercall_set_debugreg(7, 0);
 	hypercall_set_debugreg(0, 0);
-	dr6 = hypercall_get_debugreg(6);
+	*dr6 = hypercall_get_debugreg(6);
 	hypercall_set_debugreg(6, DR6_DEFAULT);
-	KT_ASSERT_EQ(rc0, 0, "set_debugreg(0)");
-	KT_ASSERT_EQ(rc7, 0, "set_debugreg(7)");
+	if (rc0 || rc7)
+		KT_FAIL("set_debugreg: DR0 %ld, DR7 %ld", rc0, rc7);
+}
+
+KTEST(hostile, mov_ss_shadow_over_hypercall)
+{
+	long version = hypercall_xen_version(XENVER_version, NULL), dr6;
+	struct caught c;
+
+	if (skip_on_qemu())
+		return;
+	mov_ss_result = -1;
+	under_ss_breakpoint(mov_ss_then_syscall, &c, &dr6);
+	if (ktest_failed())
+		return;
 	KT_ASSERT(!c.hit, "a #DB reached us: vector %u at %#lx", c.vector, (unsigned long)c.rip);
 	KT_ASSERT_EQ(mov_ss_result, version, "the hypercall after MOV SS");
 	KT_ASSERT_EQ(dr6, DR6_DEFAULT, "DR6 after the dropped #DB");
@@ -98,11 +115,8 @@ KTEST(hostile, mov_ss_single_step_into_iret)
 {
 	struct caught c;
 
-	if (on_qemu_tcg()) {
-		ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
-			   "instruction; judged by Xen in Bochs");
+	if (skip_on_qemu())
 		return;
-	}
 	hypercall_set_debugreg(6, DR6_DEFAULT);
 	catch_fault(mov_ss_step_into_iret, NULL, &c);
 	hypercall_set_debugreg(6, DR6_DEFAULT);
@@ -135,11 +149,8 @@ KTEST(hostile, mov_ss_single_step_into_fault)
 {
 	struct caught c;
 
-	if (on_qemu_tcg()) {
-		ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
-			   "instruction; judged by Xen in Bochs");
+	if (skip_on_qemu())
 		return;
-	}
 	catch_fault(mov_ss_step_into_ud, NULL, &c);
 	hypercall_set_debugreg(6, DR6_DEFAULT);
 	KT_ASSERT_CAUGHT(c, X86_EXC_UD, 0, "ud2 in a MOV SS shadow, single-stepping");
@@ -169,24 +180,14 @@ asm(".text\n"
 
 KTEST(hostile, mov_ss_data_breakpoint_over_cpuid)
 {
-	long rc0, rc7, dr6;
+	long dr6;
 	struct caught c;
 
-	if (on_qemu_tcg()) {
-		ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
-			   "instruction; judged by Xen in Bochs");
+	if (skip_on_qemu())
 		return;
-	}
-	hypercall_set_debugreg(6, DR6_DEFAULT);
-	rc0 = hypercall_set_debugreg(0, (unsigned long)&ss_value);
-	rc7 = hypercall_set_debugreg(7, DR7_L0_RW2);
-	catch_fault(mov_ss_then_cpuid, NULL, &c);
-	hypercall_set_debugreg(7, 0);
-	hypercall_set_debugreg(0, 0);
-	dr6 = hypercall_get_debugreg(6);
-	hypercall_set_debugreg(6, DR6_DEFAULT);
-	KT_ASSERT_EQ(rc0, 0, "set_debugreg(0)");
-	KT_ASSERT_EQ(rc7, 0, "set_debugreg(7)");
+	under_ss_breakpoint(mov_ss_then_cpuid, &c, &dr6);
+	if (ktest_failed())
+		return;
 	KT_ASSERT_CAUGHT(c, X86_EXC_DB, 0, "the deferred data breakpoint");
 	KT_ASSERT_EQ(c.rip, (uint64_t)mov_ss_cpuid_after, "#DB RIP: right after CPUID");
 	KT_ASSERT(dr6 & 1, "DR6 %#lx lacks B0", dr6);
