@@ -1,24 +1,28 @@
-# Real Xen 4.17 (Debian packages, unpacked under build/xen/) in QEMU.
-# See docs/xen-harness.md.  Included by the top-level Makefile, which defines
+# Real Xen 4.17 (Debian packages, unpacked under build/xen/) in QEMU, and in
+# Bochs (the oracle where QEMU's TCG misleads Xen). See docs/xen-harness.md.  Included by the top-level Makefile, which defines
 # BUILD, PYTHON and the $(BUILD)/paraos target.
 #
 #   make xen-images      fetch the .debs, build xen.elf, vmlinux, dom0.cpio
 #   make xen-domu-test   the guest as a domU under a Linux dom0 (xl create)
 #   make xen-dom0-test   the guest booted by Xen as dom0 itself
+#   make xen-bochs-test  the xen-domu run, booted by GRUB in Bochs (VT-x CPU)
 #   make run-xen         the guest as a domU, whole serial output here
 #   make run-xen-dom0    the guest as dom0, whole serial output here
+#   make run-xen-bochs   the Bochs run, whole serial output here
 #   make xen-shell       dom0 with a shell on this terminal (Ctrl-a x quits);
 #                        xl create -c /guest/paraos.cfg runs the guest
 #
-# The test targets leave build/results/xen-domu.txt / xen-dom0.txt and the
-# full serial log in build/logs/.  XEN_ACCEL=tcg|kvm|auto picks QEMU's
+# The test targets leave build/results/xen-domu.txt (xen-dom0, xen-bochs) and
+# the full serial log in build/logs/, after removing the previous ones.  XEN_ACCEL=tcg|kvm|auto picks QEMU's
 # accelerator (auto: KVM only where a cached probe shows Xen boots under it).
 
 XEN_PY := BUILD=$(BUILD) $(PYTHON) tests/xen/xen.py
 XEN_DOMU_TIMEOUT ?= 300
 XEN_DOM0_TIMEOUT ?= 120
+XEN_BOCHS_TIMEOUT ?= 900
 
-.PHONY: xen-images xen-domu-test xen-dom0-test run-xen run-xen-dom0 xen-shell
+.PHONY: xen-images xen-domu-test xen-dom0-test xen-bochs-test run-xen run-xen-dom0
+.PHONY: run-xen-bochs xen-shell
 
 xen-images:
 	@$(XEN_PY) images
@@ -29,11 +33,17 @@ xen-domu-test: $(BUILD)/paraos
 xen-dom0-test: $(BUILD)/paraos
 	@$(XEN_PY) test dom0 --guest $(BUILD)/paraos --timeout $(XEN_DOM0_TIMEOUT)
 
+xen-bochs-test: $(BUILD)/paraos
+	@$(XEN_PY) test bochs --guest $(BUILD)/paraos --timeout $(XEN_BOCHS_TIMEOUT)
+
 run-xen: $(BUILD)/paraos
 	@$(XEN_PY) run domu --guest $(BUILD)/paraos
 
 run-xen-dom0: $(BUILD)/paraos
 	@$(XEN_PY) run dom0 --guest $(BUILD)/paraos
+
+run-xen-bochs: $(BUILD)/paraos
+	@$(XEN_PY) run bochs --guest $(BUILD)/paraos --timeout $(XEN_BOCHS_TIMEOUT)
 
 xen-shell: $(BUILD)/paraos
 	@$(XEN_PY) shell --guest $(BUILD)/paraos

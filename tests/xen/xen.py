@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
-"""The real-Xen test platforms: Xen 4.17 (Debian) booted in QEMU.
+"""The real-Xen test platforms: Xen 4.17 (Debian) booted in QEMU or Bochs.
 
     xen.py images                         fetch/unpack/build the cached pieces
     xen.py test domu  [--guest F] [--timeout S]
         Xen + a Debian Linux dom0 whose init runs the guest with
         `xl create -p boot/paraos.cfg; xl unpause`, streams its console and
         reports how the domain ended.  Judged by tests/runvm.py.
+    xen.py test bochs [--guest F] [--timeout S]
+        The same Xen, dom0 and dom0 init, booted by GRUB in Bochs 2.7 (an
+        Intel CPU, corei7_skylake_x, the model parahost-vmx runs on): the
+        oracle where QEMU 7.2's TCG makes Xen misbehave.
     xen.py test dom0  [--guest F] [--timeout S]
         The guest itself booted by Xen as dom0 (its console_io output goes to
         Xen's serial; when it shuts down, Xen halts: we end by pattern).
-    xen.py run domu|dom0 [--guest F]      the same, echoing the whole serial
+    xen.py run domu|bochs|dom0 [--guest F]  the same, echoing the whole serial
     xen.py shell [--guest F]              dom0 with a shell on this terminal
                                           (the guest's config is in /guest)
-    xen.py qemu-cmd domu|dom0             print the QEMU command line
+    xen.py qemu-cmd domu|bochs|dom0       print the emulator's command line
 
-A platform that cannot run on this machine (no QEMU) prints
+The platform's name is xen-MODE (--name overrides it).  Before a run its old
+build/logs/NAME.log and build/results/NAME.txt are removed, so a run that
+stops early can never leave an older run's verdicts to be judged.
+
+A platform that cannot run on this machine (no QEMU, no Bochs) prints
 `[NAME] SKIP: reason`, writes STATUS skip to build/results/NAME.txt and exits
 0; a broken input (missing guest, packages unavailable) prints one
 `[NAME] FAILED: reason` line and exits 1.
@@ -39,10 +47,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import build_images as bi  # noqa: E402
+import bochs  # noqa: E402
 
 BUILD = bi.BUILD
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 RUNVM = os.path.join(REPO, "tests", "runvm.py")
+BOCHS_PY = os.path.join(HERE, "bochs.py")
 CFG = os.path.join(REPO, "boot", "paraos.cfg")
 
 XEN_COMMON = ("console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all "
@@ -50,6 +60,15 @@ XEN_COMMON = ("console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all "
 # smap=0: under QEMU TCG, dom0 dies at once in Xen's create_bounce_frame
 # with SMAP on.
 TCG_ONLY = "smap=0"
+# Bochs: scrubbing 512 MB of RAM at emulated speed costs minutes; Xen's
+# default VGA handling wants a graphics mode the term display cannot show.
+# 256 MB for dom0: Linux 6.1's image alone needs ~74 MB of it, and 128 MB is
+# refused ("Domain 0 allocation is too small for kernel image").
+BOCHS_XEN = "bootscrub=false vga=text-80x25 dom0_mem=256M,max:256M"
+BOCHS_MEGS = 512
+# Wall seconds a Bochs run needs before dom0 unpauses the guest (BIOS, GRUB
+# loading ~90 MB, Xen, Linux): measured ~130 s here, allowed for twice.
+BOCHS_BOOT = 260
 
 # How a run ends (regexes on raw serial lines).
 END_PATTERNS = [
@@ -72,6 +91,19 @@ ECHO_PATTERNS = [
 
 def results_path(name):
     return os.path.join(BUILD, "results", name + ".txt")
+
+
+def log_path(name):
+    return os.path.join(BUILD, "logs", name + ".log")
+
+
+def forget(name):
+    """Remove a platform's previous log and results before it runs."""
+    for p in (results_path(name), log_path(name)):
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
 
 
 def say_skip(name, reason):
@@ -174,6 +206,13 @@ def choose_accel(xen_elf, quiet=False):
 
 # --------------------------------------------------------------- QEMU
 
+def dom0_cmdline(timeout, dom0_extra=""):
+    """Linux's command line as the harness's dom0 (tests/xen/dom0-init.sh
+    reads the xenharness.* words)."""
+    return ("console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 "
+            "xenharness.timeout=%d %s" % (timeout, dom0_extra)).strip()
+
+
 def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args=""):
     """The QEMU command line for one run."""
     xen = bi.XEN_ELF
@@ -190,11 +229,9 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args=""):
     if mode == "domu":
         initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args)
         vmlinux = os.path.join(bi.KDIR, "vmlinux")
-        dom0_args = ("console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 "
-                     "xenharness.timeout=%d %s" % (timeout, dom0_extra)).strip()
         mem = "768"
         xen_args += " dom0_mem=384M,max:384M"
-        mods = "%s %s,%s" % (vmlinux, dom0_args, initrd)
+        mods = "%s %s,%s" % (vmlinux, dom0_cmdline(timeout, dom0_extra), initrd)
     else:
         mem = "256"
         xen_args += " dom0_mem=64M,max:64M"
@@ -209,17 +246,78 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args=""):
         "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
 
 
+# --------------------------------------------------------------- Bochs
+
+GRUB_CFG = """\
+# Written by tests/xen/xen.py: Xen + the harness's dom0, as on QEMU.
+set timeout=0
+set default=0
+# Text only: Bochs's term display cannot show a graphics mode.
+terminal_output console
+set gfxpayload=text
+menuentry "Xen 4.17 + test dom0" {
+	multiboot2 /boot/xen.elf %(xen)s
+	module2 /boot/vmlinux %(dom0)s
+	module2 /boot/initrd.cpio
+	boot
+}
+"""
+
+
+def bochs_iso(name, guest, timeout, dom0_extra="", guest_args=""):
+    """A GRUB ISO holding xen.elf, vmlinux and the domU initrd (dom0.cpio +
+    the guest), the same pieces QEMU gets through -kernel/-initrd."""
+    if shutil.which("grub-mkrescue") is None or shutil.which("xorriso") is None:
+        raise bi.BuildError("grub-mkrescue or xorriso missing (Debian packages "
+                            "grub-pc-bin grub-common xorriso mtools)")
+    top = os.path.join(bi.XDIR, name + "-iso")
+    boot = os.path.join(top, "boot")
+    shutil.rmtree(top, ignore_errors=True)
+    os.makedirs(os.path.join(boot, "grub"))
+    for src, dst in ((bi.XEN_ELF, "xen.elf"),
+                     (os.path.join(bi.KDIR, "vmlinux"), "vmlinux")):
+        try:
+            os.link(src, os.path.join(boot, dst))
+        except OSError:
+            shutil.copy(src, os.path.join(boot, dst))
+    bi.build_guest_initrd(guest, CFG, out=os.path.join(boot, "initrd.cpio"),
+                          guest_args=guest_args)
+    with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
+        f.write(GRUB_CFG % {"xen": XEN_COMMON + " " + BOCHS_XEN,
+                            "dom0": dom0_cmdline(timeout, dom0_extra)})
+    iso = os.path.join(bi.XDIR, name + ".iso")
+    r = bi.run(["grub-mkrescue", "-o", iso, top])
+    if r.returncode != 0:
+        raise bi.BuildError("grub-mkrescue failed: " + bi.last_line(r.stdout))
+    return iso
+
+
+def bochs_cmd(name, iso):
+    return [sys.executable, BOCHS_PY, "--iso", iso, "--megs", str(BOCHS_MEGS),
+            "--dir", os.path.join(bi.XDIR, name + "-run")]
+
+
 # --------------------------------------------------------------- commands
 
 def prepare(name, mode, guest, quiet=False):
     """Check the machine and inputs, build the images.  Returns
-    (exit_code_or_None, accel)."""
-    if shutil.which(QEMU) is None or qemu_version() is None:
+    (exit_code_or_None, accel); accel is None for Bochs."""
+    if mode == "bochs":
+        why = bochs.missing()
+        if why is None and (shutil.which("grub-mkrescue") is None
+                            or shutil.which("xorriso") is None):
+            why = "grub-mkrescue/xorriso missing (Debian packages grub-pc-bin " \
+                  "grub-common xorriso mtools)"
+        if why:
+            return say_skip(name, why), None
+    elif shutil.which(QEMU) is None or qemu_version() is None:
         return say_skip(name, "%s not installed" % QEMU), None
     if not os.path.isfile(guest):
         return say_fail(name, "guest kernel %s not found" % guest), None
     try:
         bi.images()
+        if mode == "bochs":
+            return None, None
         with bi.locked():
             accel = choose_accel(bi.XEN_ELF, quiet)
     except bi.BuildError as e:
@@ -227,24 +325,35 @@ def prepare(name, mode, guest, quiet=False):
     return None, accel
 
 
+def emulator_cmd(name, mode, guest, accel, left, guest_args=""):
+    """The command runvm.py runs, for a run that may take `left` seconds.
+    dom0 destroys a guest that overstays a little before that deadline, so
+    that its console and the xl log still reach us.  Under Bochs dom0 starts
+    the guest only after ~130 s, and a busy guest's clock runs about 4 times
+    slower than ours (ips 200M, ~40 MIPS emulated)."""
+    if mode == "bochs":
+        domu_s = max(10, (left - 25 - BOCHS_BOOT) // 4)
+        return bochs_cmd(name, bochs_iso(name, guest, domu_s,
+                                         guest_args=guest_args))
+    return qemu_cmd(mode, guest, accel, max(10, left - 25),
+                    guest_args=guest_args)
+
+
 def cmd_test(args, echo_all=False, name=None):
     mode = args.mode
     name = name or args.name or ("xen-" + mode)
     t0 = time.monotonic()
+    forget(name)
     rc, accel = prepare(name, mode, args.guest)
     if rc is not None:
         return rc
     left = max(30, int(args.timeout - (time.monotonic() - t0)))
     try:
-        # dom0 destroys the domain itself a little before our deadline so
-        # that its console and the xl log still reach us.
-        cmd = qemu_cmd(mode, args.guest, accel, max(10, left - 25),
-                       guest_args=args.guest_args)
+        cmd = emulator_cmd(name, mode, args.guest, accel, left, args.guest_args)
     except bi.BuildError as e:
         return say_fail(name, str(e))
-    log = os.path.join(BUILD, "logs", name + ".log")
     argv = [sys.executable, RUNVM, "--name", name, "--timeout", str(left),
-            "--log", log, "--grace", "10", "--crash-grace", "12"]
+            "--log", log_path(name), "--grace", "10", "--crash-grace", "12"]
     if echo_all:
         argv += ["--echo-all", "--results-dir", os.path.join(bi.XDIR, "results")]
     for p in END_PATTERNS:
@@ -282,15 +391,18 @@ def main(argv):
     s.add_argument("--timeout", type=int, default=1800)
     for c in ("test", "run", "qemu-cmd"):
         s = sub.add_parser(c)
-        s.add_argument("mode", choices=["domu", "dom0"])
+        s.add_argument("mode", choices=["domu", "bochs", "dom0"])
         s.add_argument("--guest", default=os.path.join(BUILD, "paraos"))
-        s.add_argument("--timeout", type=int,
-                       default=300 if c != "run" else 600)
+        s.add_argument("--timeout", type=int, default=None,
+                       help="seconds for the whole run (default 300, "
+                       "600 for run and for Bochs)")
         s.add_argument("--guest-args", default="",
                        help="the guest's command line (xl extra=, or dom0's module line)")
         s.add_argument("--name", default=None,
                        help="platform name for the log and results files")
     a = p.parse_args(argv)
+    if getattr(a, "timeout", 0) is None:
+        a.timeout = 600 if a.cmd == "run" or a.mode == "bochs" else 300
     if a.cmd == "images":
         try:
             bi.images()
@@ -308,9 +420,10 @@ def main(argv):
         return cmd_test(a, echo_all=True, name="xen-run-" + a.mode)
     if a.cmd == "qemu-cmd":
         try:
-            accel = choose_accel(bi.XEN_ELF, quiet=True)
-            print(" ".join(shlex.quote(x) for x in
-                           qemu_cmd(a.mode, a.guest, accel, a.timeout)))
+            accel = None if a.mode == "bochs" else \
+                choose_accel(bi.XEN_ELF, quiet=True)
+            print(" ".join(shlex.quote(x) for x in emulator_cmd(
+                "xen-" + a.mode, a.mode, a.guest, accel, a.timeout)))
         except bi.BuildError as e:
             print("[xen] error: %s" % e)
             return 1

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Boot an ISO in Bochs 2.7 without a screen and copy its serial port to
+stdout, for tests/runvm.py to judge.
+
+    bochs.py --iso FILE --dir DIR [--megs N] [--cpu MODEL] [--ips N]
+
+Debian's Bochs has no headless display and its debugger built in, so:
+  * it runs with `display_library: term` on a pseudo-terminal that we drain
+    and throw away (nothing must stop reading it: a full pty blocks Bochs
+    for good, which is what happens under `script ... </dev/null` once Xen
+    has written a few screens of text to the VGA console);
+  * its debugger prompt gets a one-line script, `c` (continue);
+  * COM1 goes to DIR/serial.out, which we follow.
+DIR also keeps bochsrc and bochs.log for a post-mortem.  Bochs ignores
+SIGTERM: on SIGTERM/SIGHUP/SIGINT we SIGKILL it.  It exits by itself when
+the machine powers off (Xen enters ACPI S5); a halted machine never ends,
+so the caller must bound the run (runvm.py does).  Our exit status is
+Bochs's, or 125 if it could not start.  Panics and errors from bochs.log
+that say why Bochs stopped are printed last, prefixed "bochs: ".
+"""
+
+import argparse
+import fcntl
+import os
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+BIOS = "/usr/share/bochs/BIOS-bochs-latest"
+VGABIOS = ["/usr/share/vgabios/vgabios.bin", "/usr/share/bochs/VGABIOS-lgpl-latest"]
+PLUGIN_GLOBS = ["/usr/lib/x86_64-linux-gnu/bochs/plugins", "/usr/lib/bochs/plugins"]
+
+
+def missing():
+    """Why Bochs cannot run here (a sentence), or None."""
+    from shutil import which
+    if which("bochs") is None:
+        return "bochs is not installed (Debian packages bochs bochsbios vgabios bochs-term)"
+    if not os.path.exists(BIOS):
+        return "Bochs BIOS %s missing (Debian package bochsbios)" % BIOS
+    if not any(os.path.exists(v) for v in VGABIOS):
+        return "no VGA BIOS (Debian package vgabios)"
+    if not any(os.path.isdir(d) and any(n.startswith("libbx_term_gui")
+                                        for n in os.listdir(d)) for d in PLUGIN_GLOBS):
+        return "Bochs's term display is not installed (Debian package bochs-term)"
+    return None
+
+
+def bochsrc(a, serial, log):
+    vgabios = next(v for v in VGABIOS if os.path.exists(v))
+    # vga extension=none: with the VBE extension GRUB picks a 32 bpp mode
+    # that the term display cannot show, and Bochs panics.
+    return "\n".join([
+        "megs: %d" % a.megs,
+        "cpu: model=%s, count=1, ips=%d, reset_on_triple_fault=0" % (a.cpu, a.ips),
+        "romimage: file=%s" % BIOS,
+        "vgaromimage: file=%s" % vgabios,
+        "vga: extension=none",
+        "ata0-master: type=cdrom, path=%s, status=inserted" % os.path.abspath(a.iso),
+        "boot: cdrom",
+        "com1: enabled=1, mode=file, dev=%s" % serial,
+        "display_library: term",
+        "clock: sync=none, time0=utc",
+        "log: %s" % log,
+        "panic: action=fatal",
+        "error: action=report",
+        "info: action=ignore",
+        "debug: action=ignore",
+        ""])
+
+
+def last_words(log):
+    """The lines of bochs.log that say why Bochs stopped."""
+    try:
+        with open(log, errors="replace") as f:
+            lines = [l.rstrip() for l in f if "p[" in l[:24] or "PANIC" in l
+                     or "fatal" in l.lower()]
+    except OSError:
+        return []
+    return lines[-5:]
+
+
+def screen_tail(raw):
+    """The last lines Bochs wrote on its terminal, escape sequences removed
+    (how it says that it cannot start, e.g. a bad bochsrc)."""
+    text = re.sub(r"\x1b(\[[0-9;?]*[A-Za-z]|[()][0-9A-Za-z]|[=>])", "\n",
+                  raw.decode("utf-8", "replace"))
+    lines = [l.strip() for l in text.replace("\r", "\n").split("\n")]
+    return [l for l in lines if l][-8:]
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="bochs.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--iso", required=True)
+    p.add_argument("--dir", required=True, help="where bochsrc, serial.out and bochs.log go")
+    p.add_argument("--megs", type=int, default=512)
+    p.add_argument("--cpu", default="corei7_skylake_x")
+    p.add_argument("--ips", type=int, default=200000000)
+    a = p.parse_args(argv)
+
+    why = missing()
+    if why:
+        print("bochs: cannot run: " + why, flush=True)
+        return 125
+    a.dir = os.path.abspath(a.dir)
+    os.makedirs(a.dir, exist_ok=True)
+    rc_path = os.path.join(a.dir, "bochsrc")
+    serial = os.path.join(a.dir, "serial.out")
+    log = os.path.join(a.dir, "bochs.log")
+    dbg = os.path.join(a.dir, "dbg.rc")
+    with open(rc_path, "w") as f:
+        f.write(bochsrc(a, serial, log))
+    with open(dbg, "w") as f:
+        f.write("c\n")
+    open(serial, "wb").close()
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 25, 80, 0, 0))
+    env = dict(os.environ, TERM="xterm")
+    try:
+        proc = subprocess.Popen(["bochs", "-q", "-f", rc_path, "-rc", dbg],
+                                stdin=slave, stdout=slave, stderr=slave,
+                                cwd=a.dir, env=env)
+    except OSError as e:
+        print("bochs: cannot start: %s" % e, flush=True)
+        return 125
+    os.close(slave)
+
+    def stop(*_):
+        proc.kill()
+        proc.wait()
+        sys.exit(128 + signal.SIGTERM)
+    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(s, stop)
+
+    out = sys.stdout.buffer
+    screen = b""
+    with open(serial, "rb") as ser:
+        def copy():
+            data = ser.read()
+            if data:
+                out.write(data)
+                out.flush()
+        while proc.poll() is None:
+            r, _, _ = select.select([master], [], [], 0.1)
+            if r:
+                try:                            # the screen: drained, dropped
+                    screen = (screen + os.read(master, 65536))[-4096:]
+                except OSError:                 # EIO once Bochs closed it
+                    time.sleep(0.1)
+            copy()
+        copy()
+    os.close(master)
+    words = last_words(log)
+    if proc.returncode and not words:
+        words = screen_tail(screen)
+    for l in words:
+        print("bochs: " + l, flush=True)
+    return proc.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
