@@ -35,8 +35,10 @@ after a summary reporting failures counts as the guest's way of stopping
 (ParaOS shuts down with SHUTDOWN_crash when a test failed): the run fails
 with the summary's counts and the failed tests named.  The results file
 build/results/NAME.txt gets one line `NAME PASSED FAILED SKIPPED STATUS
-REASON...` (STATUS ok|fail), and the exit status is 0 only for a summary with 0 failed, no `not ok` line
-and no crash.  Standard library only.
+REASON...` (STATUS ok|fail), and the exit status is 0 only for a summary with
+0 failed, no `not ok` line and no crash.  The results file is removed and the
+log truncated before the command starts, so neither can tell of an older run.
+Standard library only.
 """
 
 import argparse
@@ -171,6 +173,11 @@ class Run:
 
     def main(self):
         a = self.a
+        # An older run's verdict must not outlive this one, whatever happens.
+        try:
+            os.unlink(os.path.join(a.results_dir, a.name + ".txt"))
+        except FileNotFoundError:
+            pass
         os.makedirs(os.path.dirname(a.log) or ".", exist_ok=True)
         self.log = open(a.log, "w", encoding="utf-8", errors="replace")
         self.log.write("# runvm %s: %s\n" % (a.name, " ".join(a.command)))
