@@ -8,6 +8,7 @@
 #include "arch/x86/hypercall.h"
 #include "arch/x86/regs.h"
 #include "kernel/ktest.h"
+#include "kernel/qemu_bugs.h"
 #include "kernel/tests/probe.h"
 #include "mm/p2m.h"
 
@@ -87,4 +88,77 @@ KTEST(traps, cli_is_refused)
 
 	asm volatile ("1: cli; 2:\n" _ASM_EXTABLE(1b, 2b) : "+a" (exinfo));
 	KT_ASSERT_FAULT(exinfo, X86_EXC_GP, 0);
+}
+
+/*
+ * INT n through one of Xen's DPL 0 gates (all but 3, 4 and 0x80) with no
+ * trap-table entry of ours for n: the CPU's #GP names the gate, error code
+ * (n << 3) | 2 (IDT, not external), and Xen passes it on unchanged.
+ */
+KTEST(traps, int_n_without_gate)
+{
+	uint64_t exinfo = 0;
+
+	if (qemu_bug_skip(QEMU_BUG_INT_N_ERRCODE))
+		return;
+	asm volatile ("1: int $0x20; 2:\n" _ASM_EXTABLE(1b, 2b) : "+a" (exinfo));
+	KT_ASSERT_FAULT(exinfo, X86_EXC_GP, (0x20 << 3) | 2);
+}
+
+#define SOFTINT_VEC	0x81
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
+/*
+ * Our gate for SOFTINT_VEC: Xen's bounce frame holds RCX, R11 and the iret
+ * frame (a software interrupt has no error code); count the visit and go
+ * back with HYPERVISOR_iret, RCX/R11 as they were.
+ */
+extern char softint_entry[];
+unsigned int softint_hits;
+asm (".pushsection .text\n"
+     "softint_entry:\n"
+     "	pop %rcx\n"
+     "	pop %r11\n"
+     "	incl softint_hits(%rip)\n"
+     "	push $0\n"
+     "	jmp hypercall_page + " STR(__HYPERVISOR_iret) " * 32\n"
+     ".popsection");
+
+static long set_gate(unsigned int dpl)
+{
+	struct trap_info gate[] = {
+		{ .vector = SOFTINT_VEC, .flags = dpl, .cs = FLAT_KERNEL_CS,
+		  .address = (unsigned long)softint_entry },
+		{ 0, 0, 0, 0 },
+	};
+
+	return hypercall_set_trap_table(gate);
+}
+
+/*
+ * A trap-table entry's DPL says who may reach it with INT n: DPL 3 lets our
+ * kernel in (Xen gives a PV kernel a virtual CPL of 1), and Xen delivers
+ * it as a trap, after the instruction; with DPL 0 the same INT n is a #GP
+ * naming the gate. The entry stays installed with DPL 0: as if absent.
+ */
+KTEST(traps, int_n_through_own_gate)
+{
+	uint64_t exinfo = 0;
+	unsigned int before;
+
+	if (qemu_bug_skip(QEMU_BUG_INT_N_ERRCODE))
+		return;
+	KT_ASSERT_EQ(set_gate(3), 0, "set_trap_table DPL 3 gate");
+	before = READ_ONCE(softint_hits);
+	asm volatile ("1: int $" STR(SOFTINT_VEC) "; 2:\n" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (exinfo) : : "memory");
+	KT_ASSERT_EQ(exinfo, 0, "fault (exinfo) from INT through a DPL 3 gate");
+	KT_ASSERT_EQ(READ_ONCE(softint_hits) - before, 1, "gate visits");
+
+	KT_ASSERT_EQ(set_gate(0), 0, "set_trap_table DPL 0 gate");
+	asm volatile ("1: int $" STR(SOFTINT_VEC) "; 2:\n" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (exinfo) : : "memory");
+	KT_ASSERT_FAULT(exinfo, X86_EXC_GP, (SOFTINT_VEC << 3) | 2);
+	KT_ASSERT_EQ(READ_ONCE(softint_hits) - before, 1, "gate visits after DPL 0");
 }
