@@ -5,17 +5,21 @@ stdout, for tests/runvm.py to judge.
     bochs.py --iso FILE --dir DIR [--megs N] [--cpu MODEL] [--ips N]
 
 Debian's Bochs has no headless display and its debugger built in, so:
-  * it runs with `display_library: term` on a pseudo-terminal that we drain
-    and throw away (nothing must stop reading it: a full pty blocks Bochs
-    for good, which is what happens under `script ... </dev/null` once Xen
-    has written a few screens of text to the VGA console);
+  * it runs with `display_library: term` on a pseudo-terminal of ours;
+  * with the debugger built in, the term display does not draw on that
+    terminal but on a second pseudo-terminal it opens itself ("Bochs
+    connected to screen "/dev/pts/N"", said on the first one), for a user to
+    attach a terminal to.  Nobody does, so once Xen and Linux have written a
+    few screens of text to the VGA console, Bochs blocks writing there, for
+    good.  We open that /dev/pts/N and drain it, as we drain our own;
   * its debugger prompt gets a one-line script, `c` (continue);
   * COM1 goes to DIR/serial.out, which we follow.
 DIR also keeps bochsrc and bochs.log for a post-mortem.  Bochs ignores
 SIGTERM: on SIGTERM/SIGHUP/SIGINT we SIGKILL it.  It exits by itself when
-the machine powers off (Xen enters ACPI S5); a halted machine never ends,
-so the caller must bound the run (runvm.py does).  Our exit status is
-Bochs's, or 125 if it could not start.  Panics and errors from bochs.log
+the machine powers off (Xen enters ACPI S5; Bochs reports that as the
+"panic" `ACPI control: soft power off`, and we exit 0); a halted machine
+never ends, so the caller must bound the run (runvm.py does).  Otherwise our
+exit status is Bochs's, or 125 if it could not start.  Panics and errors from bochs.log
 that say why Bochs stopped are printed last, prefixed "bochs: ".
 """
 
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import termios
 import time
+import tty
 
 BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 VGABIOS = ["/usr/share/vgabios/vgabios.bin", "/usr/share/bochs/VGABIOS-lgpl-latest"]
@@ -85,6 +90,21 @@ def last_words(log):
     return lines[-5:]
 
 
+def attach(path):
+    """Open the terminal Bochs draws its screen on, raw: no line buffering
+    to fill up, no echo of the screen back to Bochs as keystrokes."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    tty.setraw(fd)
+    return fd
+
+
+def copy(src, dst):
+    data = src.read()
+    if data:
+        dst.write(data)
+        dst.flush()
+
+
 def screen_tail(raw):
     """The last lines Bochs wrote on its terminal, escape sequences removed
     (how it says that it cannot start, e.g. a bad bochsrc)."""
@@ -132,32 +152,56 @@ def main(argv):
         return 125
     os.close(slave)
 
+    class Stop(Exception):
+        pass
+
     def stop(*_):
-        proc.kill()
-        proc.wait()
-        sys.exit(128 + signal.SIGTERM)
+        # No Popen.wait() in here: the loop may be inside proc.poll().
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        raise Stop
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, stop)
 
     out = sys.stdout.buffer
-    screen = b""
-    with open(serial, "rb") as ser:
-        def copy():
-            data = ser.read()
-            if data:
-                out.write(data)
-                out.flush()
-        while proc.poll() is None:
-            r, _, _ = select.select([master], [], [], 0.1)
-            if r:
-                try:                            # the screen: drained, dropped
-                    screen = (screen + os.read(master, 65536))[-4096:]
-                except OSError:                 # EIO once Bochs closed it
+    screen = b""            # the tail of what Bochs said on our terminal
+    ttys = [master]         # what we drain (and finally close)
+    live = [master]         # of those, not at EOF yet
+    try:
+        with open(serial, "rb") as ser:
+            while proc.poll() is None:
+                r, _, _ = select.select(live, [], [], 0.1)
+                for fd in r:
+                    try:                    # the screens: drained, dropped
+                        data = os.read(fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    except OSError:         # EIO once Bochs closed its end
+                        data = b""
+                    if not data:
+                        live.remove(fd)
+                    elif fd == master and len(ttys) == 1:
+                        screen = (screen + data)[-4096:]
+                        m = re.search(rb'Bochs connected to screen "(/dev/[^"]+)"',
+                                      screen)
+                        if m:
+                            ttys.append(attach(m.group(1)))
+                            live.append(ttys[-1])
+                if not live:
                     time.sleep(0.1)
-            copy()
-        copy()
-    os.close(master)
+                copy(ser, out)
+            copy(ser, out)
+    except Stop:
+        proc.wait()
+        return 128 + signal.SIGTERM
+    finally:
+        for fd in ttys:
+            os.close(fd)
     words = last_words(log)
+    if words and "soft power off" in words[-1]:
+        return 0            # the machine powered off: Bochs calls it a panic
     if proc.returncode and not words:
         words = screen_tail(screen)
     for l in words:
