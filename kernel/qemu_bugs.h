@@ -19,6 +19,8 @@
 
 enum qemu_bug {
 	QEMU_BUG_INT_N_ERRCODE,		/* int $N through a DPL 0 gate: wrong #GP error code */
+	QEMU_BUG_MOVSS_SHADOW,		/* a #DB held back by MOV SS comes at once */
+	QEMU_BUG_IRET_SS_NP,		/* IRET to a not-present SS: #NP, not #SS */
 	QEMU_BUG_COUNT
 };
 
