@@ -12,6 +12,7 @@
 
 #include "arch/x86/hypercall.h"
 #include "kernel/ktest.h"
+#include "kernel/qemu_bugs.h"
 #include "kernel/tests/hostile.h"
 
 static uint16_t ss_value = FLAT_KERNEL_SS;
@@ -32,14 +33,11 @@ static void mov_ss_then_syscall(void *unused)
 #define DR7_L0_RW2	((1UL << 0) | (3UL << 16) | (1UL << 18))	/* enable 0, R/W, 2 bytes */
 #define DR6_DEFAULT	0xffff0ff0UL
 
-/* The MOV SS shadow is what these tests are about, and QEMU's TCG has none. */
+/* The MOV SS shadow is what these tests are about, and QEMU's TCG has none
+ * (judged by Xen in Bochs, kernel/qemu_bugs.h). */
 static bool skip_on_qemu(void)
 {
-	if (!on_qemu_tcg())
-		return false;
-	ktest_skip("QEMU 7.2 TCG delivers a MOV SS #DB at once, not after the next "
-		   "instruction; judged by Xen in Bochs");
-	return true;
+	return qemu_bug_skip(QEMU_BUG_MOVSS_SHADOW);
 }
 
 /* fn with a data breakpoint on ss_value: its fault, and DR6 after. */

@@ -9,6 +9,7 @@
 
 #include "arch/x86/hypercall.h"
 #include "kernel/ktest.h"
+#include "kernel/qemu_bugs.h"
 #include "kernel/tests/hostile.h"
 #include "mm/frames.h"
 #include "mm/p2m.h"
@@ -218,11 +219,8 @@ KTEST(hostile, iret_stack_not_present)
 	struct caught c;
 	long rc;
 
-	if (on_qemu_tcg()) {
-		ktest_skip("QEMU 7.2 TCG: IRET raises #NP, not #SS, for a not-present SS; "
-			   "judged by Xen in Bochs");
+	if (qemu_bug_skip(QEMU_BUG_IRET_SS_NP))
 		return;
-	}
 	rc = own_gdt_install();
 	if (!rc)
 		c = iret_probe(F_SS, SEL_DATA_NP);
