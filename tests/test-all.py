@@ -39,6 +39,8 @@ NOT_GUEST = ("unit", "parahost-badinput")
 # on. Such a skip is accepted only if xen-bochs passed the test.
 QEMU_BUGS = {
     "int-n-errcode": ("xen-domu", "xen-dom0"),
+    "movss-shadow": ("xen-domu", "xen-dom0", "parahost-svm"),
+    "iret-ss-np": ("xen-domu", "xen-dom0", "parahost-svm"),
 }
 RESULTS = "build/results"
 LOGS = "build/logs"
