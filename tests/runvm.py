@@ -36,7 +36,8 @@ after a summary reporting failures counts as the guest's way of stopping
 with the summary's counts and the failed tests named.  The results file
 build/results/NAME.txt gets one line `NAME PASSED FAILED SKIPPED STATUS
 REASON...` (STATUS ok|fail), and the exit status is 0 only for a summary with
-0 failed, no `not ok` line and no crash.  The results file is removed and the
+0 failed, as many test lines as the summary counts, no `not ok` line and no
+crash.  The results file is removed and the
 log truncated before the command starts, so neither can tell of an older run.
 Standard library only.
 """
@@ -289,7 +290,14 @@ class Run:
             passed, failed, skipped = (self.counts["ok"], self.counts["not ok"],
                                        self.counts["skip"])
         counts_line = False
-        if failure is None and failed:
+        seen = self.counts["ok"] + self.counts["not ok"] + self.counts["skip"]
+        if failure is None and self.summary is not None \
+                and seen != passed + failed + skipped:
+            # Lines lost (or doubled) on the way: the summary alone must
+            # not vouch for tests nobody saw.
+            failure = "the summary counts %d tests, but %d test lines arrived" \
+                % (passed + failed + skipped, seen)
+        elif failure is None and failed:
             names = ", ".join(self.not_ok) or "see the log"
             failure = "%d failed: %s" % (failed, names)
             counts_line = True
