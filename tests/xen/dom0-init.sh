@@ -94,10 +94,12 @@ say "domain $NAME created as domid $DOMID (uptime $(cut -d' ' -f1 /proc/uptime)s
 # Stream the guest console (complete lines only) while polling the domain.
 : >>"$LOG"
 shown=0
+# One sed, and the count moves on only if it worked: a sed that died (seen
+# once: a segfault under TCG) must not silently drop the lines it skipped.
 show_new() {
-    total=$(wc -l <"$LOG")
-    if [ "$total" -gt "$shown" ]; then
-        sed -n "$((shown + 1)),${total}p" "$LOG" | sed 's/^/[domu] /'
+    total=$(wc -l <"$LOG") || return
+    if [ "$total" -gt "$shown" ] && \
+        sed -n "$((shown + 1)),${total}s/^/[domu] /p" "$LOG"; then
         shown=$total
     fi
 }
@@ -132,7 +134,7 @@ done
 sleep 0.3
 show_new
 # a last line without its newline
-sed -n "$((shown + 1)),\$p" "$LOG" | sed 's/^/[domu] /'
+sed -n "$((shown + 1)),\$s/^/[domu] /p" "$LOG"
 
 # How did it end?  xl's monitor logs "Domain N has shut down, reason code R".
 XLLOG=/var/log/xen/xl-$NAME.log
