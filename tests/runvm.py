@@ -62,11 +62,19 @@ PREFIX_RE = re.compile(
     r"|\((?:XEN|d\d+(?:v\d+)?)\)\s?"
     r"|\[[^\]\[]{1,40}\]\s?"
     r"|[A-Za-z][\w.-]{0,30}(?:\[\d+\])?:\s(?=(?:not ok|ok) \d+ |paraos:))+")
+XEN_SPLIT = re.compile(r"(?<=.)(?=\(XEN\) )")
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Lines worth echoing even though they are not test lines.
 PANIC_RE = re.compile(r"\bpanic\b|\bPANIC\b|Kernel panic|\bOops\b", re.I)
 
 TAIL_LINES = 40
+
+
+def split_xen(line):
+    """A serial line holding more than one console's text: Xen's own
+    messages ("(XEN) ...") land in the middle of dom0's lines, which Linux
+    hands to Xen in 16-byte pieces.  Each "(XEN) " starts a new line."""
+    return XEN_SPLIT.split(line)
 
 
 def strip_prefix(line):
@@ -108,12 +116,15 @@ class Run:
         self.log.write(line + "\n")
         self.log.flush()
         self.tail.append(line)
-        text = strip_prefix(line)
-        now = time.monotonic()
-        shown = False
         if self.a.echo_all:
             self.echo(line)
-            shown = True
+        for part in split_xen(line):
+            self.handle_part(part)
+
+    def handle_part(self, line):
+        text = strip_prefix(line)
+        now = time.monotonic()
+        shown = self.a.echo_all
         m = TEST_RE.match(text)
         if m and (m.group(4) == "" or m.group(4)[0] in " \t"):
             if m.group(1) == "ok":

@@ -21,6 +21,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import runvm  # noqa: E402  (how a serial line splits into consoles' lines)
+
 PLATFORMS = [
     ("unit", "unit-test"),
     ("xen-domu", "xen-domu-test"),
@@ -82,7 +85,7 @@ def guest_results(name):
     found = {}
     try:
         with open(os.path.join(LOGS, name + ".log"), errors="replace") as f:
-            for line in f:
+            for line in (p for l in f for p in runvm.split_xen(l)):
                 m = TEST_LINE.search(line)
                 if not m:
                     continue
