@@ -72,8 +72,8 @@ TAIL_LINES = 40
 
 def split_xen(line):
     """A serial line holding more than one console's text: Xen's own
-    messages ("(XEN) ...") land in the middle of dom0's lines, which Linux
-    hands to Xen in 16-byte pieces.  Each "(XEN) " starts a new line."""
+    messages ("(XEN) ...") can land in the middle of one of dom0's lines,
+    which reach Xen in pieces.  Each "(XEN) " starts a new line."""
     return XEN_SPLIT.split(line)
 
 
