@@ -165,6 +165,16 @@ static uint64_t guest_cr4(void)
 	return PV_CR4_VISIBLE | dom.guest_cr4;
 }
 
+/* Xen's X86_VENDOR_INTEL | CENTAUR | SHANGHAI: the CPUID vendor, passed through. */
+static bool vendor_has_feature_control(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0, &a, &b, &c, &d);
+	return b == 0x756e6547 /* "Genu" */ || b == 0x746e6543 /* "Cent" */ ||
+	       b == 0x68532020 /* "  Sh" */;
+}
+
 static bool read_msr(uint32_t msr, uint64_t *val)
 {
 	struct vcpu_state *s = dom.st;
@@ -181,6 +191,16 @@ static bool read_msr(uint32_t msr, uint64_t *val)
 	case MSR_MCG_CAP: *val = 2; return true;	/* Xen's vMCE: 2 banks */
 	case MSR_MCG_STATUS: *val = 0; return true;
 	case MSR_XEN_HYPERCALL: *val = 0; return true;
+	case MSR_FEATURE_CONTROL:
+		/*
+		 * Xen's guest_rdmsr: there since before 64-bit on Intel (and read
+		 * by some kernels before they can take a #GP), so it answers
+		 * locked, with no VMX and no LMCE for a PV guest; #GP elsewhere.
+		 */
+		if (!vendor_has_feature_control())
+			return false;
+		*val = FEATURE_CONTROL_LOCK;
+		return true;
 	default: return false;
 	}
 }

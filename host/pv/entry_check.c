@@ -147,7 +147,7 @@ void pv_check_entry(uint64_t exit_rip)
 	 * faults). The VM entry itself would fail.
 	 */
 	if ((s->seg[SEG_CS].attr & AR_L) && !canonical(s->rip)) {
-		pv_inject_gp(0);
+		pv_inject_exception(X86_EXC_GP, true, 0);
 		s->intr_shadow = 0;
 		s->pending_dbg = 0;
 	}

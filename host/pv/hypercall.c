@@ -209,9 +209,9 @@ void pv_syscall_from_user(void)
 	GREG(RCX) = s->rip;
 	GREG(R11) = s->rflags;
 	if (!dom.syscall_callback) {
-		/* No callback: #UD at the SYSCALL, as Xen 4.17. */
+		/* No callback: #UD at the SYSCALL, as Xen 4.17 (made up, not a fault). */
 		s->rip -= 2;
-		pv_inject_ud();
+		pv_inject_exception(X86_EXC_UD, false, 0);
 	} else {
 		create_bounce_frame(dom.syscall_callback, dom.syscall_disables_events, false, 0, false);
 	}

@@ -169,6 +169,20 @@ void pv_inject_exception(unsigned int vector, bool has_ec, uint32_t ec)
 	create_bounce_frame(ti->address, TI_GET_IF(ti), has_ec, ec, false);
 }
 
+/*
+ * A fault the guest's instruction raised (or, on Xen, would have raised
+ * before Xen looked at it): the CPU pushes RFLAGS with RF set for a
+ * fault-class exception, and Xen's bounce frame carries that image on.
+ * Exceptions Xen makes up from a trap or a hypercall (a SYSCALL without a
+ * callback, INT $0x80 without an entry, a return to a non-canonical RIP)
+ * go through pv_inject_exception and keep RF clear.
+ */
+void pv_reflect_fault(unsigned int vector, bool has_ec, uint32_t ec)
+{
+	dom.st->rflags |= X86_EFLAGS_RF;	/* in the frame; the handler runs with it clear */
+	pv_inject_exception(vector, has_ec, ec);
+}
+
 void pv_inject_page_fault(uint64_t cr2, uint32_t ec)
 {
 	/* The guest reads CR2 from vcpu_info; the user bit says guest user mode. */
@@ -179,17 +193,17 @@ void pv_inject_page_fault(uint64_t cr2, uint32_t ec)
 		ec |= PFEC_USER;
 	if (!dom.traps[X86_EXC_PF].address)
 		printk("d%uv0 #PF at %#lx, ec %#x", dom.domid, (unsigned long)cr2, ec);
-	pv_inject_exception(X86_EXC_PF, true, ec);
+	pv_reflect_fault(X86_EXC_PF, true, ec);
 }
 
 void pv_inject_gp(uint32_t ec)
 {
-	pv_inject_exception(X86_EXC_GP, true, ec);
+	pv_reflect_fault(X86_EXC_GP, true, ec);
 }
 
 void pv_inject_ud(void)
 {
-	pv_inject_exception(X86_EXC_UD, false, 0);
+	pv_reflect_fault(X86_EXC_UD, false, 0);
 }
 
 /* Event upcall, as Xen's test_guest_events on every return to the guest. */
@@ -217,6 +231,7 @@ void pv_retire_insn(unsigned int len)
 
 	dom.st->rip += len;
 	dom.st->pending_dbg = 0;
+	dom.st->rflags &= ~X86_EFLAGS_RF;	/* the instruction completed */
 	if (bits) {
 		pv_dr6 |= bits;
 		pv_inject_exception(X86_EXC_DB, false, 0);
@@ -338,7 +353,12 @@ static bool software_interrupt(uint32_t ec)
 	/* Only INT n (CD nn) is delivered this way; INT3/INTO go through #BP/#OF. */
 	if (fetch_insn(dom.st->rip, insn, 2) != 2 || insn[0] != 0xcd)
 		return false;
+	/*
+	 * Xen delivers it from the #GP that INT n raised at the DPL 0 gate: the
+	 * frame carries that fault's RFLAGS image, RF set.
+	 */
 	dom.st->rip += 2;
+	dom.st->rflags |= X86_EFLAGS_RF;
 	create_bounce_frame(ti->address, TI_GET_IF(ti), false, 0, false);
 	return true;
 }
@@ -357,8 +377,8 @@ static void int80(void)
 		create_bounce_frame(ti->address, TI_GET_IF(ti), false, 0, false);
 		return;
 	}
-	if (!software_interrupt((0x80 << 3) | 2))
-		pv_inject_gp((0x80 << 3) | 2);
+	/* Made up on Xen's int80 slow path from the trap's frame: no RF. */
+	pv_inject_exception(X86_EXC_GP, true, (0x80 << 3) | 2);
 }
 
 /*
@@ -475,13 +495,13 @@ static void handle_exception(const struct vexit *e)
 	case X86_EXC_NM:
 		/*
 		 * Xen's lazy FPU: the state is "restored" (real TS cleared), and
-		 * the guest sees #NM only if it asked for TS (fpu_taskswitch).
+		 * the guest sees #NM (a fault) only if it asked for TS (fpu_taskswitch).
 		 */
 		dom.st->cr0 &= ~CR0_TS;
 		dom.fpu_dirtied = true;
 		if (dom.fpu_ts) {
 			dom.fpu_ts = false;
-			pv_inject_exception(X86_EXC_NM, false, 0);
+			pv_reflect_fault(X86_EXC_NM, false, 0);
 		}
 		return;
 	case X86_EXC_DB:
@@ -496,14 +516,18 @@ static void handle_exception(const struct vexit *e)
 		/* INT $3, $4 or $0x80: Xen has DPL 3 gates there, we have holes. */
 		if ((ec & 3) == 2 && int_via_dpl3_gate(ec >> 3))
 			return;
-		pv_inject_exception(X86_EXC_NP, true, ec);
+		pv_reflect_fault(X86_EXC_NP, true, ec);
 		return;
 	case X86_EXC_MC:
 		panic("machine check while running the guest");
 	case X86_EXC_DF:
 		domain_crash("double fault");
 	default:
-		pv_inject_exception(v, vector_has_ec(v), ec);
+		/* #DB, #BP and #OF are traps; everything else that reaches here is a fault. */
+		if (v == X86_EXC_DB || v == X86_EXC_BP || v == X86_EXC_OF)
+			pv_inject_exception(v, vector_has_ec(v), ec);
+		else
+			pv_reflect_fault(v, vector_has_ec(v), ec);
 		return;
 	}
 }

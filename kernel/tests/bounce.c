@@ -9,7 +9,8 @@
  *   - the frame is 16-byte aligned below the interrupted RSP: from the top
  *     SS, RSP, RFLAGS, CS, RIP, [error code], R11, RCX;
  *   - CS has RPL 0 (kernel context) and the saved upcall mask in bits
- *     32-39; RFLAGS.IF in the frame is the inverse of that mask;
+ *     32-39; RFLAGS.IF in the frame is the inverse of that mask, and a
+ *     fault's RFLAGS has RF (FAULT_RF), a trap's not;
  *   - the handler is entered as by SYSRET: RCX = handler, R11 = RFLAGS,
  *     and RFLAGS with TF, NT, RF and AC cleared and IF set;
  *   - a trap-table entry with flags bit 2 masks events on entry.
@@ -19,6 +20,7 @@
 #include "arch/x86/hypercall.h"
 #include "arch/x86/regs.h"
 #include "kernel/ktest.h"
+#include "kernel/qemu_bugs.h"
 #include "kernel/tests/capture.h"
 #include "xen/start_info.h"
 
@@ -85,6 +87,8 @@ static void check_frame(const char *what, const void *rip, bool ec, uint64_t sav
 {
 	const uint64_t *f = capture.frame + (ec ? 1 : 0);
 	uint64_t base = capture.probe_rsp & ~15ul;
+	uint64_t unchecked = (flags & FAULT_RF) && qemu_bug_unchecked(QEMU_BUG_RF_FAULT_FRAME) ?
+			     FAULT_RF : 0;
 
 	KT_ASSERT(capture.entered, "%s: the handler never ran", what);
 	KT_ASSERT_EQ(capture.rsp, base - (ec ? 8 : 7) * 8, "handler's RSP (frame 16-byte aligned)");
@@ -93,7 +97,8 @@ static void check_frame(const char *what, const void *rip, bool ec, uint64_t sav
 	KT_ASSERT_EQ(f[F_RIP], (uint64_t)rip, "RIP in the frame");
 	KT_ASSERT_EQ(f[F_CS], KERNEL_CS_RPL0 | saved_mask << CS_MASK_SHIFT,
 		     "CS in the frame (RPL 0, saved mask in bits 32-39)");
-	KT_ASSERT_EQ(f[F_RFLAGS], flags | X86_EFLAGS_MBS | (saved_mask ? 0 : X86_EFLAGS_IF),
+	KT_ASSERT_EQ(f[F_RFLAGS] & ~unchecked,
+		     (flags | X86_EFLAGS_MBS | (saved_mask ? 0 : X86_EFLAGS_IF)) & ~unchecked,
 		     "RFLAGS in the frame (IF = !saved mask)");
 	KT_ASSERT_EQ(f[F_RSP], capture.probe_rsp, "RSP in the frame");
 	KT_ASSERT_EQ(f[F_SS], FLAT_KERNEL_SS, "SS in the frame");
@@ -120,7 +125,7 @@ static uint64_t run_trap(unsigned int vec, unsigned int flags, void (*probe)(voi
 KTEST(bounce, ud_kernel)
 {
 	run_trap(X86_EXC_UD, 0, probe_ud);
-	check_frame("#UD", probe_ud_insn, false, 1, PROBE_FLAGS);
+	check_frame("#UD", probe_ud_insn, false, 1, PROBE_FLAGS | FAULT_RF);
 	KT_ASSERT_EQ(capture.mask, 1, "upcall mask at entry");
 }
 
@@ -128,21 +133,21 @@ KTEST(bounce, ud_events_enabled)
 {
 	/* A trap gate (flags 0) leaves events as they were: unmasked. */
 	run_trap(X86_EXC_UD, 0, probe_ud_unmasked);
-	check_frame("#UD", probe_ud_unmasked_insn, false, 0, PROBE_FLAGS);
+	check_frame("#UD", probe_ud_unmasked_insn, false, 0, PROBE_FLAGS | FAULT_RF);
 	KT_ASSERT_EQ(capture.mask, 0, "upcall mask at entry through a trap gate");
 }
 
 KTEST(bounce, ud_interrupt_gate_masks)
 {
 	run_trap(X86_EXC_UD, TI_IF, probe_ud_unmasked);
-	check_frame("#UD", probe_ud_unmasked_insn, false, 0, PROBE_FLAGS);
+	check_frame("#UD", probe_ud_unmasked_insn, false, 0, PROBE_FLAGS | FAULT_RF);
 	KT_ASSERT_EQ(capture.mask, 1, "upcall mask at entry through an interrupt gate");
 }
 
 KTEST(bounce, page_fault)
 {
 	run_trap(X86_EXC_PF, 0, probe_pf);
-	check_frame("#PF", probe_pf_insn, true, 1, PROBE_FLAGS);
+	check_frame("#PF", probe_pf_insn, true, 1, PROBE_FLAGS | FAULT_RF);
 	/* Kernel-mode write to a page that is not present: W only. */
 	KT_ASSERT_EQ(capture.frame[2], PFEC_WRITE, "error code");
 	KT_ASSERT_EQ(shared_info->vcpu_info[0].arch.cr2, 0x1000, "CR2 in vcpu_info");
@@ -170,14 +175,14 @@ KTEST(bounce, single_step)
 KTEST(bounce, gp_hlt)
 {
 	run_trap(X86_EXC_GP, 0, probe_hlt);
-	check_frame("#GP", probe_hlt_insn, true, 1, PROBE_FLAGS);
+	check_frame("#GP", probe_hlt_insn, true, 1, PROBE_FLAGS | FAULT_RF);
 	KT_ASSERT_EQ(capture.frame[2], 0, "error code");
 }
 
 KTEST(bounce, gp_port_read_at_iopl0)
 {
 	run_trap(X86_EXC_GP, 0, probe_inb);
-	check_frame("#GP", probe_inb_insn, true, 1, PROBE_FLAGS);
+	check_frame("#GP", probe_inb_insn, true, 1, PROBE_FLAGS | FAULT_RF);
 	KT_ASSERT_EQ(capture.frame[2], 0, "error code");
 }
 
@@ -185,7 +190,7 @@ KTEST(bounce, gp_xen_selector)
 {
 	/* 0xe008 is Xen's own ring-0 code selector: the error code names it. */
 	run_trap(X86_EXC_GP, 0, probe_ds_e008);
-	check_frame("#GP", probe_ds_insn, true, 1, PROBE_FLAGS);
+	check_frame("#GP", probe_ds_insn, true, 1, PROBE_FLAGS | FAULT_RF);
 	KT_ASSERT_EQ(capture.frame[2], 0xe008, "error code");
 }
 
@@ -193,7 +198,7 @@ KTEST(bounce, gp_null_gdt_selector)
 {
 	/* GDT entry 2 of our (empty) GDT: not usable, the selector reported. */
 	run_trap(X86_EXC_GP, 0, probe_ds_10);
-	check_frame("#GP", probe_ds_insn, true, 1, PROBE_FLAGS);
+	check_frame("#GP", probe_ds_insn, true, 1, PROBE_FLAGS | FAULT_RF);
 	KT_ASSERT_EQ(capture.frame[2], 0x10, "error code");
 }
 

@@ -133,21 +133,6 @@ bool cpu_is_amd(void)
 	return vendor_is("AuthenticAMD") || vendor_is("HygonGenuine");
 }
 
-bool on_qemu_tcg(void)
-{
-	uint32_t r[12];
-	char brand[49];
-
-	cpuid_raw(0x80000000, r);
-	if (r[0] < 0x80000004)
-		return false;
-	for (unsigned int i = 0; i < 3; i++)
-		cpuid_raw(0x80000002 + i, &r[4 * i]);
-	memcpy(brand, r, 48);
-	brand[48] = 0;
-	return strstr(brand, "QEMU") != NULL;
-}
-
 long direct_map(unsigned long pfn, bool writable)
 {
 	uint64_t pte = ((uint64_t)pfn_to_mfn(pfn) << PAGE_SHIFT) |

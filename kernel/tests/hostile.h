@@ -56,10 +56,6 @@ struct iret_frame iret_good_frame(void);
 bool cpu_is_intel(void);
 bool cpu_is_amd(void);
 
-/* Guest-visible platform facts, for skips that name an emulator's bug. */
-bool on_qemu_tcg(void);		/* QEMU's TCG is the CPU (brand string) */
-bool on_real_xen(void);		/* Xen itself, not parahost (XENVER_extraversion) */
-
 /* Frames for tests: one of ours, zeroed, mapped read-only in the direct map
  * (ready to become a page table or descriptor page), and back. */
 unsigned long ro_frame(void);			/* pfn, or FRAME_NONE */

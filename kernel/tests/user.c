@@ -14,6 +14,7 @@
 #include "arch/x86/hypercall.h"
 #include "arch/x86/regs.h"
 #include "kernel/ktest.h"
+#include "kernel/qemu_bugs.h"
 #include "kernel/tests/capture.h"
 #include "mm/mm.h"
 #include "mm/mmu.h"
@@ -86,15 +87,18 @@ static uint64_t run_user(void (*probe)(void))
 			 (1ul << 18) | (3ul << 12))
 
 /* The frame of an entry from user mode; ec: it has an error code. */
-static void check_user_frame(const char *what, const void *rip, bool ec, bool via_syscall)
+static void check_user_frame(const char *what, const void *rip, bool ec, bool via_syscall,
+			     uint64_t rf)
 {
 	const uint64_t *f = capture.frame + (ec ? 1 : 0);
+	uint64_t unchecked = rf && qemu_bug_unchecked(QEMU_BUG_RF_FAULT_FRAME) ? FAULT_RF : 0;
 
 	KT_ASSERT(capture.entered, "%s: the handler never ran", what);
 	KT_ASSERT_EQ(capture.rsp, KSTACK_TOP - (ec ? 8 : 7) * 8, "handler's RSP (at kernel_sp)");
 	KT_ASSERT_EQ(f[F_RIP], (uint64_t)rip, "RIP in the frame");
 	KT_ASSERT_EQ(f[F_CS], FLAT_USER_CS | 1ul << 32, "CS in the frame (RPL 3, saved mask 1)");
-	KT_ASSERT_EQ(f[F_RFLAGS], USER_FLAGS & ~X86_EFLAGS_IF, "RFLAGS in the frame (IF = !mask)");
+	KT_ASSERT_EQ(f[F_RFLAGS] & ~unchecked, ((USER_FLAGS & ~X86_EFLAGS_IF) | rf) & ~unchecked,
+		     "RFLAGS in the frame (IF = !mask)");
 	KT_ASSERT_EQ(f[F_RSP], USTACK_TOP, "RSP in the frame");
 	KT_ASSERT_EQ(f[F_SS], FLAT_USER_SS, "SS in the frame");
 	KT_ASSERT_EQ(capture.rcx, (uint64_t)capture_entry, "RCX at entry");
@@ -131,7 +135,7 @@ KTEST(user, syscall_callback)
 	/* RCX and R11 are what SYSCALL put there: the next RIP, RFLAGS. */
 	KT_ASSERT_EQ(capture.frame[F_RCX], (uint64_t)user_syscall_insn + 2, "RCX in the frame");
 	KT_ASSERT_EQ(capture.frame[F_R11], USER_FLAGS, "R11 in the frame");
-	check_user_frame("syscall", user_syscall_insn + 2, false, true);
+	check_user_frame("syscall", user_syscall_insn + 2, false, true, 0);
 	KT_ASSERT_EQ(capture.rax, 0x1234, "RAX at entry: the user's");
 	KT_ASSERT_EQ(gs_now, 0x2222, "GS base in the kernel after the syscall");
 	KT_ASSERT_EQ(gs_shadow, 0x1111, "shadow GS base (the user's)");
@@ -143,7 +147,7 @@ KTEST(user, syscall_without_callback_is_ud)
 	trap_set(X86_EXC_UD, capture_entry, 0);
 	run_user(user_syscall);
 	/* #UD at the SYSCALL itself, yet RCX/R11 as SYSCALL left them. */
-	check_user_frame("#UD", user_syscall_insn, false, true);
+	check_user_frame("#UD", user_syscall_insn, false, true, 0);
 	KT_ASSERT_EQ(capture.frame[F_RCX], (uint64_t)user_syscall_insn + 2, "RCX in the frame");
 	KT_ASSERT_EQ(capture.frame[F_R11], USER_FLAGS, "R11 in the frame");
 }
@@ -153,7 +157,7 @@ KTEST(user, invalid_opcode)
 	KT_ASSERT_EQ(setup(), 0, "user page tables and kernel stack");
 	trap_set(X86_EXC_UD, capture_entry, 0);
 	run_user(user_ud);
-	check_user_frame("#UD", user_ud_insn, false, false);
+	check_user_frame("#UD", user_ud_insn, false, false, FAULT_RF);
 }
 
 KTEST(user, page_fault)
@@ -161,7 +165,7 @@ KTEST(user, page_fault)
 	KT_ASSERT_EQ(setup(), 0, "user page tables and kernel stack");
 	trap_set(X86_EXC_PF, capture_entry, 0);
 	run_user(user_pf);
-	check_user_frame("#PF", user_pf_insn, true, false);
+	check_user_frame("#PF", user_pf_insn, true, false, FAULT_RF);
 	KT_ASSERT_EQ(capture.frame[2], PFEC_USER, "error code: a user read, not present");
 	KT_ASSERT_EQ(shared_info->vcpu_info[0].arch.cr2, 0x2000, "CR2 in vcpu_info");
 }
@@ -171,7 +175,7 @@ KTEST(user, int80_without_entry_is_gp)
 	KT_ASSERT_EQ(setup(), 0, "user page tables and kernel stack");
 	trap_set(X86_EXC_GP, capture_entry, 0);
 	run_user(user_int80);
-	check_user_frame("#GP", user_int80_insn, true, false);
+	check_user_frame("#GP", user_int80_insn, true, false, 0);
 	KT_ASSERT_EQ(capture.frame[2], 0x80 << 3 | 2, "error code: IDT vector 0x80");
 }
 
@@ -180,7 +184,7 @@ KTEST(user, int80_delivered)
 	KT_ASSERT_EQ(setup(), 0, "user page tables and kernel stack");
 	trap_set(0x80, capture_entry, 3);
 	run_user(user_int80);
-	check_user_frame("INT $0x80", user_int80_insn + 2, false, false);
+	check_user_frame("INT $0x80", user_int80_insn + 2, false, false, 0);
 }
 
 KTEST(user, cli_is_gp)
@@ -188,6 +192,6 @@ KTEST(user, cli_is_gp)
 	KT_ASSERT_EQ(setup(), 0, "user page tables and kernel stack");
 	trap_set(X86_EXC_GP, capture_entry, 0);
 	run_user(user_cli);
-	check_user_frame("#GP", user_cli_insn, true, false);
+	check_user_frame("#GP", user_cli_insn, true, false, FAULT_RF);
 	KT_ASSERT_EQ(capture.frame[2], 0, "error code");
 }
