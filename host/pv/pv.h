@@ -251,7 +251,7 @@ long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags);
 long do_set_gdt(uint64_t frame_list, unsigned int entries);
 long do_update_descriptor(uint64_t maddr, uint64_t desc);
 long do_physdev_op(int cmd, uint64_t arg);
-long do_multicall(uint64_t list, unsigned int nr);
+long do_multicall(uint64_t list, unsigned int nr, bool *iret);
 long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count);
 
 /* descriptor.c */
