@@ -35,8 +35,8 @@
  * GLOBAL bits in L1s, ACCESSED in L4s), the disallowed bits are refused,
  * L4 slots 256..271 (HYPERVISOR_VIRT_START..END) belong to the host.
  *
- * Not modelled (documented in docs/pv-mmu.md): foreign domains (only
- * DOMID_SELF), page cache-attribute tracking, L1TF shadowing, preemption
+ * Not modelled (documented in docs/pv-mmu.md): other domains' frames
+ * (foreigndom may name DOMID_IO or DOMID_XEN), page cache-attribute tracking, L1TF shadowing, preemption
  * inside one validation (a single operation always runs to completion;
  * preemption happens between batch elements, as Xen's continuations).
  *
@@ -121,6 +121,17 @@ enum mm_foreign {
 				 * read-only L1 entries only; RW is -EBUSY */
 };
 
+/*
+ * Whose frames a new L1 entry may map (Xen's pg_owner, the low half of
+ * foreigndom). Another real domain is never reached: only a privileged
+ * domain may name one, and there is no other domain when it is.
+ */
+enum mm_owner {
+	MM_OWNER_SELF = 0,	/* DOMID_SELF */
+	MM_OWNER_IO,		/* DOMID_IO: I/O as the caller, no RAM */
+	MM_OWNER_XEN,		/* DOMID_XEN: the host's frames (privileged only) */
+};
+
 /* TLB and CPU-state effects, for ops->tlb(). */
 enum mm_tlb_op {
 	MM_TLB_FLUSH_LOCAL,	/* this vCPU, all non-global entries */
@@ -178,6 +189,11 @@ struct mm_host_ops {
 	 * Xen's it may fix descriptors up in place (DPL, call gates).
 	 */
 	bool (*segdesc_ok)(void *ctx, uint64_t *descs);
+	/*
+	 * Whether a domain other than this one exists with that id (for
+	 * foreigndom; DOMID_* values never reach it). NULL: none does.
+	 */
+	bool (*domain_exists)(void *ctx, domid_t domid);
 };
 
 /* ---- The domain and its vCPUs ---------------------------------------------- */
@@ -194,6 +210,8 @@ struct mm_domain {
 				 * attributes allowed (Xen l1_disallow_mask) */
 	bool cache_flush;	/* Xen cache_flush_permitted() */
 	bool m2p_strict;	/* VMASST_TYPE_m2p_strict */
+	bool privileged;	/* the control domain: XSM's dummy policy lets
+				 * it name any page owner */
 
 	/* Private. */
 	uint32_t tlbclock;	/* bumped by each domain-wide flush */
@@ -285,12 +303,23 @@ void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn);
  * call with it, and if that returned 0, return -XEN_EFAULT with done added.
  * If the whole array range fails Xen's access_ok, Xen returns -EFAULT
  * before touching pdone.
+ *
+ * foreigndom, as Xen's get_pg_owner and its XSM dummy policy: the page
+ * owner (low 16 bits) is DOMID_SELF, DOMID_IO, DOMID_XEN or another
+ * domain; naming oneself by number or a domain that does not exist is
+ * -ESRCH; one that is not ours to name (anything but DOMID_SELF and
+ * DOMID_IO for mmu_update, anything but DOMID_SELF for mmuext_op, unless
+ * d->privileged) is -EPERM. *done == MM_DONE_NONE: Xen returned before
+ * touching pdone, and the dispatcher must leave it alone too.
  */
+#define MM_DONE_NONE	0xffffffffu
 
 /*
- * HYPERVISOR_mmu_update(reqs, count, pdone, foreigndom).
- * foreigndom: only DOMID_SELF (optionally with PFD = (own domid + 1) << 16)
- * is supported; anything else returns -XEN_ESRCH with *done = 0.
+ * HYPERVISOR_mmu_update(reqs, count, pdone, foreigndom). With count 0 the
+ * foreigndom checks still run (Xen makes them before the loop; the page
+ * owner's permission is checked per request, so count 0 never sees it).
+ * The PFD half ((domid + 1) << 16) may only name ourselves (-ESRCH for no
+ * such domain, -EPERM in the loop for another one).
  */
 int mm_mmu_update(struct mm_domain *d, struct mm_vcpu *v,
 		  const mmu_update_t *reqs, unsigned int count,
@@ -354,7 +383,8 @@ int mm__get_type(struct mm_domain *d, xen_pfn_t mfn, struct mm_page *p,
 		 enum mm_type t);
 void mm__put_type(struct mm_domain *d, xen_pfn_t mfn, struct mm_page *p);
 int mm__mod_entry(struct mm_domain *d, xen_pfn_t table_mfn, struct mm_page *tp,
-		  unsigned int slot, uint64_t val, bool preserve_ad);
+		  unsigned int slot, uint64_t val, bool preserve_ad,
+		  enum mm_owner owner);
 int mm__tlb(struct mm_domain *d, struct mm_vcpu *v, enum mm_tlb_op op,
 	    uint64_t va, uint64_t mask);
 

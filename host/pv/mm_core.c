@@ -210,11 +210,12 @@ void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn)
 }
 
 /*
- * An L1 entry (present; Xen: get_page_from_l1e). 0 = references taken,
- * < 0 = Xen's error, > 0 = bits the caller must flip in the entry
- * (permitted I/O: Xen makes WB mappings of MMIO uncached).
+ * An L1 entry (present; Xen: get_page_from_l1e), mapping frames of owner
+ * (foreigndom's page owner). 0 = references taken, < 0 = Xen's error,
+ * > 0 = bits the caller must flip in the entry (permitted I/O: Xen makes
+ * WB mappings of MMIO uncached).
  */
-static int64_t get_l1e(struct mm_domain *d, uint64_t e)
+static int64_t get_l1e(struct mm_domain *d, uint64_t e, enum mm_owner owner)
 {
 	xen_pfn_t mfn = MM_PTE_MFN(e);
 	struct mm_page *p;
@@ -225,9 +226,15 @@ static int64_t get_l1e(struct mm_domain *d, uint64_t e)
 		enum mm_foreign f = d->ops->foreign ?
 			d->ops->foreign(d->ctx, mfn) : MM_FOREIGN_RAM;
 
-		/* Permitted I/O means I/O capabilities (iomem_caps non-empty). */
-		if (f == MM_FOREIGN_IO_OK && !d->io_caps)
+		/*
+		 * Permitted I/O means I/O capabilities (iomem_caps non-empty);
+		 * DOMID_IO reverts to the caller's, DOMID_XEN has none.
+		 */
+		if (f == MM_FOREIGN_IO_OK && (!d->io_caps || owner == MM_OWNER_XEN))
 			f = MM_FOREIGN_IO;
+		/* A host frame is DOMID_XEN's: not DOMID_IO's to name. */
+		if (f == MM_FOREIGN_RO && owner == MM_OWNER_IO)
+			f = MM_FOREIGN_RAM;
 		switch (f) {
 		case MM_FOREIGN_IO_OK:
 			if (!(e & CACHE_ATTRS))
@@ -245,6 +252,12 @@ static int64_t get_l1e(struct mm_domain *d, uint64_t e)
 			return -XEN_EBUSY;
 		}
 	}
+	/*
+	 * Our own frame named as another owner's: the real owner differs and
+	 * only a privileged page owner may pass that on (xsm_priv_mapping).
+	 */
+	if (owner != MM_OWNER_SELF)
+		return -XEN_EBUSY;
 	p = mm__get_page(d, mfn);
 	if (!p)
 		return -XEN_EBUSY;
@@ -424,7 +437,7 @@ static int validate(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t)
 		if (!guest_slot(level, i) || !(e & MM_PTE_P))
 			continue;
 		if (level == 1) {
-			rc = get_l1e(d, e);
+			rc = get_l1e(d, e, MM_OWNER_SELF);
 			if (rc > 0) {
 				e ^= (uint64_t)rc;
 				rc = 0;
@@ -480,7 +493,8 @@ static void write_entry(uint64_t *pe, uint64_t old, uint64_t new,
  * error; on error the entry is unchanged.
  */
 int mm__mod_entry(struct mm_domain *d, xen_pfn_t table_mfn, struct mm_page *tp,
-		  unsigned int slot, uint64_t val, bool preserve_ad)
+		  unsigned int slot, uint64_t val, bool preserve_ad,
+		  enum mm_owner owner)
 {
 	unsigned int level = tp->type;
 	uint64_t *pe = &mm__map(d, table_mfn)[slot];
@@ -499,7 +513,7 @@ int mm__mod_entry(struct mm_domain *d, xen_pfn_t table_mfn, struct mm_page *tp,
 			return 0;
 		}
 		if (level == 1) {
-			rc = get_l1e(d, val);
+			rc = get_l1e(d, val, owner);
 			if (rc > 0)
 				val ^= (uint64_t)rc;
 		} else {
