@@ -194,6 +194,13 @@ struct mm_host_ops {
 	 * foreigndom; DOMID_* values never reach it). NULL: none does.
 	 */
 	bool (*domain_exists)(void *ctx, domid_t domid);
+	/*
+	 * A grant mapping (an L1 entry with MM_PTE_GNTTAB) is being removed
+	 * other than through the grant table, while the domain lives: Xen
+	 * crashes the domain (put_page_from_l1e). The entry's references are
+	 * released as usual when this returns. NULL: nothing happens.
+	 */
+	void (*implicit_unmap)(void *ctx, uint64_t pte);
 };
 
 /* ---- The domain and its vCPUs ---------------------------------------------- */
@@ -214,6 +221,7 @@ struct mm_domain {
 				 * it name any page owner */
 
 	/* Private. */
+	bool dying;		/* mm_teardown ran: grant mappings go quietly */
 	uint32_t tlbclock;	/* bumped by each domain-wide flush */
 	uint64_t nr_owned;
 };
@@ -278,6 +286,10 @@ void mm_put_page(struct mm_domain *d, xen_pfn_t mfn);
  * with a general reference, as Xen's get_page_and_type. 0 or Xen's error. */
 int mm_get_page_and_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t);
 void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn);
+/* The type use alone, for a caller holding a general reference on the frame
+ * (Xen's get_page_type / put_page_type). 0 or Xen's error. */
+int mm_get_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t);
+void mm_put_type(struct mm_domain *d, xen_pfn_t mfn);
 
 /* ---- Hypercalls ------------------------------------------------------------
  *
@@ -353,6 +365,39 @@ int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
 		  uint64_t val, unsigned int bytes);
 
+/* ---- Grant mappings (mm_grant.c) --------------------------------------------
+ *
+ * The page-table half of mapping a grant into the guest's own page tables
+ * (Xen: pv/grant_table.c). The grant table takes the references first, as
+ * Xen's map_grant_ref does: a general reference on the granted frame, and
+ * a writable type reference too unless GNTMAP_readonly (mm_get_page,
+ * mm_get_page_and_type). The entry written here then holds exactly those,
+ * like any other L1 entry, marked MM_PTE_GNTTAB; mm_audit counts them so.
+ * Returns are grant status codes: GNTST_okay or GNTST_general_error.
+ */
+
+/*
+ * Xen's create_grant_pv_mapping: write the grant's entry for mfn with the
+ * rights of gflags (GNTMAP_*) at addr, which is the machine address of the
+ * L1 entry (GNTMAP_contains_pte; 8-byte aligned, in a validated L1 of the
+ * domain) or a virtual address looked up through v's kernel tables. The
+ * entry it replaces is released (a grant mapping there: implicit_unmap).
+ */
+int mm_grant_map(struct mm_domain *d, struct mm_vcpu *v, uint64_t addr,
+		 xen_pfn_t mfn, uint32_t gflags);
+
+/*
+ * Xen's replace_grant_pv_mapping: the entry at addr (as above, by the
+ * mapping's gflags) must map mfn, present, with the mapping's RW right;
+ * it is replaced by nothing or, with new_addr (not for contains_pte), by
+ * the entry stolen from virtual address new_addr (which is zapped). The
+ * grant's references are not released here: the caller drops what its
+ * map took once the TLBs are flushed. On failure a stolen entry is
+ * released as an ordinary L1 entry would be.
+ */
+int mm_grant_unmap(struct mm_domain *d, struct mm_vcpu *v, uint64_t addr,
+		   xen_pfn_t mfn, uint64_t new_addr, uint32_t gflags);
+
 /* ---- Checking ---------------------------------------------------------------
  *
  * Recount every reference from scratch and check the invariants: counts
@@ -387,5 +432,8 @@ int mm__mod_entry(struct mm_domain *d, xen_pfn_t table_mfn, struct mm_page *tp,
 		  enum mm_owner owner);
 int mm__tlb(struct mm_domain *d, struct mm_vcpu *v, enum mm_tlb_op op,
 	    uint64_t va, uint64_t mask);
+void mm__put_l1e(struct mm_domain *d, uint64_t e);
+xen_pfn_t mm__walk_to_l1(const struct mm_domain *d, const struct mm_vcpu *v,
+			 uint64_t va);
 
 #endif

@@ -201,6 +201,21 @@ int mm_get_page_and_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t)
 	return get_page_and_type(d, mfn, t);
 }
 
+int mm_get_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t)
+{
+	struct mm_page *p = mm__page(d, mfn);
+
+	if (!p || !(p->flags & MM_PG_OWNED) || !p->count ||
+	    t == MM_T_NONE || t > MM_T_WRITABLE)
+		return -XEN_EINVAL;
+	return mm__get_type(d, mfn, p, t);
+}
+
+void mm_put_type(struct mm_domain *d, xen_pfn_t mfn)
+{
+	mm__put_type(d, mfn, mm__page(d, mfn));
+}
+
 void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn)
 {
 	struct mm_page *p = mm__page(d, mfn);
@@ -268,12 +283,23 @@ static int64_t get_l1e(struct mm_domain *d, uint64_t e, enum mm_owner owner)
 	return 0;
 }
 
-static void put_l1e(struct mm_domain *d, uint64_t e)
+/*
+ * Release what an L1 entry holds (Xen: put_page_from_l1e). A grant
+ * mapping (MM_PTE_GNTTAB) holds the same references as any other entry,
+ * but must be removed through the grant table: removing it any other way
+ * while the domain lives is Xen's domain_crash ("Attempt to implicitly
+ * unmap a granted PTE"), after which the references go as usual.
+ */
+void mm__put_l1e(struct mm_domain *d, uint64_t e)
 {
 	xen_pfn_t mfn = MM_PTE_MFN(e);
 	struct mm_page *p;
 
-	if (!(e & MM_PTE_P) || !mm_owns(d, mfn))
+	if (!(e & MM_PTE_P))
+		return;
+	if ((e & MM_PTE_GNTTAB) && !d->dying && d->ops->implicit_unmap)
+		d->ops->implicit_unmap(d->ctx, e);
+	if (!mm_owns(d, mfn))
 		return;		/* foreign frames hold no references */
 	p = mm__page(d, mfn);
 	if (e & MM_PTE_RW)
@@ -352,7 +378,7 @@ static void put_entry(struct mm_domain *d, unsigned int level, uint64_t e,
 		      xen_pfn_t table_mfn)
 {
 	if (level == 1)
-		put_l1e(d, e);
+		mm__put_l1e(d, e);
 	else
 		put_upper(d, e, table_mfn);
 }
@@ -555,6 +581,7 @@ int mm_boot(struct mm_domain *d, struct mm_vcpu *v, xen_pfn_t l4_mfn)
 void mm_teardown(struct mm_domain *d, struct mm_vcpu *vcpus,
 		 unsigned int nr_vcpus)
 {
+	d->dying = true;	/* grant mappings now go with their tables */
 	for (unsigned int i = 0; i < nr_vcpus; i++) {
 		xen_pfn_t *base[2] = { &vcpus[i].guest_table,
 				       &vcpus[i].guest_table_user };

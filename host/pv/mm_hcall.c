@@ -458,8 +458,8 @@ int mm_mmuext_op(struct mm_domain *d, struct mm_vcpu *v,
  * as the hardware walk of Xen's linear map sees them (present L4e and L3e,
  * present non-PSE L2e). 0 if there is none.
  */
-static xen_pfn_t walk_to_l1(struct mm_domain *d, struct mm_vcpu *v,
-			    uint64_t va)
+xen_pfn_t mm__walk_to_l1(const struct mm_domain *d, const struct mm_vcpu *v,
+			 uint64_t va)
 {
 	xen_pfn_t mfn = v->guest_table;
 	unsigned int level;
@@ -483,7 +483,7 @@ static xen_pfn_t walk_to_l1(struct mm_domain *d, struct mm_vcpu *v,
 int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 			 uint64_t va, uint64_t val, uint64_t flags)
 {
-	xen_pfn_t l1 = walk_to_l1(d, v, va);
+	xen_pfn_t l1 = mm__walk_to_l1(d, v, va);
 	struct mm_page *p = l1 ? mm__get_page(d, l1) : NULL;
 	uint64_t bmap = flags & ~(uint64_t)UVMF_FLUSHTYPE_MASK;
 	int rc;
@@ -528,7 +528,7 @@ int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
 		  uint64_t val, unsigned int bytes)
 {
-	xen_pfn_t l1 = walk_to_l1(d, v, va), mfn;
+	xen_pfn_t l1 = mm__walk_to_l1(d, v, va), mfn;
 	unsigned int slot, shift;
 	struct mm_page *p;
 	uint64_t pte;
