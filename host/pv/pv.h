@@ -44,6 +44,8 @@
 #define ENOBUFS	XEN_ENOBUFS
 #define ENODEV	XEN_ENODEV
 #define EOPNOTSUPP XEN_EOPNOTSUPP
+#define ERANGE	XEN_ERANGE
+#define EILSEQ	XEN_EILSEQ
 
 #include "host/host.h"
 #include "host/vcpu.h"
