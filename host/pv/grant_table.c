@@ -69,11 +69,13 @@ static void populate_status(void)
  */
 static long unpopulate_status(void)
 {
+	/* A frame the guest already gave back (decrease_reservation) is simply gone. */
 	for (unsigned int i = 0; i < nr_status; i++)
-		if (mm_page(&dom.mm, status_frames[i])->count != 1)
+		if (mm_owns(&dom.mm, status_frames[i]) &&
+		    mm_page(&dom.mm, status_frames[i])->count != 1)
 			return -EBUSY;
 	for (unsigned int i = 0; i < nr_status; i++)
-		if (mm_release(&dom.mm, status_frames[i]))
+		if (mm_owns(&dom.mm, status_frames[i]) && mm_release(&dom.mm, status_frames[i]))
 			panic("status frame %#lx: mm_release", (unsigned long)status_frames[i]);
 	nr_status = 0;
 	return 0;

@@ -224,6 +224,7 @@ struct mm_domain {
 	bool dying;		/* mm_teardown ran: grant mappings go quietly */
 	uint32_t tlbclock;	/* bumped by each domain-wide flush */
 	uint64_t nr_owned;
+	uint64_t nr_special;
 };
 
 struct mm_vcpu {
@@ -256,6 +257,17 @@ int mm_assign_special(struct mm_domain *d, xen_pfn_t mfn);
  * owned or already released; -XEN_EBUSY if pinned (unpin it first).
  */
 int mm_release(struct mm_domain *d, xen_pfn_t mfn);
+
+/*
+ * Xen's guest_remove_page for a PV domain (XENMEM_decrease_reservation):
+ * -ENXIO unless the frame is the domain's; else its allocation reference
+ * goes if still held, and 0. Pinned or mapped, it lives on until its last
+ * reference goes (Xen no longer unpins it: XSA-252).
+ */
+int mm_remove_page(struct mm_domain *d, xen_pfn_t mfn);
+
+/* Frames the domain owns, less the host's shared ones (Xen's tot_pages). */
+uint64_t mm_tot_pages(const struct mm_domain *d);
 
 /* The frame's bookkeeping, or NULL if mfn is outside the frame table. */
 const struct mm_page *mm_page(const struct mm_domain *d, xen_pfn_t mfn);

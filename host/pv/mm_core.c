@@ -104,6 +104,7 @@ void mm_domain_init(struct mm_domain *d)
 		d->pages[i] = (struct mm_page){ 0 };
 	d->tlbclock = 1;
 	d->nr_owned = 0;
+	d->nr_special = 0;
 }
 
 int mm_assign(struct mm_domain *d, xen_pfn_t mfn)
@@ -127,7 +128,13 @@ int mm_assign_special(struct mm_domain *d, xen_pfn_t mfn)
 	p->type = MM_T_WRITABLE;
 	p->type_count = 1;
 	p->flags |= MM_PG_VALIDATED | MM_PG_SPECIAL;
+	d->nr_special++;
 	return 0;
+}
+
+uint64_t mm_tot_pages(const struct mm_domain *d)
+{
+	return d->nr_owned - d->nr_special;
 }
 
 /* Xen's get_page_from_mfn: a reference on a frame of this domain. */
@@ -146,6 +153,8 @@ void mm__put_page(struct mm_domain *d, struct mm_page *p)
 {
 	if (--p->count == 0) {
 		/* Freed: no longer the domain's. */
+		if (p->flags & MM_PG_SPECIAL)
+			d->nr_special--;
 		*p = (struct mm_page){ .stamp = p->stamp };
 		d->nr_owned--;
 	}
@@ -160,6 +169,20 @@ int mm_release(struct mm_domain *d, xen_pfn_t mfn)
 	if (p->flags & MM_PG_PINNED)
 		return -XEN_EBUSY;
 	p->flags &= ~MM_PG_ALLOC;
+	mm__put_page(d, p);
+	return 0;
+}
+
+int mm_remove_page(struct mm_domain *d, xen_pfn_t mfn)
+{
+	struct mm_page *p = mm__get_page(d, mfn);
+
+	if (!p)
+		return -XEN_ENXIO;
+	if (p->flags & MM_PG_ALLOC) {
+		p->flags &= ~MM_PG_ALLOC;
+		mm__put_page(d, p);
+	}
 	mm__put_page(d, p);
 	return 0;
 }
