@@ -66,7 +66,13 @@
 #define MM_PTE_ADDR		0x000ffffffffff000ull	/* bits 12..51 */
 #define MM_PTE_AVAIL_HIGH	(0x7ffull << 52)	/* bits 52..62 */
 #define MM_PTE_GUEST_KERNEL	(1ull << 52)	/* Xen: kernel page, 64-bit PV */
-#define MM_PTE_GNTTAB		(1ull << 62)	/* Xen: grant mapping marker */
+/*
+ * Xen's grant-mapping marker exists in debug builds only: a release build
+ * (Debian's Xen 4.17, the oracle) defines _PAGE_GNTTAB as 0, so grant
+ * entries carry no marker and a guest may use bit 62 like the other
+ * available bits. parahost does as the release build.
+ */
+#define MM_PTE_GNTTAB		(1ull << 62)
 #define MM_PTE_NX		(1ull << 63)
 
 /*
@@ -194,13 +200,6 @@ struct mm_host_ops {
 	 * foreigndom; DOMID_* values never reach it). NULL: none does.
 	 */
 	bool (*domain_exists)(void *ctx, domid_t domid);
-	/*
-	 * A grant mapping (an L1 entry with MM_PTE_GNTTAB) is being removed
-	 * other than through the grant table, while the domain lives: Xen
-	 * crashes the domain (put_page_from_l1e). The entry's references are
-	 * released as usual when this returns. NULL: nothing happens.
-	 */
-	void (*implicit_unmap)(void *ctx, uint64_t pte);
 };
 
 /* ---- The domain and its vCPUs ---------------------------------------------- */
@@ -221,7 +220,6 @@ struct mm_domain {
 				 * it name any page owner */
 
 	/* Private. */
-	bool dying;		/* mm_teardown ran: grant mappings go quietly */
 	uint32_t tlbclock;	/* bumped by each domain-wide flush */
 	uint64_t nr_owned;
 	uint64_t nr_special;
@@ -383,9 +381,12 @@ int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
  * (Xen: pv/grant_table.c). The grant table takes the references first, as
  * Xen's map_grant_ref does: a general reference on the granted frame, and
  * a writable type reference too unless GNTMAP_readonly (mm_get_page,
- * mm_get_page_and_type). The entry written here then holds exactly those,
- * like any other L1 entry, marked MM_PTE_GNTTAB; mm_audit counts them so.
- * Returns are grant status codes: GNTST_okay or GNTST_general_error.
+ * mm_get_type). The entry written here then holds exactly those, like any
+ * other L1 entry, and mm_audit counts them so. It is not marked (see
+ * MM_PTE_GNTTAB): removed some other way (mmu_update...), it releases
+ * them as any entry does, as in Xen, and the grant's unmap then finds no
+ * entry to remove. Returns are grant status codes: GNTST_okay or
+ * GNTST_general_error.
  */
 
 /*
@@ -393,7 +394,7 @@ int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
  * rights of gflags (GNTMAP_*) at addr, which is the machine address of the
  * L1 entry (GNTMAP_contains_pte; 8-byte aligned, in a validated L1 of the
  * domain) or a virtual address looked up through v's kernel tables. The
- * entry it replaces is released (a grant mapping there: implicit_unmap).
+ * entry it replaces is released.
  */
 int mm_grant_map(struct mm_domain *d, struct mm_vcpu *v, uint64_t addr,
 		 xen_pfn_t mfn, uint32_t gflags);

@@ -123,14 +123,11 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 			if (!(e & MM_PTE_P))
 				continue;
 			/*
-			 * A grant mapping carries Xen's marker, which a guest
-			 * may never write itself; it holds what any L1 entry
-			 * holds (the grant table took it), so it is counted so.
+			 * A grant mapping holds what any L1 entry holds (the
+			 * grant table took it for the entry): counted below.
 			 */
-			if (e & mm__disallow(d, level) & ~(level == 1 ? MM_PTE_GNTTAB : 0))
+			if (e & mm__disallow(d, level))
 				FAIL("disallowed bit in a validated entry", mfn);
-			if ((e & MM_PTE_GNTTAB) && level == 1 && !mm_owns(d, t))
-				FAIL("grant mapping of a frame outside the domain", mfn);
 			if (!user_bits_ok(level, e))
 				FAIL("64-bit PV adjustment missing", mfn);
 			if (level == 1) {

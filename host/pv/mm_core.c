@@ -13,11 +13,12 @@
 /*
  * Disallowed bits (Xen: base_disallow_mask = everything except P, RW, US,
  * A, D, AVAIL, AVAIL_HIGH, NX; of the PTE bits that leaves PWT, PCD,
- * PSE/PAT and G). L1: G allowed, Xen's GNTTAB bit refused; a domain with
- * I/O capabilities may use the cache attributes (PWT, PCD, PAT).
+ * PSE/PAT and G). L1: G allowed (and _PAGE_GNTTAB, 0 in a release build,
+ * refuses nothing); a domain with I/O capabilities may use the cache
+ * attributes (PWT, PCD, PAT).
  */
 #define BASE_DISALLOW	(MM_PTE_PWT | MM_PTE_PCD | MM_PTE_PSE | MM_PTE_G)
-#define L1_DISALLOW	((BASE_DISALLOW | MM_PTE_GNTTAB) & ~MM_PTE_G)
+#define L1_DISALLOW	(BASE_DISALLOW & ~MM_PTE_G)
 #define CACHE_ATTRS	(MM_PTE_PAT | MM_PTE_PCD | MM_PTE_PWT)
 
 /*
@@ -308,21 +309,16 @@ static int64_t get_l1e(struct mm_domain *d, uint64_t e, enum mm_owner owner)
 
 /*
  * Release what an L1 entry holds (Xen: put_page_from_l1e). A grant
- * mapping (MM_PTE_GNTTAB) holds the same references as any other entry,
- * but must be removed through the grant table: removing it any other way
- * while the domain lives is Xen's domain_crash ("Attempt to implicitly
- * unmap a granted PTE"), after which the references go as usual.
+ * mapping holds the same references as any other entry; a debug build of
+ * Xen would crash a domain that removed one other than through the grant
+ * table, a release build (_PAGE_GNTTAB 0) cannot tell it apart.
  */
 void mm__put_l1e(struct mm_domain *d, uint64_t e)
 {
 	xen_pfn_t mfn = MM_PTE_MFN(e);
 	struct mm_page *p;
 
-	if (!(e & MM_PTE_P))
-		return;
-	if ((e & MM_PTE_GNTTAB) && !d->dying && d->ops->implicit_unmap)
-		d->ops->implicit_unmap(d->ctx, e);
-	if (!mm_owns(d, mfn))
+	if (!(e & MM_PTE_P) || !mm_owns(d, mfn))
 		return;		/* foreign frames hold no references */
 	p = mm__page(d, mfn);
 	if (e & MM_PTE_RW)
@@ -604,7 +600,6 @@ int mm_boot(struct mm_domain *d, struct mm_vcpu *v, xen_pfn_t l4_mfn)
 void mm_teardown(struct mm_domain *d, struct mm_vcpu *vcpus,
 		 unsigned int nr_vcpus)
 {
-	d->dying = true;	/* grant mappings now go with their tables */
 	for (unsigned int i = 0; i < nr_vcpus; i++) {
 		xen_pfn_t *base[2] = { &vcpus[i].guest_table,
 				       &vcpus[i].guest_table_user };

@@ -98,13 +98,6 @@ static bool op_domain_exists(void *ctx, domid_t id)
 	return !dom.is_dom0 && id == 0;
 }
 
-/* Xen's put_page_from_l1e on a grant mapping the guest removed itself. */
-static void op_implicit_unmap(void *ctx, uint64_t pte)
-{
-	(void)ctx;
-	domain_crash("Attempt to implicitly unmap a granted PTE %016lx", (unsigned long)pte);
-}
-
 static const struct mm_host_ops host_ops = {
 	.frame = op_frame,
 	.foreign = op_foreign,
@@ -114,7 +107,6 @@ static const struct mm_host_ops host_ops = {
 	.segdesc_ok = op_segdesc_ok,
 	.preempt = op_preempt,
 	.domain_exists = op_domain_exists,
-	.implicit_unmap = op_implicit_unmap,
 };
 
 /* The frame table covers guest RAM and, after a gap, Xen's frames. */
