@@ -6,9 +6,9 @@
  * which grants nothing). Each mapping takes what Xen's takes on the
  * granted frame through the page-type system: a general reference, and a
  * writable type reference unless it is read-only, per host and per device
- * mapping; a host mapping's entry in the guest's L1 holds those and is
- * marked MM_PTE_GNTTAB (mm_grant.c). Unmapping releases exactly what
- * mapping took, after the TLBs are flushed. The reading/writing flags of
+ * mapping; a host mapping's entry in the guest's L1 holds those
+ * (mm_grant.c). Unmapping releases exactly what mapping took, after the
+ * TLBs are flushed. The reading/writing flags of
  * the guest's entry follow Xen's pin counts.
  */
 #include "host/boot/boot.h"
@@ -20,7 +20,8 @@
 #define PIN_DEVW	(1u << 16)	/* writable device mappings */
 #define PIN_DEVR	(1u << 24)	/* read-only device mappings */
 #define PIN_WRITABLE	(0xffu * PIN_HSTW | 0xffu * PIN_DEVW)
-#define PIN_OVERFLOW	0x80808080u	/* refuse before a counter can wrap */
+/* The top bit of each counter a pin would increment: refuse before it wraps. */
+#define PIN_OVERFLOW(incr)	((incr) << 7)
 
 /*
  * One per grant ref: pinned by mappings of ours (the only domain that can
@@ -157,7 +158,7 @@ static int16_t map_own(struct gnttab_map_grant_ref *op, grant_handle_t h)
 	if (op->ref >= gnttab_nr_entries())
 		return GNTST_bad_gntref;
 	act = &active[op->ref];
-	if (act->pin & PIN_OVERFLOW)
+	if (act->pin & PIN_OVERFLOW(pins(op->flags)))
 		return GNTST_general_error;
 	if (!act->pin || (!ro && !(act->pin & PIN_WRITABLE))) {
 		rc = set_status(op->ref, act->pin, ro);
@@ -281,8 +282,10 @@ static int16_t unmap_common(struct unmap *op)
 	if (op->ref >= gnttab_nr_entries())
 		return GNTST_bad_handle;
 	op->mfn = active[op->ref].mfn;
-	if (op->dev_bus_addr && op->dev_bus_addr != op->mfn << PAGE_SHIFT)
-		return GNTST_general_error;	/* "Bus address doesn't match gntref" */
+	/* Looked at only where there is a device mapping to undo. */
+	if (op->dev_bus_addr && (flags & GNTMAP_device_map) &&
+	    op->dev_bus_addr != op->mfn << PAGE_SHIFT)
+		return GNTST_bad_dev_addr;
 	if (op->host_addr && (flags & GNTMAP_host_map)) {
 		rc = (int16_t)mm_grant_unmap(&dom.mm, &dom.mmv, op->host_addr, op->mfn,
 					     op->new_addr, flags);
