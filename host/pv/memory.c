@@ -118,9 +118,8 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 		rc = domid_query(arg, &d);
 		return rc ? rc : (long)mm_tot_pages(&dom.mm);
 	case XENMEM_maximum_reservation:
-		/* xl's maxmem: memory plus LIBXL_MAXMEM_CONSTANT (1 MiB). */
 		rc = domid_query(arg, &d);
-		return rc ? rc : (long)(dom.nr_pages + 256);
+		return rc ? rc : (long)memop_max_pages();
 	case XENMEM_maximum_gpfn: {
 		/* Xen: (shared_info max_pfn ?: 1) - 1; the guest publishes max_pfn. */
 		unsigned long max = READ_ONCE(dom.shared_info->arch.max_pfn);

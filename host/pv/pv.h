@@ -261,6 +261,7 @@ long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count);
 /* reservation.c: XENMEM_increase/decrease_reservation, XENMEM_populate_physmap */
 long do_reservation_op(unsigned int op, unsigned long start_extent, uint64_t arg);
 unsigned int memop_max_order(void);
+unsigned long memop_max_pages(void);	/* Xen's max_pages (maximum_reservation) */
 
 /* descriptor.c */
 bool read_segment_descriptor(uint16_t sel, struct vseg *out);

@@ -36,6 +36,16 @@ unsigned int memop_max_order(void)
 	return dom.is_dom0 ? 18 : 9;
 }
 
+/*
+ * Xen's max_pages: xl gives a domU its memory plus LIBXL_MAXMEM_CONSTANT
+ * (1 MiB); the initial domain gets dom0_mem=N,max:N as the xen-dom0
+ * platform boots it, no more than it has.
+ */
+unsigned long memop_max_pages(void)
+{
+	return dom.is_dom0 ? dom.nr_pages : dom.nr_pages + BALLOON_FRAMES;
+}
+
 /* guest_handle_subrange_okay(list, first, last), as a byte range. */
 static bool subrange_ok(uint64_t list, unsigned int first, unsigned int last)
 {
@@ -107,7 +117,7 @@ static uint64_t alloc_extent(const struct memop *a)
 	uint64_t n = 1ull << a->order, end = GUEST_MFN_BASE + dom.nr_frames, start, off;
 	static uint64_t cursor;		/* where the last search stopped: round-robin */
 
-	if (a->exact_node_elsewhere || mm_tot_pages(&dom.mm) + n > dom.nr_pages + BALLOON_FRAMES)
+	if (a->exact_node_elsewhere || mm_tot_pages(&dom.mm) + n > memop_max_pages())
 		return 0;
 	if (a->max_mfn && a->max_mfn < end)
 		end = a->max_mfn;
