@@ -106,7 +106,7 @@ static void build_m2p(void)
 		uint64_t first = k * 512, last = first + 511;
 		uint64_t mfn = invalid_mfn;
 
-		if (last >= GUEST_MFN_BASE && first < GUEST_MFN_BASE + dom.nr_pages) {
+		if (last >= GUEST_MFN_BASE && first < GUEST_MFN_BASE + dom.nr_frames) {
 			uint64_t *m;
 
 			mfn = xen_frame_alloc(false, (void **)&m);
@@ -289,8 +289,12 @@ static unsigned long guest_pages(void)
 {
 	uint64_t bytes = host_opts.guest_mem ? host_opts.guest_mem : DEFAULT_GUEST_MEM;
 	uint64_t pages = bytes >> PAGE_SHIFT;
-	/* RAM, plus the nested tables, M2P, frame bookkeeping: a generous margin. */
-	uint64_t need = pages + pages / 256 + 4096;
+	/*
+	 * RAM and the balloon's room, plus the nested tables, M2P, frame
+	 * bookkeeping and the grant maptrack (1024 frames at most): a
+	 * generous margin.
+	 */
+	uint64_t need = pages + BALLOON_FRAMES + pages / 256 + 4096 + 1024;
 
 	if (bytes < MIN_GUEST_MEM)
 		fatal(EXIT_BAD_INPUT, "guest_mem=%lu KiB is too small (minimum %lu KiB)",
@@ -310,29 +314,38 @@ static void *host_array(size_t bytes)
 	return phys_to_virt(pa);
 }
 
+/*
+ * Guest RAM: the initial allocation, then the balloon's room (frames the
+ * domain may populate up to its maximum reservation), all mapped in the
+ * nested tables; a frame is the guest's only while the page-type system
+ * says it owns it.
+ */
 static void build_memory(void)
 {
-	unsigned long n = dom.nr_pages;
+	unsigned long n = dom.nr_pages, nf = n + BALLOON_FRAMES;
 	uint64_t block;
 
+	dom.nr_frames = nf;
 	dom.p2m = host_array(n * sizeof(xen_pfn_t));
-	dom.ram_hpa = host_array(n * sizeof(uint64_t));
+	dom.ram_hpa = host_array(nf * sizeof(uint64_t));
 
 	/* One block if we can (fast), frame by frame if memory is fragmented. */
-	block = frames_alloc(n);
-	for (unsigned long i = 0; i < n; i++) {
+	block = frames_alloc(nf);
+	for (unsigned long i = 0; i < nf; i++) {
 		uint64_t hpa = block ? block + i * PAGE_SIZE : frame_alloc();
 
 		if (!hpa)
-			fatal(EXIT_BAD_INPUT, "too little RAM for %lu guest pages", n);
+			fatal(EXIT_BAD_INPUT, "too little RAM for %lu guest pages", nf);
 		dom.ram_hpa[i] = hpa;
+		if (i >= n)	/* never the guest's yet: nothing of anyone's in it */
+			memset(phys_to_virt(hpa), 0, PAGE_SIZE);
 		if (!vcpu_hw->map(dom.v, (GUEST_MFN_BASE + i) << PAGE_SHIFT, hpa, VMAP_RWX))
 			panic("nested page tables: out of memory");
 	}
 	/* Deliberately not the identity, and not even monotonic: reversed. */
 	for (unsigned long pfn = 0; pfn < n; pfn++)
 		dom.p2m[pfn] = GUEST_MFN_BASE + (n - 1 - pfn);
-	dom.xen_mfn_base = GUEST_MFN_BASE + n + XEN_MFN_GAP;
+	dom.xen_mfn_base = GUEST_MFN_BASE + nf + XEN_MFN_GAP;
 }
 
 void pv_run(const struct boot_module *m)

@@ -10,7 +10,7 @@
 
 void *gframe__held(const struct domain *d, uint64_t mfn)
 {
-	if (mfn >= GUEST_MFN_BASE && mfn < GUEST_MFN_BASE + d->nr_pages)
+	if (mfn >= GUEST_MFN_BASE && mfn < GUEST_MFN_BASE + d->nr_frames)
 		return phys_to_virt(d->ram_hpa[mfn - GUEST_MFN_BASE]);
 	if (mfn >= d->xen_mfn_base && mfn < d->xen_mfn_base + d->nr_xen_frames)
 		return phys_to_virt(d->xen_hpa[mfn - d->xen_mfn_base]);

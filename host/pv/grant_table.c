@@ -2,24 +2,34 @@
  * HYPERVISOR_grant_table_op for a domU (Xen: common/grant_table.c), as
  * measured against Xen 4.17: the shared grant table (v1 or v2, up to 64
  * frames, xl's default), its frames handed to the guest as Xen shares them
- * (owned, writable, never a page table), the queries, and copies between
- * the domain's own frames, which take the references Xen's take (the
- * destination a writable type reference). Long batches continue as Xen's
- * do. Mapping grants needs another domain; parahost plays domain 0, which
- * grants nothing.
+ * (owned, writable, never a page table), the queries, version switches,
+ * swap_grant_ref, cache_flush, and copies between the domain's own frames,
+ * which take the references Xen's take (the destination a writable type
+ * reference). Mapping the domain's own grants is grant_map.c. Long batches
+ * continue as Xen's do.
  */
-#include "host/pv/pv.h"
+#include "host/pv/grant.h"
 
-#include <xen/grant_table.h>
-
-#define MAX_GRANT_FRAMES	64
 #define MAX_STATUS_FRAMES	8	/* 64 v2 frames * 256 entries * 2 bytes / 4 KiB */
+#define V1_PER_PAGE		(PAGE_SIZE / sizeof(grant_entry_v1_t))
+#define V2_PER_PAGE		(PAGE_SIZE / sizeof(grant_entry_v2_t))
+#define STATUS_PER_PAGE		(PAGE_SIZE / sizeof(grant_status_t))
+
+/* The command's low 12 bits; the rest is cache_flush's continuation (Xen's). */
+#define GNTTABOP_CMD_MASK	0xfffu
 
 static unsigned int version = 1;
 static unsigned int nr_frames;
 static uint64_t frames[MAX_GRANT_FRAMES];
-static unsigned int nr_status;
+static void *frame_va[MAX_GRANT_FRAMES];
+/*
+ * Status frames stay parahost's while v1 is in use (nr_status 0), and go
+ * back to the guest, cleared, on the next switch to v2; Xen frees them and
+ * allocates new ones.
+ */
+static unsigned int nr_status, nr_status_alloc;
 static uint64_t status_frames[MAX_STATUS_FRAMES];
+static void *status_va[MAX_STATUS_FRAMES];
 
 static bool self(domid_t d)
 {
@@ -27,32 +37,256 @@ static bool self(domid_t d)
 }
 
 /* A page Xen shares read-write with the domain (share_xen_page_with_guest). */
-static uint64_t shared_frame(void)
+static void share(uint64_t mfn)
 {
-	uint64_t mfn = xen_frame_alloc(true, NULL);
-
 	if (mm_assign_special(&dom.mm, mfn))
 		panic("grant frame %#lx: mm_assign_special", (unsigned long)mfn);
-	return mfn;
 }
 
 static unsigned int status_frames_for(unsigned int n)
 {
 	/* v2: 256 entries (16 bytes) per grant frame, a 2-byte status each. */
-	return (n * (PAGE_SIZE / sizeof(grant_entry_v2_t)) * sizeof(grant_status_t) +
-		PAGE_SIZE - 1) / PAGE_SIZE;
+	return (n * V2_PER_PAGE * sizeof(grant_status_t) + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+/* Xen's gnttab_populate_status_frames: up to the v2 need of the table. */
+static void populate_status(void)
+{
+	while (nr_status < status_frames_for(nr_frames)) {
+		if (nr_status == nr_status_alloc) {
+			status_frames[nr_status] = xen_frame_alloc(true, &status_va[nr_status]);
+			nr_status_alloc++;
+		}
+		memset(status_va[nr_status], 0, PAGE_SIZE);
+		share(status_frames[nr_status++]);
+	}
+}
+
+/*
+ * Xen's gnttab_unpopulate_status_frames: each frame loses its allocation
+ * reference; one still mapped anywhere (a reference beyond that) makes the
+ * switch fail with -EBUSY and every frame stays the guest's (XSA-255).
+ */
+static long unpopulate_status(void)
+{
+	/* A frame the guest already gave back (decrease_reservation) is simply gone. */
+	for (unsigned int i = 0; i < nr_status; i++)
+		if (mm_owns(&dom.mm, status_frames[i]) &&
+		    mm_page(&dom.mm, status_frames[i])->count != 1)
+			return -EBUSY;
+	for (unsigned int i = 0; i < nr_status; i++)
+		if (mm_owns(&dom.mm, status_frames[i]) && mm_release(&dom.mm, status_frames[i]))
+			panic("status frame %#lx: mm_release", (unsigned long)status_frames[i]);
+	nr_status = 0;
+	return 0;
 }
 
 static bool grow(unsigned int n)
 {
 	if (n > MAX_GRANT_FRAMES)
 		return false;
-	while (nr_frames < n)
-		frames[nr_frames++] = shared_frame();
+	while (nr_frames < n) {
+		frames[nr_frames] = xen_frame_alloc(true, &frame_va[nr_frames]);
+		share(frames[nr_frames++]);
+	}
 	if (version == 2)
-		while (nr_status < status_frames_for(nr_frames))
-			status_frames[nr_status++] = shared_frame();
+		populate_status();
 	return true;
+}
+
+unsigned int gnttab_version(void)
+{
+	return version;
+}
+
+unsigned int gnttab_nr_entries(void)
+{
+	return nr_frames * (version == 1 ? V1_PER_PAGE : V2_PER_PAGE);
+}
+
+static grant_entry_v1_t *entry_v1(grant_ref_t ref)
+{
+	return (grant_entry_v1_t *)frame_va[ref / V1_PER_PAGE] + ref % V1_PER_PAGE;
+}
+
+static grant_entry_v2_t *entry_v2(grant_ref_t ref)
+{
+	return (grant_entry_v2_t *)frame_va[ref / V2_PER_PAGE] + ref % V2_PER_PAGE;
+}
+
+static grant_status_t *status_v2(grant_ref_t ref)
+{
+	return (grant_status_t *)status_va[ref / STATUS_PER_PAGE] + ref % STATUS_PER_PAGE;
+}
+
+grant_entry_header_t *gnttab_header(grant_ref_t ref)
+{
+	return version == 1 ? (grant_entry_header_t *)entry_v1(ref) : &entry_v2(ref)->hdr;
+}
+
+uint16_t *gnttab_status(grant_ref_t ref)
+{
+	return version == 1 ? &entry_v1(ref)->flags : status_v2(ref);
+}
+
+uint64_t gnttab_frame(grant_ref_t ref)
+{
+	return version == 1 ? entry_v1(ref)->frame : entry_v2(ref)->full_page.frame;
+}
+
+/*
+ * Xen's gnttab_set_version: refused (-EBUSY) while any entry past the
+ * toolstack's eight is mapped; v2 -> v1 refused (-ERANGE) if one of those
+ * eight cannot be written as a v1 entry, and (-EBUSY) while a status frame
+ * is still mapped. A switch clears every entry but those eight, which are
+ * carried over in the new layout.
+ */
+static long set_version(unsigned int v)
+{
+	grant_entry_v1_t keep[GNTTAB_NR_RESERVED_ENTRIES];
+	unsigned int i;
+	long rc;
+
+	if (v != 1 && v != 2)
+		return -EINVAL;
+	if (v == version)
+		return 0;
+	for (i = GNTTAB_NR_RESERVED_ENTRIES; i < gnttab_nr_entries(); i++)
+		if (gnttab_pinned(i))
+			return -EBUSY;
+	if (version == 2)
+		for (i = 0; i < GNTTAB_NR_RESERVED_ENTRIES; i++) {
+			uint16_t type = entry_v2(i)->hdr.flags & GTF_type_mask;
+
+			if (type == GTF_transitive ||
+			    (type == GTF_permit_access && (entry_v2(i)->full_page.frame >> 32)))
+				return -ERANGE;
+		}
+	for (i = 0; i < GNTTAB_NR_RESERVED_ENTRIES; i++) {
+		if (version == 1) {
+			keep[i] = *entry_v1(i);
+		} else if ((entry_v2(i)->hdr.flags & GTF_type_mask) == GTF_permit_access) {
+			keep[i].flags = entry_v2(i)->hdr.flags | *status_v2(i);
+			keep[i].domid = entry_v2(i)->hdr.domid;
+			keep[i].frame = (uint32_t)entry_v2(i)->full_page.frame;
+		} else {
+			keep[i] = (grant_entry_v1_t){ 0 };
+		}
+	}
+	if (version == 1) {
+		version = 2;
+		populate_status();
+	} else {
+		rc = unpopulate_status();
+		if (rc)
+			return rc;
+		version = 1;
+	}
+	for (i = 0; i < nr_frames; i++)
+		memset(frame_va[i], 0, PAGE_SIZE);
+	for (i = 0; i < GNTTAB_NR_RESERVED_ENTRIES; i++) {
+		if (version == 1) {
+			*entry_v1(i) = keep[i];
+			continue;
+		}
+		*status_v2(i) = keep[i].flags & (GTF_reading | GTF_writing);
+		entry_v2(i)->hdr.flags = keep[i].flags & ~(GTF_reading | GTF_writing);
+		entry_v2(i)->hdr.domid = keep[i].domid;
+		entry_v2(i)->full_page.frame = keep[i].frame;
+	}
+	return 0;
+}
+
+/* Xen's swap_grant_ref: two idle entries (and their v2 status) trade places. */
+static int16_t swap_grant_ref(grant_ref_t a, grant_ref_t b)
+{
+	if (a >= gnttab_nr_entries() || b >= gnttab_nr_entries())
+		return GNTST_bad_gntref;
+	if (a == b)
+		return GNTST_okay;
+	if (gnttab_pinned(a) || gnttab_pinned(b))
+		return GNTST_eagain;
+	if (version == 1) {
+		grant_entry_v1_t t = *entry_v1(a);
+
+		*entry_v1(a) = *entry_v1(b);
+		*entry_v1(b) = t;
+	} else {
+		grant_entry_v2_t t = *entry_v2(a);
+		grant_status_t st = *status_v2(a);
+
+		*entry_v2(a) = *entry_v2(b);
+		*status_v2(a) = *status_v2(b);
+		*entry_v2(b) = t;
+		*status_v2(b) = st;
+	}
+	return GNTST_okay;
+}
+
+/*
+ * Xen's cache_flush on x86, for one element: the range must lie in one
+ * page and op be CLEAN and/or INVAL (else -EINVAL); nothing to do is 0, or
+ * -EILSEQ for a continuation that should not be one; the frame must exist
+ * (-EINVAL) and belong to a domain with a grant table (-EPERM: DOMID_IO's
+ * first megabyte, Xen's frames, free RAM: no frame of another domain is
+ * ours to name here; XSA-232). Our frames are written back and
+ * invalidated, holding a reference meanwhile (x86 cannot invalidate
+ * without writing back: INVAL alone is -EOPNOTSUPP).
+ */
+static long cache_flush(const struct gnttab_cache_flush *f, unsigned int cur)
+{
+	uint64_t mfn = f->a.dev_bus_addr >> PAGE_SHIFT;
+	long rc = -EOPNOTSUPP;
+	volatile uint8_t *p;
+
+	if (f->offset >= PAGE_SIZE || f->length > PAGE_SIZE ||
+	    (uint32_t)f->offset + f->length > PAGE_SIZE ||
+	    (f->op & ~(GNTTAB_CACHE_INVAL | GNTTAB_CACHE_CLEAN)))
+		return -EINVAL;
+	if (!f->length || !f->op)
+		return cur ? -EILSEQ : 0;
+	if (mfn >= dom.max_mfn)
+		return -EINVAL;		/* !mfn_valid */
+	p = gframe_get(&dom, mfn, GF_READ);
+	if (!p)
+		return -EPERM;
+	if (f->op & GNTTAB_CACHE_CLEAN) {
+		/* Xen flushes the range's power-of-two block; the page covers it. */
+		for (unsigned int i = 0; i < PAGE_SIZE; i += 64)
+			asm volatile("clflush %0" :: "m"(p[i]) : "memory");
+		asm volatile("mfence" ::: "memory");
+		rc = 0;
+	}
+	gframe_put(&dom, mfn, GF_READ);
+	return rc;
+}
+
+/*
+ * Xen's gnttab_cache_flush and its continuation: opaque (the command's
+ * bits above 12) is the grant ref a scan of another domain's table had
+ * reached. Any error leaves it as it came, and Xen then continues the
+ * hypercall with it all the same.
+ */
+static long gnttab_cache_flush(unsigned int cmd, uint64_t uop, unsigned int count,
+			       unsigned int *opaque)
+{
+	for (unsigned int i = 0; i < count; i++, uop += sizeof(struct gnttab_cache_flush)) {
+		struct gnttab_cache_flush f;
+		long rc;
+
+		if (i && hypercall_preempt_check())
+			return hypercall_create_continuation(__HYPERVISOR_grant_table_op, 3,
+							     (uint64_t)cmd, uop,
+							     (uint64_t)(count - i));
+		if (copy_from_guest(&f, uop, sizeof(f)))
+			return -EFAULT;
+		rc = cache_flush(&f, *opaque);
+		if (rc < 0)
+			return rc;
+		*opaque = 0;
+	}
+	*opaque = 0;
+	return 0;
 }
 
 /*
@@ -122,7 +356,12 @@ static int16_t do_copy(const struct gnttab_copy *c)
 
 long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
 {
+	unsigned int opaque = cmd & ~GNTTABOP_CMD_MASK;
+
 	if ((int)count < 0)
+		return -EINVAL;
+	cmd &= GNTTABOP_CMD_MASK;
+	if (cmd != GNTTABOP_cache_flush && opaque)
 		return -EINVAL;
 
 	switch (cmd) {
@@ -209,55 +448,50 @@ long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
 			return -EINVAL;
 		if (copy_from_guest(&sv, uop, sizeof(sv)))
 			return -EFAULT;
-		if (sv.version != 1 && sv.version != 2) {
-			rc = -EINVAL;
-		} else if (sv.version != version) {
-			/* Nothing is granted to anyone here, so switching is always safe. */
-			version = sv.version;
-			grow(nr_frames ? nr_frames : 1);
-		}
+		grow(nr_frames ? nr_frames : 1);
+		rc = set_version(sv.version);
 		sv.version = version;
 		if (copy_to_guest(uop, &sv, sizeof(sv)))
 			return -EFAULT;
 		return rc;
 	}
 	case GNTTABOP_map_grant_ref:
-		if (!guest_va_ok(uop, (size_t)count * sizeof(struct gnttab_map_grant_ref)))
-			return -EFAULT;
-		for (unsigned int i = 0; i < count; i++) {
-			struct gnttab_map_grant_ref m;
-			uint64_t va = uop + i * sizeof(m);
-
-			if (i && hypercall_preempt_check())
-				return hypercall_create_continuation(__HYPERVISOR_grant_table_op, 3,
-								     (uint64_t)cmd, va,
-								     (uint64_t)(count - i));
-			if (copy_from_guest(&m, va, sizeof(m)))
-				return -EFAULT;
-			/* Domain 0 (us) grants nothing; no other domain exists. */
-			m.status = m.dom == 0 ? GNTST_general_error : GNTST_bad_domain;
-			if (copy_to_guest(va, &m, sizeof(m)))
-				return -EFAULT;
-		}
-		return 0;
+		return gnttab_map_grant_ref(cmd, uop, count);
 	case GNTTABOP_unmap_grant_ref:
-		if (!guest_va_ok(uop, (size_t)count * sizeof(struct gnttab_unmap_grant_ref)))
+		return gnttab_unmap_grant_ref(cmd, uop, count);
+	case GNTTABOP_unmap_and_replace:
+		return gnttab_unmap_and_replace(cmd, uop, count);
+	case GNTTABOP_swap_grant_ref:
+		if (!guest_va_ok(uop, (size_t)count * sizeof(struct gnttab_swap_grant_ref)))
 			return -EFAULT;
-		for (unsigned int i = 0; i < count; i++) {
-			struct gnttab_unmap_grant_ref u;
-			uint64_t va = uop + i * sizeof(u);
+		for (unsigned int i = 0; i < count; i++, uop += sizeof(struct gnttab_swap_grant_ref)) {
+			struct gnttab_swap_grant_ref sw;
 
 			if (i && hypercall_preempt_check())
 				return hypercall_create_continuation(__HYPERVISOR_grant_table_op, 3,
-								     (uint64_t)cmd, va,
+								     (uint64_t)cmd, uop,
 								     (uint64_t)(count - i));
-			if (copy_from_guest(&u, va, sizeof(u)))
+			if (copy_from_guest(&sw, uop, sizeof(sw)))
 				return -EFAULT;
-			u.status = GNTST_bad_handle;
-			if (copy_to_guest(va, &u, sizeof(u)))
+			sw.status = swap_grant_ref(sw.ref_a, sw.ref_b);
+			if (copy_to_guest(uop + offsetof(struct gnttab_swap_grant_ref, status),
+					  &sw.status, sizeof(sw.status)))
 				return -EFAULT;
 		}
 		return 0;
+	case GNTTABOP_cache_flush: {
+		long rc;
+
+		if (!guest_va_ok(uop, (size_t)count * sizeof(struct gnttab_cache_flush)))
+			return -EFAULT;
+		rc = gnttab_cache_flush(cmd, uop, count, &opaque);
+		if (opaque)
+			/* Xen: continue at the same element, the error counted as done. */
+			return hypercall_create_continuation(__HYPERVISOR_grant_table_op, 3,
+							     (uint64_t)(cmd | opaque), uop,
+							     (uint64_t)(count - (unsigned int)rc));
+		return rc;
+	}
 	case GNTTABOP_copy:
 		if (!guest_va_ok(uop, (size_t)count * sizeof(struct gnttab_copy)))
 			return -EFAULT;
@@ -278,7 +512,7 @@ long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count)
 		}
 		return 0;
 	default:
-		/* dump_table is not in a release build either; the rest needs peers. */
+		/* dump_table is not in a release build either; transfer needs a peer. */
 		return -ENOSYS;
 	}
 }

@@ -12,15 +12,15 @@
 
 bool mfn_is_ram(uint64_t mfn)
 {
-	return mfn >= GUEST_MFN_BASE && mfn < GUEST_MFN_BASE + dom.nr_pages;
+	return mfn >= GUEST_MFN_BASE && mfn < GUEST_MFN_BASE + dom.nr_frames;
 }
 
 uint64_t m2p_lookup(uint64_t mfn)
 {
 	uint64_t pfn;
 
-	if (!mfn_is_ram(mfn))
-		return INVALID_M2P_ENTRY;
+	if (!mfn_is_ram(mfn) || mfn >= GUEST_MFN_BASE + dom.nr_pages)
+		return INVALID_M2P_ENTRY;	/* not RAM, or the balloon's room */
 	/* The P2M is a bijection onto our RAM mfns; search the inverse. */
 	pfn = dom.nr_pages - 1 - (mfn - GUEST_MFN_BASE);
 	if (pfn < dom.nr_pages && dom.p2m[pfn] == mfn)

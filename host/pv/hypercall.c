@@ -89,7 +89,7 @@ static long dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
 	case __HYPERVISOR_get_debugreg:		return do_get_debugreg((int)a1);
 	case __HYPERVISOR_update_descriptor:	return do_update_descriptor(a1, a2);
 	case __HYPERVISOR_memory_op:		return do_memory_op(a1, a2);
-	case __HYPERVISOR_multicall:		return do_multicall(a1, (unsigned int)a2);
+	case __HYPERVISOR_multicall:		return do_multicall(a1, (unsigned int)a2, iret);
 	case __HYPERVISOR_update_va_mapping:	return do_update_va_mapping(a1, a2, a3);
 	case __HYPERVISOR_set_timer_op:		return do_set_timer_op(a1);
 	case __HYPERVISOR_xen_version:		return do_xen_version((int)a1, a2);
@@ -220,12 +220,17 @@ void pv_syscall_from_user(void)
 }
 
 /*
- * HYPERVISOR_multicall (Xen: common/multicall.c): each entry a hypercall,
- * its result written back. Preempted between entries, and when an entry
- * itself asks for a continuation (that entry's arguments are rewritten and
- * the multicall resumes at it).
+ * HYPERVISOR_multicall (Xen: common/multicall.c, pv/hypercall.c
+ * pv_do_multicall_call): each entry a hypercall, its result written back.
+ * Preempted between entries, and when an entry itself asks for a
+ * continuation (that entry's arguments are rewritten and the multicall
+ * resumes at it). An iret entry runs and ends the multicall there (Xen's
+ * mc_exit, XSA-213): the guest is now wherever the iret frame put it, so
+ * nothing after it may run on the kernel's behalf; the multicall returns
+ * the iret's result, and *iret tells the dispatcher not to return with
+ * SYSRET.
  */
-long do_multicall(uint64_t list, unsigned int nr)
+long do_multicall(uint64_t list, unsigned int nr, bool *iret)
 {
 	static bool in_multicall;
 	long rc = 0;
@@ -237,7 +242,6 @@ long do_multicall(uint64_t list, unsigned int nr)
 	in_multicall = true;
 	for (unsigned int i = 0; i < nr; i++, list += sizeof(struct multicall_entry)) {
 		struct multicall_entry mc;
-		bool iret = false;
 
 		if (i && hypercall_preempt_check()) {
 			rc = hypercall_create_continuation(__HYPERVISOR_multicall, 2, list,
@@ -248,11 +252,15 @@ long do_multicall(uint64_t list, unsigned int nr)
 			rc = -EFAULT;
 			break;
 		}
-		if (mc.op == __HYPERVISOR_iret)
-			mc.result = -EINVAL;
-		else
-			mc.result = dispatch(mc.op, mc.args[0], mc.args[1], mc.args[2],
-					     mc.args[3], mc.args[4], &iret);
+		mc.result = dispatch(mc.op, mc.args[0], mc.args[1], mc.args[2],
+				     mc.args[3], mc.args[4], iret);
+		if (*iret) {
+			/* Best effort, as Xen: the guest's stack may be anything now. */
+			copy_to_guest(list + offsetof(struct multicall_entry, result),
+				      &mc.result, sizeof(mc.result));
+			rc = (long)mc.result;
+			break;
+		}
 		if (cont.pending) {
 			/* The entry's own continuation: its new arguments, then ours. */
 			cont.pending = false;

@@ -36,11 +36,6 @@ static long domid_query(uint64_t arg, domid_t *d)
 	return 0;
 }
 
-/* Xen's max_order(): CONFIG_DOMU_MAX_ORDER 9, the hardware domain 12. */
-static unsigned int max_order(void)
-{
-	return dom.is_dom0 ? 12 : 9;
-}
 
 /*
  * XENMEM_exchange's checks, in Xen's order (common/memory.c
@@ -67,7 +62,7 @@ static long memory_exchange(uint64_t arg)
 	in_list = (uint64_t)(uintptr_t)in->extent_start.p;
 	out_list = (uint64_t)(uintptr_t)out->extent_start.p;
 	if ((in->extent_order > out->extent_order ? in->extent_order : out->extent_order) >
-	    max_order())
+	    memop_max_order())
 		rc = -EPERM;
 	else if (x.nr_exchanged > in->nr_extents || in->domid != out->domid ||
 		 (~0UL >> in->extent_order) < in->nr_extents ||
@@ -94,61 +89,37 @@ static long memory_exchange(uint64_t arg)
 	return rc;
 }
 
-/*
- * The reservation ops (Xen: common/memory.c) refuse what they cannot do
- * before doing anything, and then answer the extents done so far: the
- * continuation's start. Returns true with *rc set if refused so.
- */
-static bool reservation_refused(unsigned long cmd, uint64_t arg, long *rc)
-{
-	unsigned long start = cmd >> MEMOP_EXTENT_SHIFT;
-	bool cmd_is_populate = (cmd & MEMOP_CMD_MASK) == XENMEM_populate_physmap;
-	struct xen_memory_reservation r;
-	unsigned int bits;
-
-	*rc = (long)start;
-	if (copy_from_guest(&r, arg, sizeof(r)))
-		return true;
-	if (r.nr_extents > (UINT32_MAX >> MEMOP_EXTENT_SHIFT) || start >= r.nr_extents)
-		return true;
-	if (!domain_exists(r.domid))
-		return true;
-	/* Fewer address bits than one page can satisfy; no vNUMA here. */
-	bits = XENMEMF_get_address_bits(r.mem_flags);
-	if ((bits && bits <= PAGE_SHIFT) || (r.mem_flags & XENMEMF_vnode))
-		return true;
-	/* XSM_TARGET: a domU changes only itself. */
-	if (r.domid != DOMID_SELF && r.domid != dom.domid && !dom.is_dom0)
-		return true;
-	if (cmd_is_populate && (r.mem_flags & XENMEMF_populate_on_demand))
-		return true;	/* for HVM guests: nothing populated for PV */
-	/* One NUMA node: an exact request for any other gets nothing. */
-	if ((r.mem_flags & XENMEMF_exact_node_request) && XENMEMF_get_node(r.mem_flags) != 0)
-		return true;
-	return r.extent_order > max_order();
-}
-
 long do_memory_op(unsigned long cmd, uint64_t arg)
 {
+	unsigned long start_extent = cmd >> MEMOP_EXTENT_SHIFT;
+	unsigned int op = (unsigned int)(cmd & MEMOP_CMD_MASK);
 	domid_t d;
 	long rc;
 
-	switch (cmd & MEMOP_CMD_MASK) {
+	switch (op) {
 	case XENMEM_increase_reservation:
 	case XENMEM_decrease_reservation:
 	case XENMEM_populate_physmap:
-		if (reservation_refused(cmd, arg, &rc))
-			return rc;
-		goto not_implemented;	/* ballooning: not yet */
+		return do_reservation_op(op, start_extent, arg);
+	case XENMEM_exchange:
+	case XENMEM_maximum_ram_page:
+	case XENMEM_current_reservation:
+	case XENMEM_maximum_reservation:
+	case XENMEM_maximum_gpfn:
+		/* Xen: these have no continuation, so no extent start either. */
+		if (start_extent)
+			return -EINVAL;
+		break;
+	}
+	switch (op) {
 	case XENMEM_maximum_ram_page:
 		return (long)dom.max_mfn;
 	case XENMEM_current_reservation:
 		rc = domid_query(arg, &d);
-		return rc ? rc : (long)dom.nr_pages;
+		return rc ? rc : (long)mm_tot_pages(&dom.mm);
 	case XENMEM_maximum_reservation:
-		/* xl's maxmem: memory plus LIBXL_MAXMEM_CONSTANT (1 MiB). */
 		rc = domid_query(arg, &d);
-		return rc ? rc : (long)(dom.nr_pages + 256);
+		return rc ? rc : (long)memop_max_pages();
 	case XENMEM_maximum_gpfn: {
 		/* Xen: (shared_info max_pfn ?: 1) - 1; the guest publishes max_pfn. */
 		unsigned long max = READ_ONCE(dom.shared_info->arch.max_pfn);
@@ -187,8 +158,7 @@ long do_memory_op(unsigned long cmd, uint64_t arg)
 		return -EPERM;		/* privileged */
 	case XENMEM_exchange:
 		return memory_exchange(arg);
-	default:
-	not_implemented: {
+	default: {
 		static uint64_t logged;
 		unsigned int c = (unsigned int)(cmd & MEMOP_CMD_MASK);
 

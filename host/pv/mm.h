@@ -35,8 +35,8 @@
  * GLOBAL bits in L1s, ACCESSED in L4s), the disallowed bits are refused,
  * L4 slots 256..271 (HYPERVISOR_VIRT_START..END) belong to the host.
  *
- * Not modelled (documented in docs/pv-mmu.md): foreign domains (only
- * DOMID_SELF), page cache-attribute tracking, L1TF shadowing, preemption
+ * Not modelled (documented in docs/pv-mmu.md): other domains' frames
+ * (foreigndom may name DOMID_IO or DOMID_XEN), page cache-attribute tracking, L1TF shadowing, preemption
  * inside one validation (a single operation always runs to completion;
  * preemption happens between batch elements, as Xen's continuations).
  *
@@ -66,7 +66,13 @@
 #define MM_PTE_ADDR		0x000ffffffffff000ull	/* bits 12..51 */
 #define MM_PTE_AVAIL_HIGH	(0x7ffull << 52)	/* bits 52..62 */
 #define MM_PTE_GUEST_KERNEL	(1ull << 52)	/* Xen: kernel page, 64-bit PV */
-#define MM_PTE_GNTTAB		(1ull << 62)	/* Xen: grant mapping marker */
+/*
+ * Xen's grant-mapping marker exists in debug builds only: a release build
+ * (Debian's Xen 4.17, the oracle) defines _PAGE_GNTTAB as 0, so grant
+ * entries carry no marker and a guest may use bit 62 like the other
+ * available bits. parahost does as the release build.
+ */
+#define MM_PTE_GNTTAB		(1ull << 62)
 #define MM_PTE_NX		(1ull << 63)
 
 /*
@@ -119,6 +125,17 @@ enum mm_foreign {
 				 * MM_FOREIGN_IO unless d->io_caps */
 	MM_FOREIGN_RO,		/* host frame mappable read-only (M2P...):
 				 * read-only L1 entries only; RW is -EBUSY */
+};
+
+/*
+ * Whose frames a new L1 entry may map (Xen's pg_owner, the low half of
+ * foreigndom). Another real domain is never reached: only a privileged
+ * domain may name one, and there is no other domain when it is.
+ */
+enum mm_owner {
+	MM_OWNER_SELF = 0,	/* DOMID_SELF */
+	MM_OWNER_IO,		/* DOMID_IO: I/O as the caller, no RAM */
+	MM_OWNER_XEN,		/* DOMID_XEN: the host's frames (privileged only) */
 };
 
 /* TLB and CPU-state effects, for ops->tlb(). */
@@ -178,6 +195,11 @@ struct mm_host_ops {
 	 * Xen's it may fix descriptors up in place (DPL, call gates).
 	 */
 	bool (*segdesc_ok)(void *ctx, uint64_t *descs);
+	/*
+	 * Whether a domain other than this one exists with that id (for
+	 * foreigndom; DOMID_* values never reach it). NULL: none does.
+	 */
+	bool (*domain_exists)(void *ctx, domid_t domid);
 };
 
 /* ---- The domain and its vCPUs ---------------------------------------------- */
@@ -194,10 +216,13 @@ struct mm_domain {
 				 * attributes allowed (Xen l1_disallow_mask) */
 	bool cache_flush;	/* Xen cache_flush_permitted() */
 	bool m2p_strict;	/* VMASST_TYPE_m2p_strict */
+	bool privileged;	/* the control domain: XSM's dummy policy lets
+				 * it name any page owner */
 
 	/* Private. */
 	uint32_t tlbclock;	/* bumped by each domain-wide flush */
 	uint64_t nr_owned;
+	uint64_t nr_special;
 };
 
 struct mm_vcpu {
@@ -231,6 +256,17 @@ int mm_assign_special(struct mm_domain *d, xen_pfn_t mfn);
  */
 int mm_release(struct mm_domain *d, xen_pfn_t mfn);
 
+/*
+ * Xen's guest_remove_page for a PV domain (XENMEM_decrease_reservation):
+ * -ENXIO unless the frame is the domain's; else its allocation reference
+ * goes if still held, and 0. Pinned or mapped, it lives on until its last
+ * reference goes (Xen no longer unpins it: XSA-252).
+ */
+int mm_remove_page(struct mm_domain *d, xen_pfn_t mfn);
+
+/* Frames the domain owns, less the host's shared ones (Xen's tot_pages). */
+uint64_t mm_tot_pages(const struct mm_domain *d);
+
 /* The frame's bookkeeping, or NULL if mfn is outside the frame table. */
 const struct mm_page *mm_page(const struct mm_domain *d, xen_pfn_t mfn);
 bool mm_owns(const struct mm_domain *d, xen_pfn_t mfn);
@@ -260,6 +296,10 @@ void mm_put_page(struct mm_domain *d, xen_pfn_t mfn);
  * with a general reference, as Xen's get_page_and_type. 0 or Xen's error. */
 int mm_get_page_and_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t);
 void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn);
+/* The type use alone, for a caller holding a general reference on the frame
+ * (Xen's get_page_type / put_page_type). 0 or Xen's error. */
+int mm_get_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t);
+void mm_put_type(struct mm_domain *d, xen_pfn_t mfn);
 
 /* ---- Hypercalls ------------------------------------------------------------
  *
@@ -285,12 +325,23 @@ void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn);
  * call with it, and if that returned 0, return -XEN_EFAULT with done added.
  * If the whole array range fails Xen's access_ok, Xen returns -EFAULT
  * before touching pdone.
+ *
+ * foreigndom, as Xen's get_pg_owner and its XSM dummy policy: the page
+ * owner (low 16 bits) is DOMID_SELF, DOMID_IO, DOMID_XEN or another
+ * domain; naming oneself by number or a domain that does not exist is
+ * -ESRCH; one that is not ours to name (anything but DOMID_SELF and
+ * DOMID_IO for mmu_update, anything but DOMID_SELF for mmuext_op, unless
+ * d->privileged) is -EPERM. *done == MM_DONE_NONE: Xen returned before
+ * touching pdone, and the dispatcher must leave it alone too.
  */
+#define MM_DONE_NONE	0xffffffffu
 
 /*
- * HYPERVISOR_mmu_update(reqs, count, pdone, foreigndom).
- * foreigndom: only DOMID_SELF (optionally with PFD = (own domid + 1) << 16)
- * is supported; anything else returns -XEN_ESRCH with *done = 0.
+ * HYPERVISOR_mmu_update(reqs, count, pdone, foreigndom). With count 0 the
+ * foreigndom checks still run (Xen makes them before the loop; the page
+ * owner's permission is checked per request, so count 0 never sees it).
+ * The PFD half ((domid + 1) << 16) may only name ourselves (-ESRCH for no
+ * such domain, -EPERM in the loop for another one).
  */
 int mm_mmu_update(struct mm_domain *d, struct mm_vcpu *v,
 		  const mmu_update_t *reqs, unsigned int count,
@@ -324,6 +375,42 @@ int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
 		  uint64_t val, unsigned int bytes);
 
+/* ---- Grant mappings (mm_grant.c) --------------------------------------------
+ *
+ * The page-table half of mapping a grant into the guest's own page tables
+ * (Xen: pv/grant_table.c). The grant table takes the references first, as
+ * Xen's map_grant_ref does: a general reference on the granted frame, and
+ * a writable type reference too unless GNTMAP_readonly (mm_get_page,
+ * mm_get_type). The entry written here then holds exactly those, like any
+ * other L1 entry, and mm_audit counts them so. It is not marked (see
+ * MM_PTE_GNTTAB): removed some other way (mmu_update...), it releases
+ * them as any entry does, as in Xen, and the grant's unmap then finds no
+ * entry to remove. Returns are grant status codes: GNTST_okay or
+ * GNTST_general_error.
+ */
+
+/*
+ * Xen's create_grant_pv_mapping: write the grant's entry for mfn with the
+ * rights of gflags (GNTMAP_*) at addr, which is the machine address of the
+ * L1 entry (GNTMAP_contains_pte; 8-byte aligned, in a validated L1 of the
+ * domain) or a virtual address looked up through v's kernel tables. The
+ * entry it replaces is released.
+ */
+int mm_grant_map(struct mm_domain *d, struct mm_vcpu *v, uint64_t addr,
+		 xen_pfn_t mfn, uint32_t gflags);
+
+/*
+ * Xen's replace_grant_pv_mapping: the entry at addr (as above, by the
+ * mapping's gflags) must map mfn, present, with the mapping's RW right;
+ * it is replaced by nothing or, with new_addr (not for contains_pte), by
+ * the entry stolen from virtual address new_addr (which is zapped). The
+ * grant's references are not released here: the caller drops what its
+ * map took once the TLBs are flushed. On failure a stolen entry is
+ * released as an ordinary L1 entry would be.
+ */
+int mm_grant_unmap(struct mm_domain *d, struct mm_vcpu *v, uint64_t addr,
+		   xen_pfn_t mfn, uint64_t new_addr, uint32_t gflags);
+
 /* ---- Checking ---------------------------------------------------------------
  *
  * Recount every reference from scratch and check the invariants: counts
@@ -354,8 +441,12 @@ int mm__get_type(struct mm_domain *d, xen_pfn_t mfn, struct mm_page *p,
 		 enum mm_type t);
 void mm__put_type(struct mm_domain *d, xen_pfn_t mfn, struct mm_page *p);
 int mm__mod_entry(struct mm_domain *d, xen_pfn_t table_mfn, struct mm_page *tp,
-		  unsigned int slot, uint64_t val, bool preserve_ad);
+		  unsigned int slot, uint64_t val, bool preserve_ad,
+		  enum mm_owner owner);
 int mm__tlb(struct mm_domain *d, struct mm_vcpu *v, enum mm_tlb_op op,
 	    uint64_t va, uint64_t mask);
+void mm__put_l1e(struct mm_domain *d, uint64_t e);
+xen_pfn_t mm__walk_to_l1(const struct mm_domain *d, const struct mm_vcpu *v,
+			 uint64_t va);
 
 #endif

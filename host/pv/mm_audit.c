@@ -44,7 +44,7 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 	     unsigned int nr_vcpus, uint32_t *scratch, const char **why,
 	     xen_pfn_t *bad_mfn)
 {
-	uint64_t n = d->nr_frames, owned = 0;
+	uint64_t n = d->nr_frames, owned = 0, special = 0;
 	uint32_t *cnt = scratch, *tcnt = scratch + n;
 	uint32_t *lin_entries = scratch + 2 * n, *lin_uses = scratch + 3 * n;
 
@@ -67,6 +67,7 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 		if (p->flags & MM_PG_ALLOC)
 			cnt[i]++;
 		if (p->flags & MM_PG_SPECIAL) {
+			special++;
 			if (p->type != MM_T_WRITABLE)
 				FAIL("special frame lost its type", mfn);
 			tcnt[i]++;
@@ -85,6 +86,8 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 	}
 	if (owned != d->nr_owned)
 		FAIL("owned-frame total is off", 0);
+	if (special != d->nr_special)
+		FAIL("special-frame total is off", 0);
 	for (unsigned int k = 0; k < nr_vcpus; k++) {
 		xen_pfn_t b[2] = { vcpus[k].guest_table, vcpus[k].guest_table_user };
 
@@ -119,6 +122,10 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 				continue;
 			if (!(e & MM_PTE_P))
 				continue;
+			/*
+			 * A grant mapping holds what any L1 entry holds (the
+			 * grant table took it for the entry): counted below.
+			 */
 			if (e & mm__disallow(d, level))
 				FAIL("disallowed bit in a validated entry", mfn);
 			if (!user_bits_ok(level, e))

@@ -13,11 +13,12 @@
 /*
  * Disallowed bits (Xen: base_disallow_mask = everything except P, RW, US,
  * A, D, AVAIL, AVAIL_HIGH, NX; of the PTE bits that leaves PWT, PCD,
- * PSE/PAT and G). L1: G allowed, Xen's GNTTAB bit refused; a domain with
- * I/O capabilities may use the cache attributes (PWT, PCD, PAT).
+ * PSE/PAT and G). L1: G allowed (and _PAGE_GNTTAB, 0 in a release build,
+ * refuses nothing); a domain with I/O capabilities may use the cache
+ * attributes (PWT, PCD, PAT).
  */
 #define BASE_DISALLOW	(MM_PTE_PWT | MM_PTE_PCD | MM_PTE_PSE | MM_PTE_G)
-#define L1_DISALLOW	((BASE_DISALLOW | MM_PTE_GNTTAB) & ~MM_PTE_G)
+#define L1_DISALLOW	(BASE_DISALLOW & ~MM_PTE_G)
 #define CACHE_ATTRS	(MM_PTE_PAT | MM_PTE_PCD | MM_PTE_PWT)
 
 /*
@@ -104,6 +105,7 @@ void mm_domain_init(struct mm_domain *d)
 		d->pages[i] = (struct mm_page){ 0 };
 	d->tlbclock = 1;
 	d->nr_owned = 0;
+	d->nr_special = 0;
 }
 
 int mm_assign(struct mm_domain *d, xen_pfn_t mfn)
@@ -127,7 +129,13 @@ int mm_assign_special(struct mm_domain *d, xen_pfn_t mfn)
 	p->type = MM_T_WRITABLE;
 	p->type_count = 1;
 	p->flags |= MM_PG_VALIDATED | MM_PG_SPECIAL;
+	d->nr_special++;
 	return 0;
+}
+
+uint64_t mm_tot_pages(const struct mm_domain *d)
+{
+	return d->nr_owned - d->nr_special;
 }
 
 /* Xen's get_page_from_mfn: a reference on a frame of this domain. */
@@ -146,6 +154,8 @@ void mm__put_page(struct mm_domain *d, struct mm_page *p)
 {
 	if (--p->count == 0) {
 		/* Freed: no longer the domain's. */
+		if (p->flags & MM_PG_SPECIAL)
+			d->nr_special--;
 		*p = (struct mm_page){ .stamp = p->stamp };
 		d->nr_owned--;
 	}
@@ -160,6 +170,20 @@ int mm_release(struct mm_domain *d, xen_pfn_t mfn)
 	if (p->flags & MM_PG_PINNED)
 		return -XEN_EBUSY;
 	p->flags &= ~MM_PG_ALLOC;
+	mm__put_page(d, p);
+	return 0;
+}
+
+int mm_remove_page(struct mm_domain *d, xen_pfn_t mfn)
+{
+	struct mm_page *p = mm__get_page(d, mfn);
+
+	if (!p)
+		return -XEN_ENXIO;
+	if (p->flags & MM_PG_ALLOC) {
+		p->flags &= ~MM_PG_ALLOC;
+		mm__put_page(d, p);
+	}
 	mm__put_page(d, p);
 	return 0;
 }
@@ -201,6 +225,21 @@ int mm_get_page_and_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t)
 	return get_page_and_type(d, mfn, t);
 }
 
+int mm_get_type(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t)
+{
+	struct mm_page *p = mm__page(d, mfn);
+
+	if (!p || !(p->flags & MM_PG_OWNED) || !p->count ||
+	    t == MM_T_NONE || t > MM_T_WRITABLE)
+		return -XEN_EINVAL;
+	return mm__get_type(d, mfn, p, t);
+}
+
+void mm_put_type(struct mm_domain *d, xen_pfn_t mfn)
+{
+	mm__put_type(d, mfn, mm__page(d, mfn));
+}
+
 void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn)
 {
 	struct mm_page *p = mm__page(d, mfn);
@@ -210,11 +249,12 @@ void mm_put_page_and_type(struct mm_domain *d, xen_pfn_t mfn)
 }
 
 /*
- * An L1 entry (present; Xen: get_page_from_l1e). 0 = references taken,
- * < 0 = Xen's error, > 0 = bits the caller must flip in the entry
- * (permitted I/O: Xen makes WB mappings of MMIO uncached).
+ * An L1 entry (present; Xen: get_page_from_l1e), mapping frames of owner
+ * (foreigndom's page owner). 0 = references taken, < 0 = Xen's error,
+ * > 0 = bits the caller must flip in the entry (permitted I/O: Xen makes
+ * WB mappings of MMIO uncached).
  */
-static int64_t get_l1e(struct mm_domain *d, uint64_t e)
+static int64_t get_l1e(struct mm_domain *d, uint64_t e, enum mm_owner owner)
 {
 	xen_pfn_t mfn = MM_PTE_MFN(e);
 	struct mm_page *p;
@@ -225,9 +265,15 @@ static int64_t get_l1e(struct mm_domain *d, uint64_t e)
 		enum mm_foreign f = d->ops->foreign ?
 			d->ops->foreign(d->ctx, mfn) : MM_FOREIGN_RAM;
 
-		/* Permitted I/O means I/O capabilities (iomem_caps non-empty). */
-		if (f == MM_FOREIGN_IO_OK && !d->io_caps)
+		/*
+		 * Permitted I/O means I/O capabilities (iomem_caps non-empty);
+		 * DOMID_IO reverts to the caller's, DOMID_XEN has none.
+		 */
+		if (f == MM_FOREIGN_IO_OK && (!d->io_caps || owner == MM_OWNER_XEN))
 			f = MM_FOREIGN_IO;
+		/* A host frame is DOMID_XEN's: not DOMID_IO's to name. */
+		if (f == MM_FOREIGN_RO && owner == MM_OWNER_IO)
+			f = MM_FOREIGN_RAM;
 		switch (f) {
 		case MM_FOREIGN_IO_OK:
 			if (!(e & CACHE_ATTRS))
@@ -245,6 +291,12 @@ static int64_t get_l1e(struct mm_domain *d, uint64_t e)
 			return -XEN_EBUSY;
 		}
 	}
+	/*
+	 * Our own frame named as another owner's: the real owner differs and
+	 * only a privileged page owner may pass that on (xsm_priv_mapping).
+	 */
+	if (owner != MM_OWNER_SELF)
+		return -XEN_EBUSY;
 	p = mm__get_page(d, mfn);
 	if (!p)
 		return -XEN_EBUSY;
@@ -255,7 +307,13 @@ static int64_t get_l1e(struct mm_domain *d, uint64_t e)
 	return 0;
 }
 
-static void put_l1e(struct mm_domain *d, uint64_t e)
+/*
+ * Release what an L1 entry holds (Xen: put_page_from_l1e). A grant
+ * mapping holds the same references as any other entry; a debug build of
+ * Xen would crash a domain that removed one other than through the grant
+ * table, a release build (_PAGE_GNTTAB 0) cannot tell it apart.
+ */
+void mm__put_l1e(struct mm_domain *d, uint64_t e)
 {
 	xen_pfn_t mfn = MM_PTE_MFN(e);
 	struct mm_page *p;
@@ -339,7 +397,7 @@ static void put_entry(struct mm_domain *d, unsigned int level, uint64_t e,
 		      xen_pfn_t table_mfn)
 {
 	if (level == 1)
-		put_l1e(d, e);
+		mm__put_l1e(d, e);
 	else
 		put_upper(d, e, table_mfn);
 }
@@ -424,7 +482,7 @@ static int validate(struct mm_domain *d, xen_pfn_t mfn, enum mm_type t)
 		if (!guest_slot(level, i) || !(e & MM_PTE_P))
 			continue;
 		if (level == 1) {
-			rc = get_l1e(d, e);
+			rc = get_l1e(d, e, MM_OWNER_SELF);
 			if (rc > 0) {
 				e ^= (uint64_t)rc;
 				rc = 0;
@@ -480,7 +538,8 @@ static void write_entry(uint64_t *pe, uint64_t old, uint64_t new,
  * error; on error the entry is unchanged.
  */
 int mm__mod_entry(struct mm_domain *d, xen_pfn_t table_mfn, struct mm_page *tp,
-		  unsigned int slot, uint64_t val, bool preserve_ad)
+		  unsigned int slot, uint64_t val, bool preserve_ad,
+		  enum mm_owner owner)
 {
 	unsigned int level = tp->type;
 	uint64_t *pe = &mm__map(d, table_mfn)[slot];
@@ -499,7 +558,7 @@ int mm__mod_entry(struct mm_domain *d, xen_pfn_t table_mfn, struct mm_page *tp,
 			return 0;
 		}
 		if (level == 1) {
-			rc = get_l1e(d, val);
+			rc = get_l1e(d, val, owner);
 			if (rc > 0)
 				val ^= (uint64_t)rc;
 		} else {

@@ -20,19 +20,44 @@ static bool preempted(struct mm_domain *d, unsigned int i)
 }
 
 /*
- * Xen's get_pg_owner: DOMID_SELF is the caller; naming itself by number is
- * refused (-ESRCH); other domains are not modelled here (-ESRCH).
+ * Xen's get_pg_owner: DOMID_SELF is the caller; naming itself by number
+ * or a domain that does not exist is -ESRCH. *other: a real domain that
+ * is not us.
  */
-static int pg_owner_ok(unsigned int dom)
+static int get_pg_owner(struct mm_domain *d, domid_t dom, enum mm_owner *owner,
+			bool *other)
 {
-	return (dom & 0xffff) == DOMID_SELF ? 0 : -XEN_ESRCH;
+	*owner = MM_OWNER_SELF;
+	*other = false;
+	if (dom == DOMID_SELF)
+		return 0;
+	if (dom == d->domid)
+		return -XEN_ESRCH;
+	if (dom == DOMID_IO) {
+		*owner = MM_OWNER_IO;
+		return 0;
+	}
+	if (dom == DOMID_XEN) {
+		*owner = MM_OWNER_XEN;
+		return 0;
+	}
+	if (!d->ops->domain_exists || !d->ops->domain_exists(d->ctx, dom))
+		return -XEN_ESRCH;
+	*other = true;
+	return 0;
+}
+
+/* XSM's dummy XSM_TARGET: ourselves, or anyone for the control domain. */
+static int xsm_target(const struct mm_domain *d, bool self)
+{
+	return self || d->privileged ? 0 : -XEN_EPERM;
 }
 
 /* ---- mmu_update ----------------------------------------------------------- */
 
 /* Write one entry: checked if the frame is a page table in use, plain if not. */
 static int normal_update(struct mm_domain *d, uint64_t ptr, uint64_t val,
-			 bool preserve_ad)
+			 bool preserve_ad, enum mm_owner owner)
 {
 	xen_pfn_t mfn = ptr >> PAGE_SHIFT;
 	unsigned int slot = (unsigned int)((ptr & PAGE_OFFSET) >> 3);
@@ -45,8 +70,13 @@ static int normal_update(struct mm_domain *d, uint64_t ptr, uint64_t val,
 		/* Xen's page_lock: a type use for the duration. */
 		p->type_count++;
 		switch (p->type) {
-		case MM_T_L1: case MM_T_L2: case MM_T_L3: case MM_T_L4:
-			rc = mm__mod_entry(d, mfn, p, slot, val, preserve_ad);
+		case MM_T_L2: case MM_T_L3: case MM_T_L4:
+			/* Only an L1 may map another owner's frames. */
+			if (owner != MM_OWNER_SELF)
+				break;
+			/* fall through */
+		case MM_T_L1:
+			rc = mm__mod_entry(d, mfn, p, slot, val, preserve_ad, owner);
 			break;
 		case MM_T_WRITABLE:
 			mm__map(d, mfn)[slot] = val;
@@ -71,14 +101,23 @@ int mm_mmu_update(struct mm_domain *d, struct mm_vcpu *v,
 		  unsigned int *done, unsigned int foreigndom)
 {
 	unsigned int i, pt_dom = foreigndom >> 16;
+	bool pt_other = false, pg_other;
+	enum mm_owner owner;
 	int rc = 0;
 
 	(void)v;
 	*done = 0;
 	count &= ~PREEMPTED;
-	if (pt_dom && pt_dom - 1 != d->domid)
-		return -XEN_ESRCH;
-	rc = pg_owner_ok(foreigndom);
+	if (pt_dom && pt_dom - 1 != d->domid) {
+		/* Page tables of another domain (PFD): it must exist. */
+		if (pt_dom - 1 >= DOMID_FIRST_RESERVED || !d->ops->domain_exists ||
+		    !d->ops->domain_exists(d->ctx, (domid_t)(pt_dom - 1))) {
+			*done = MM_DONE_NONE;
+			return -XEN_ESRCH;
+		}
+		pt_other = true;
+	}
+	rc = get_pg_owner(d, (domid_t)foreigndom, &owner, &pg_other);
 	if (rc)
 		return rc;
 
@@ -94,11 +133,30 @@ int mm_mmu_update(struct mm_domain *d, struct mm_vcpu *v,
 		case MMU_NORMAL_PT_UPDATE:
 		case MMU_PT_UPDATE_PRESERVE_AD:
 		case MMU_PT_UPDATE_NO_TRANSLATE:
-			rc = normal_update(d, ptr - cmd, val,
-					   cmd == MMU_PT_UPDATE_PRESERVE_AD);
+			/* xsm_mmu_update: the page owner unless DOMID_IO, then the PFD. */
+			rc = owner == MM_OWNER_IO ? 0 :
+			     xsm_target(d, owner == MM_OWNER_SELF && !pg_other);
+			if (!rc)
+				rc = xsm_target(d, !pt_other);
+			/* A privileged domain naming another one: there is none here. */
+			if (!rc && (pt_other || pg_other))
+				rc = -XEN_EINVAL;
+			if (!rc)
+				rc = normal_update(d, ptr - cmd, val,
+						   cmd == MMU_PT_UPDATE_PRESERVE_AD, owner);
 			break;
 		case MMU_MACHPHYS_UPDATE:
-			if (!mm_owns(d, ptr >> PAGE_SHIFT)) {
+			if (pt_other) {
+				rc = -XEN_EPERM;
+				break;
+			}
+			rc = owner == MM_OWNER_IO ? 0 :
+			     xsm_target(d, owner == MM_OWNER_SELF && !pg_other);
+			if (rc)
+				break;
+			/* The frame must be the page owner's; IO and XEN own none of ours. */
+			if (owner != MM_OWNER_SELF || pg_other ||
+			    !mm_owns(d, ptr >> PAGE_SHIFT)) {
 				rc = -XEN_EINVAL;
 				break;
 			}
@@ -333,24 +391,59 @@ static int one_ext_op(struct mm_domain *d, struct mm_vcpu *v,
 	}
 }
 
+/*
+ * An op naming another page owner (only the control domain gets this
+ * far): the frame ops look the frame up as that owner's, which owns none
+ * of ours (-EINVAL); everything else is the caller's own business (-EPERM).
+ */
+static int foreign_ext_op(const struct mmuext_op *op)
+{
+	switch (op->cmd) {
+	case MMUEXT_PIN_L1_TABLE: case MMUEXT_PIN_L2_TABLE:
+	case MMUEXT_PIN_L3_TABLE: case MMUEXT_PIN_L4_TABLE:
+	case MMUEXT_UNPIN_TABLE:
+	case MMUEXT_CLEAR_PAGE: case MMUEXT_COPY_PAGE:
+		return -XEN_EINVAL;
+	case MMUEXT_MARK_SUPER: case MMUEXT_UNMARK_SUPER:
+		return -XEN_EOPNOTSUPP;
+	case MMUEXT_NEW_BASEPTR: case MMUEXT_NEW_USER_BASEPTR:
+	case MMUEXT_TLB_FLUSH_LOCAL: case MMUEXT_INVLPG_LOCAL:
+	case MMUEXT_TLB_FLUSH_MULTI: case MMUEXT_INVLPG_MULTI:
+	case MMUEXT_TLB_FLUSH_ALL: case MMUEXT_INVLPG_ALL:
+	case MMUEXT_FLUSH_CACHE: case MMUEXT_FLUSH_CACHE_GLOBAL:
+	case MMUEXT_SET_LDT:
+		return -XEN_EPERM;
+	default:
+		return -XEN_ENOSYS;
+	}
+}
+
 int mm_mmuext_op(struct mm_domain *d, struct mm_vcpu *v,
 		 const struct mmuext_op *ops, unsigned int count,
 		 unsigned int *done, unsigned int foreigndom)
 {
+	enum mm_owner owner;
 	unsigned int i;
+	bool other;
 	int rc;
 
 	*done = 0;
 	count &= ~PREEMPTED;
-	rc = pg_owner_ok(foreigndom);
-	if (rc)
+	/* Xen returns these before touching pdone: xsm_mmuext_op is XSM_TARGET. */
+	rc = get_pg_owner(d, (domid_t)foreigndom, &owner, &other);
+	if (!rc)
+		rc = xsm_target(d, owner == MM_OWNER_SELF && !other);
+	if (rc) {
+		*done = MM_DONE_NONE;
 		return rc;
+	}
 	for (i = 0; i < count; i++) {
 		if (preempted(d, i)) {
 			rc = -MM_ERESTART;
 			break;
 		}
-		rc = one_ext_op(d, v, &ops[i]);
+		rc = owner == MM_OWNER_SELF && !other ? one_ext_op(d, v, &ops[i]) :
+			foreign_ext_op(&ops[i]);
 		if (rc)
 			break;
 	}
@@ -365,8 +458,8 @@ int mm_mmuext_op(struct mm_domain *d, struct mm_vcpu *v,
  * as the hardware walk of Xen's linear map sees them (present L4e and L3e,
  * present non-PSE L2e). 0 if there is none.
  */
-static xen_pfn_t walk_to_l1(struct mm_domain *d, struct mm_vcpu *v,
-			    uint64_t va)
+xen_pfn_t mm__walk_to_l1(const struct mm_domain *d, const struct mm_vcpu *v,
+			 uint64_t va)
 {
 	xen_pfn_t mfn = v->guest_table;
 	unsigned int level;
@@ -390,7 +483,7 @@ static xen_pfn_t walk_to_l1(struct mm_domain *d, struct mm_vcpu *v,
 int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 			 uint64_t va, uint64_t val, uint64_t flags)
 {
-	xen_pfn_t l1 = walk_to_l1(d, v, va);
+	xen_pfn_t l1 = mm__walk_to_l1(d, v, va);
 	struct mm_page *p = l1 ? mm__get_page(d, l1) : NULL;
 	uint64_t bmap = flags & ~(uint64_t)UVMF_FLUSHTYPE_MASK;
 	int rc;
@@ -403,7 +496,8 @@ int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 		return -XEN_EINVAL;
 	}
 	p->type_count++;
-	rc = mm__mod_entry(d, l1, p, (unsigned int)(va >> 12) & 511, val, false);
+	rc = mm__mod_entry(d, l1, p, (unsigned int)(va >> 12) & 511, val, false,
+			   MM_OWNER_SELF);
 	mm__put_type(d, l1, p);
 	mm__put_page(d, p);
 	if (rc)
@@ -434,7 +528,7 @@ int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
 		  uint64_t val, unsigned int bytes)
 {
-	xen_pfn_t l1 = walk_to_l1(d, v, va), mfn;
+	xen_pfn_t l1 = mm__walk_to_l1(d, v, va), mfn;
 	unsigned int slot, shift;
 	struct mm_page *p;
 	uint64_t pte;
@@ -468,7 +562,7 @@ int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
 		shift = (unsigned int)(va & 7) * 8;
 		val = (full & ~(m << shift)) | ((val & m) << shift);
 	}
-	rc = mm__mod_entry(d, mfn, p, slot, val, false);
+	rc = mm__mod_entry(d, mfn, p, slot, val, false, MM_OWNER_SELF);
 	mm__put_type(d, mfn, p);
 	mm__put_page(d, p);
 	return rc ? -1 : 0;

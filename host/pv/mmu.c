@@ -91,6 +91,13 @@ static bool op_preempt(void *ctx)
 	return hypercall_preempt_check();
 }
 
+/* The other domain there is: parahost plays domain 0 for a domU. */
+static bool op_domain_exists(void *ctx, domid_t id)
+{
+	(void)ctx;
+	return !dom.is_dom0 && id == 0;
+}
+
 static const struct mm_host_ops host_ops = {
 	.frame = op_frame,
 	.foreign = op_foreign,
@@ -99,6 +106,7 @@ static const struct mm_host_ops host_ops = {
 	.set_m2p = op_set_m2p,
 	.segdesc_ok = op_segdesc_ok,
 	.preempt = op_preempt,
+	.domain_exists = op_domain_exists,
 };
 
 /* The frame table covers guest RAM and, after a gap, Xen's frames. */
@@ -116,6 +124,7 @@ void pv_mm_init(void)
 	dom.mm.ops = &host_ops;
 	dom.mm.ctx = NULL;
 	dom.mm.domid = dom.domid;
+	dom.mm.privileged = dom.is_dom0;	/* the initial domain is the control domain */
 	mm_domain_init(&dom.mm);
 	for (unsigned long i = 0; i < dom.nr_pages; i++)
 		if (mm_assign(&dom.mm, GUEST_MFN_BASE + i))
@@ -189,6 +198,13 @@ static long run_batches(unsigned int nr, uint64_t uelems, size_t size, unsigned 
 	unsigned int total = 0, done_before = 0;
 	long rc = 0;
 
+	/*
+	 * Xen's own continuation after a preempted page-table release
+	 * (old_guest_table) carries the final result in foreigndom; a guest
+	 * may make the same call and gets that argument back.
+	 */
+	if (count == PREEMPTED_BIT && !uelems)
+		return (int)foreigndom;
 	if (count & PREEMPTED_BIT) {
 		count &= ~PREEMPTED_BIT;
 		if (pdone)
@@ -196,7 +212,8 @@ static long run_batches(unsigned int nr, uint64_t uelems, size_t size, unsigned 
 	}
 	if (!guest_va_ok(uelems, (size_t)count * size))
 		return -EFAULT;
-	while (total < count) {
+	/* At least one call, even for count 0: foreigndom is checked before the loop. */
+	do {
 		unsigned int n = count - total < BATCH ? count - total : BATCH;
 		unsigned int readable = 0, done = 0;
 
@@ -204,8 +221,9 @@ static long run_batches(unsigned int nr, uint64_t uelems, size_t size, unsigned 
 		       !copy_from_guest(elems + readable * size,
 					uelems + (total + readable) * size, size))
 			readable++;
-		if (readable)
-			rc = batch(elems, readable, &done, foreigndom);
+		rc = batch(elems, readable, &done, foreigndom);
+		if (done == MM_DONE_NONE)
+			return rc;	/* refused before Xen looks at pdone */
 		total += done;
 		if (rc)
 			break;
@@ -213,7 +231,7 @@ static long run_batches(unsigned int nr, uint64_t uelems, size_t size, unsigned 
 			rc = -EFAULT;
 			break;
 		}
-	}
+	} while (total < count);
 	if (pdone) {
 		unsigned int v = done_before + total;
 

@@ -44,6 +44,8 @@
 #define ENOBUFS	XEN_ENOBUFS
 #define ENODEV	XEN_ENODEV
 #define EOPNOTSUPP XEN_EOPNOTSUPP
+#define ERANGE	XEN_ERANGE
+#define EILSEQ	XEN_EILSEQ
 
 #include "host/host.h"
 #include "host/vcpu.h"
@@ -58,6 +60,8 @@
 #define GUEST_MFN_BASE		0x20000UL	/* guest RAM starts at 512 MiB */
 #define XEN_MFN_GAP		0x100UL		/* a hole between RAM and Xen frames */
 #define MAX_XEN_FRAMES		1024
+/* RAM beyond the initial allocation, up to xl's maxmem (memory + 1 MiB). */
+#define BALLOON_FRAMES		256UL
 
 /* Xen's per-domain area (L4 slot 260) and what we put there. */
 #define PERDOMAIN_VIRT_START	0xffff820000000000UL
@@ -102,7 +106,8 @@ struct domain {
 	bool is_dom0;
 
 	/* Memory. */
-	unsigned long nr_pages;
+	unsigned long nr_pages;		/* the initial allocation (xl's memory) */
+	unsigned long nr_frames;	/* RAM frames: nr_pages + BALLOON_FRAMES */
 	xen_pfn_t *p2m;			/* pfn -> mfn, host copy */
 	uint64_t *ram_hpa;		/* (mfn - GUEST_MFN_BASE) -> host-physical */
 	/* The PV MMU (host/pv/mm.h): page types over RAM and Xen's frames. */
@@ -252,8 +257,12 @@ long do_update_va_mapping(uint64_t va, uint64_t val, uint64_t flags);
 long do_set_gdt(uint64_t frame_list, unsigned int entries);
 long do_update_descriptor(uint64_t maddr, uint64_t desc);
 long do_physdev_op(int cmd, uint64_t arg);
-long do_multicall(uint64_t list, unsigned int nr);
+long do_multicall(uint64_t list, unsigned int nr, bool *iret);
 long do_grant_table_op(unsigned int cmd, uint64_t uop, unsigned int count);
+/* reservation.c: XENMEM_increase/decrease_reservation, XENMEM_populate_physmap */
+long do_reservation_op(unsigned int op, unsigned long start_extent, uint64_t arg);
+unsigned int memop_max_order(void);
+unsigned long memop_max_pages(void);	/* Xen's max_pages (maximum_reservation) */
 
 /* descriptor.c */
 bool read_segment_descriptor(uint16_t sel, struct vseg *out);

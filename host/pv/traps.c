@@ -22,6 +22,34 @@ static bool vector_has_ec(unsigned int v)
 	       v == X86_EXC_AC || v == X86_EXC_CP;
 }
 
+/*
+ * The FPU state a vcpu starts with, as Xen's vcpu_init_fpu sets it up:
+ * FCW 0x37f, MXCSR 0x1f80, every other register zero (XSA-165: never what
+ * ran before). The registers are shared with the host, which never uses
+ * them, so until now they hold whatever the firmware left (Bochs: its
+ * power-on FCW 0x40). Loaded once, at the guest's first FPU use: XRSTOR
+ * of an area whose XSTATE_BV is 0 puts every enabled component in its
+ * initial state (MXCSR comes from the area); without XSAVE, FXRSTOR of
+ * the same legacy image, with OSFXSR on so that it loads MXCSR and XMM.
+ */
+static void fpu_initial_state(void)
+{
+	static uint8_t area[576] __attribute__((aligned(64)));
+	uint64_t cr4 = read_cr4();
+
+	area[0] = 0x7f;			/* FCW 0x037f */
+	area[1] = 0x03;
+	area[24] = 0x80;		/* MXCSR 0x1f80 */
+	area[25] = 0x1f;
+	if (cr4 & CR4_OSXSAVE) {
+		asm volatile("xrstor64 %0" :: "m"(area), "a"(~0U), "d"(~0U) : "memory");
+	} else {
+		write_cr4(cr4 | CR4_OSFXSR);
+		asm volatile("fxrstor64 %0" :: "m"(area) : "memory");
+		write_cr4(cr4);
+	}
+}
+
 void dump_guest_state(void)
 {
 	struct vcpu_state *s = dom.st;
@@ -497,6 +525,8 @@ static void handle_exception(const struct vexit *e)
 		 * Xen's lazy FPU: the state is "restored" (real TS cleared), and
 		 * the guest sees #NM (a fault) only if it asked for TS (fpu_taskswitch).
 		 */
+		if (!dom.fpu_dirtied)
+			fpu_initial_state();
 		dom.st->cr0 &= ~CR0_TS;
 		dom.fpu_dirtied = true;
 		if (dom.fpu_ts) {

@@ -12,7 +12,7 @@ FUZZ_CC    ?= clang
 FUZZ_RUNS  ?= 1000000
 FUZZ_SEED  ?= 1
 FUZZ_DIR   := $(BUILD)/fuzz
-MM_SRCS    := host/pv/mm_core.c host/pv/mm_hcall.c host/pv/mm_audit.c
+MM_SRCS    := host/pv/mm_core.c host/pv/mm_hcall.c host/pv/mm_audit.c host/pv/mm_grant.c
 MM_DEPS    := $(MM_SRCS) host/pv/mm.h tests/fuzz/mm_env.h
 
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -iquote . \

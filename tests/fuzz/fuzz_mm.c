@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for host/pv/mm*.c: each input is a random sequence of
  * PV MMU operations (mmu_update batches, pins, unpins, base pointers,
- * update_va_mapping, page ops, frame release/reassign, preemption) on the
+ * update_va_mapping, page ops, frame release/reassign, preemption, grant
+ * mappings made and removed as the grant table does) on the
  * small domain of mm_env.h, booted from a valid start-of-day layout. After
  * every operation mm_audit recounts everything from scratch and checks:
  * no writable mapping of a page-table frame, no entry referencing a frame
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <xen/errno.h>
+#include <xen/grant_table.h>
 
 #include "tests/fuzz/mm_env.h"
 
@@ -223,11 +225,75 @@ static void ext_op(struct env *e, struct in *in, uint8_t kind)
 	e->mask_fault = false;
 }
 
+/*
+ * A grant mapping of one of the domain's frames, as the grant table makes
+ * it (mm_grant.c): the references first, then the entry, which then holds
+ * them; an unmap that succeeds hands back what the removed entry held.
+ */
+static uint32_t pick_gflags(struct in *in)
+{
+	uint8_t b = u8(in);
+
+	return GNTMAP_host_map | ((b & 1) ? GNTMAP_readonly : 0) |
+	       ((b & 2) ? GNTMAP_contains_pte : 0) | ((b & 4) ? GNTMAP_application_map : 0) |
+	       ((uint32_t)(b >> 5) << _GNTMAP_guest_avail0);
+}
+
+static uint64_t pick_grant_addr(struct in *in, uint32_t gflags)
+{
+	if (!(gflags & GNTMAP_contains_pte))
+		return pick_va(in);
+	return (pick_mfn(in) << 12) | (pick_slot(in) * 8ull) | (u8(in) & 0x10 ? 4 : 0);
+}
+
+static void grant_op(struct env *e, struct in *in, bool map)
+{
+	uint32_t gflags = pick_gflags(in);
+	bool ro = gflags & GNTMAP_readonly;
+	xen_pfn_t mfn = pick_mfn(in);
+	uint64_t addr = pick_grant_addr(in, gflags);
+	struct mm_vcpu *v = &e->v[u8(in) & 1];
+	int rc;
+
+	if (map) {
+		if (mm_get_page(&e->d, mfn))
+			return;		/* the grant table's bad_page */
+		if (!ro && mm_get_type(&e->d, mfn, MM_T_WRITABLE)) {
+			mm_put_page(&e->d, mfn);
+			return;		/* could not pin */
+		}
+		rc = mm_grant_map(&e->d, v, addr, mfn, gflags);
+		if (rc == GNTST_okay)
+			return;
+		if (rc != GNTST_general_error)
+			fail("grant map status", rc);
+	} else {
+		uint64_t new_addr = (u8(in) & 3) ? 0 : pick_va(in);
+
+		rc = mm_grant_unmap(&e->d, v, addr, mfn, new_addr, gflags);
+		if (rc == GNTST_general_error)
+			return;
+		if (rc != GNTST_okay)
+			fail("grant unmap status", rc);
+		if (!mm_owns(&e->d, mfn))
+			return;		/* an entry of a foreign frame holds nothing */
+	}
+	if (!ro)
+		mm_put_type(&e->d, mfn);
+	mm_put_page(&e->d, mfn);
+}
+
 static void one_op(struct env *e, struct in *in)
 {
 	uint8_t op = u8(in);
 	int rc;
 
+	if (op % 18 >= 16) {
+		grant_op(e, in, op % 18 == 16);
+		if (env_audit(e))
+			fail("audit after a grant operation", 0);
+		return;
+	}
 	switch (op % 16) {
 	case 0: case 1: case 2: case 3: case 4:
 		batch_update(e, in);

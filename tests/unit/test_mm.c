@@ -117,8 +117,6 @@ static void test_pin_bad_entry(void)
 	CU_ASSERT_EQUAL(env_ext(&E, MMUEXT_PIN_L1_TABLE, MFN(f)), -XEN_EINVAL);
 	MEM[f][5] = fpte(F_DATA + 1, PTE_RO | MM_PTE_PCD);	/* bad flag */
 	CU_ASSERT_EQUAL(env_ext(&E, MMUEXT_PIN_L1_TABLE, MFN(f)), -XEN_EINVAL);
-	MEM[f][5] = fpte(F_DATA + 1, PTE_RO | MM_PTE_GNTTAB);
-	CU_ASSERT_EQUAL(env_ext(&E, MMUEXT_PIN_L1_TABLE, MFN(f)), -XEN_EINVAL);
 
 	/* The error comes up through an L2 whose L1 is bad. */
 	MEM[f][5] = fpte(F_OTHER, PTE_RO);
@@ -226,9 +224,9 @@ static void test_flags(void)
 			-XEN_EINVAL);
 	CU_ASSERT_EQUAL(env_update(&E, MFN(F_L1), 0, fpte(F_DATA, PTE_KERN | MM_PTE_PAT)),
 			-XEN_EINVAL);
-	CU_ASSERT_EQUAL(env_update(&E, MFN(F_L1), 0, fpte(F_DATA, PTE_KERN | MM_PTE_GNTTAB)),
-			-XEN_EINVAL);
-	/* Allowed: G, NX, AVAIL in L1; NX, AVAIL_HIGH above. */
+	/* Allowed: G, NX, AVAIL and AVAIL_HIGH (bit 62 too: release Xen's GNTTAB is 0) in
+	 * L1; NX, AVAIL_HIGH above. */
+	CU_ASSERT_EQUAL(env_update(&E, MFN(F_L1), 0, fpte(F_DATA, PTE_KERN | MM_PTE_GNTTAB)), 0);
 	CU_ASSERT_EQUAL(env_update(&E, MFN(F_L1), 0, fpte(F_DATA, PTE_KERN | MM_PTE_G |
 							   MM_PTE_NX | MM_PTE_AVAIL)), 0);
 	CU_ASSERT_EQUAL(env_update(&E, MFN(F_L2), 0, l1 | MM_PTE_NX | (1ull << 55)), 0);

@@ -19,8 +19,8 @@ UNIT_OBJDIR   := $(BUILD)/unit
 UNIT_TESTS    := main elfgen oracle pvdom test_printf test_string \
 		 test_bytering test_elfnote test_elfnote_bad test_pvbuild
 # The PV MMU's suite (host/pv/mm*.c, written on the hypervisor side).
-UNIT_TESTS    += test_mm test_mm_ops
-UNIT_MM_SRCS  := host/pv/mm_core.c host/pv/mm_hcall.c host/pv/mm_audit.c
+UNIT_TESTS    += test_mm test_mm_ops test_mm_owner test_mm_grant test_mm_remove
+UNIT_MM_SRCS  := host/pv/mm_core.c host/pv/mm_hcall.c host/pv/mm_audit.c host/pv/mm_grant.c
 # Other parts add their host-testable sources and test files here (from
 # their own fragment, += ; a test file registers itself with UNIT_SUITE()).
 UNIT_EXTRA_SRCS ?=

@@ -1,0 +1,30 @@
+/*
+ * The grant table between its two halves: grant_table.c (the shared and
+ * status frames, versions, the queries, swap, copy, cache_flush and the
+ * dispatcher) and grant_map.c (active entries, handles, map and unmap).
+ * Xen: common/grant_table.c.
+ */
+#ifndef HOST_PV_GRANT_H
+#define HOST_PV_GRANT_H
+
+#include "host/pv/pv.h"
+
+#include <xen/grant_table.h>
+
+#define MAX_GRANT_FRAMES	64	/* xl's max_grant_frames default */
+#define MAX_GRANT_ENTRIES	(MAX_GRANT_FRAMES * (PAGE_SIZE / sizeof(grant_entry_v1_t)))
+
+/* Shared entries (grant_table.c), as the guest wrote them; refs in range only. */
+unsigned int gnttab_version(void);
+unsigned int gnttab_nr_entries(void);	/* Xen's nr_grant_entries */
+grant_entry_header_t *gnttab_header(grant_ref_t ref);
+uint16_t *gnttab_status(grant_ref_t ref);	/* v1: the header's flags */
+uint64_t gnttab_frame(grant_ref_t ref);	/* v1 frame, v2 full_page.frame */
+
+/* grant_map.c */
+bool gnttab_pinned(grant_ref_t ref);	/* any mapping of it (Xen: act->pin) */
+long gnttab_map_grant_ref(unsigned int cmd, uint64_t uop, unsigned int count);
+long gnttab_unmap_grant_ref(unsigned int cmd, uint64_t uop, unsigned int count);
+long gnttab_unmap_and_replace(unsigned int cmd, uint64_t uop, unsigned int count);
+
+#endif
