@@ -46,6 +46,11 @@ static const struct {
 		"instruction",
 		MISLEADS_XEN | MISLEADS_PARAHOST,
 	},
+	[QEMU_BUG_NONCANONICAL_SS] = {
+		"noncanonical-ss",
+		"a stack access at a non-canonical address raises #GP(0), not #SS(0)",
+		MISLEADS_XEN | MISLEADS_PARAHOST,
+	},
 	[QEMU_BUG_SKINIT_UD] = {
 		"skinit-ud",
 		"SKINIT is not implemented: #UD before the CPL check's #GP(0)",

@@ -20,6 +20,7 @@
 enum qemu_bug {
 	QEMU_BUG_INT_N_ERRCODE,		/* int $N through a DPL 0 gate: wrong #GP error code */
 	QEMU_BUG_MOVSS_SHADOW,		/* a #DB held back by MOV SS comes at once */
+	QEMU_BUG_NONCANONICAL_SS,	/* a non-canonical stack access: #GP, not #SS */
 	QEMU_BUG_SKINIT_UD,		/* SKINIT at CPL > 0: #UD, not #GP(0) */
 	QEMU_BUG_RF_FAULT_FRAME,	/* a fault's frame has RF clear */
 	QEMU_BUG_COUNT

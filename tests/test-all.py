@@ -43,6 +43,7 @@ NOT_GUEST = ("unit", "parahost-badinput")
 QEMU_BUGS = {
     "int-n-errcode": ("xen-domu", "xen-dom0"),
     "movss-shadow": ("xen-domu", "xen-dom0", "parahost-svm"),
+    "noncanonical-ss": ("xen-domu", "xen-dom0", "parahost-svm"),
 }
 RESULTS = "build/results"
 LOGS = "build/logs"

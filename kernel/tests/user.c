@@ -33,7 +33,10 @@ static char ustack[4096 + 64] __attribute__((aligned(16)));
 
 extern char user_syscall_insn[], user_ud_insn[], user_pf_insn[], user_int80_insn[];
 extern char user_cli_insn[], hypervisor_callback[], failsafe_callback[];
+extern char user_bad_stack_insn[];
 void user_syscall(void), user_ud(void), user_pf(void), user_int80(void), user_cli(void);
+void user_bad_stack(void), user_gp_entry(void);
+uint8_t user_saw_gp;
 
 asm(".text\n"
     "user_syscall: push $0x8d5; popf; mov $0x1234, %eax; mov $0x77, %ecx; mov $0x88, %r11d\n"
@@ -42,7 +45,12 @@ asm(".text\n"
     "user_pf: mov $0x2000, %ebx; push $0x8d5; popf\n"
     ".globl user_pf_insn\n user_pf_insn: mov (%rbx), %rax\n ud2\n"
     "user_int80: push $0x8d5; popf\n .globl user_int80_insn\n user_int80_insn: int $0x80\n ud2\n"
-    "user_cli: push $0x8d5; popf\n .globl user_cli_insn\n user_cli_insn: cli\n ud2\n");
+    "user_cli: push $0x8d5; popf\n .globl user_cli_insn\n user_cli_insn: cli\n ud2\n"
+    /* The push writes at 0x800000000000: the first non-canonical address. */
+    "user_bad_stack: push $0x8d5; popf; movabs $0x800000000008, %rsp\n"
+    ".globl user_bad_stack_insn\n user_bad_stack_insn: push %rax\n ud2\n"
+    /* A #GP where #SS was due: noted (MOVB leaves the flags), then caught as usual. */
+    "user_gp_entry: movb $1, user_saw_gp(%rip); jmp capture_entry\n");
 
 /* RFLAGS a probe runs with in user mode: PROBE_FLAGS, and IF, which the
  * CPU always has on under Xen (the upcall mask stands for it). */
@@ -194,4 +202,28 @@ KTEST(user, cli_is_gp)
 	run_user(user_cli);
 	check_user_frame("#GP", user_cli_insn, true, false, FAULT_RF);
 	KT_ASSERT_EQ(capture.frame[2], 0, "error code");
+}
+
+/*
+ * A stack access at a non-canonical address is #SS(0), not #GP(0) (SDM
+ * Vol. 3, interrupt 12). From user mode, so the frame goes to the kernel
+ * stack and not to the bad RSP, which Xen could not write.
+ */
+KTEST(user, noncanonical_stack_is_ss)
+{
+	const uint64_t *f = capture.frame + 1;
+
+	if (qemu_bug_skip(QEMU_BUG_NONCANONICAL_SS))
+		return;
+	KT_ASSERT_EQ(setup(), 0, "user page tables and kernel stack");
+	user_saw_gp = 0;
+	trap_set(X86_EXC_SS, capture_entry, 0);
+	trap_set(X86_EXC_GP, user_gp_entry, 0);
+	run_user(user_bad_stack);
+	KT_ASSERT(capture.entered, "neither #SS nor #GP reached the kernel");
+	KT_ASSERT(!user_saw_gp, "#GP(%#lx), expected #SS(0)", capture.frame[2]);
+	KT_ASSERT_EQ(capture.frame[2], 0, "error code");
+	KT_ASSERT_EQ(f[F_RIP], (uint64_t)user_bad_stack_insn, "RIP in the frame");
+	KT_ASSERT_EQ(f[F_RSP], 0x800000000008ul, "RSP in the frame");
+	KT_ASSERT_EQ(capture.rsp, KSTACK_TOP - 8 * 8, "handler's RSP (at kernel_sp)");
 }
