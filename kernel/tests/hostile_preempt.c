@@ -98,11 +98,14 @@ static uint64_t stub_syscall(unsigned int nr)
 
 /*
  * call(n): the hypercall on n elements that fill(n) prepared, with
- * VIRQ_TIMER due 1 ms into it. n starts where a first, measured call says it lasts ~10 ms, and
- * doubles (up to MAX_ELEMENTS) while the call ends before the timer: the
- * point is a timer that lands inside the call, on any CPU. A timer that
- * lands before the call even began (the emulator was descheduled: no
- * element done) says nothing either way, and is tried again.
+ * VIRQ_TIMER due 1 ms into it. n starts where a first, measured call says
+ * it lasts ~10 ms, and doubles (up to MAX_ELEMENTS) while the call ends
+ * before the timer; at MAX_ELEMENTS the timer comes sooner instead (down to
+ * 62.5 us). The point is a timer that lands inside the call, on any CPU
+ * and under any load: a first measurement taken while the emulator was
+ * descheduled once left every try too short. A timer that lands before the
+ * call even began (no element done) says nothing either way, and is tried
+ * again.
  */
 #define MAX_ELEMENTS	32768
 
@@ -123,18 +126,21 @@ static struct timed timed_call(void (*fill)(unsigned long n), long (*call)(unsig
 	call(256);
 	t.n = 256UL * 10000000 / (xen_system_time() - t0 + 1);
 	t.n = t.n < 1024 ? 1024 : t.n > MAX_ELEMENTS ? MAX_ELEMENTS : t.n;
-	for (unsigned int tries = 0; ; tries++) {
+	for (unsigned int tries = 0, delay_ns = 1000000; ; tries++) {
 		fill(t.n);
-		t.arm = arm_timer(1000000);
+		t.arm = arm_timer(delay_ns);
 		t.rc = call(t.n);
 		disarm_timer();
-		if (t.arm || tries == 8 || (upcall_hit && upcall_progress > 0))
+		if (t.arm || tries == 12 || (upcall_hit && upcall_progress > 0))
 			return t;
-		if (!upcall_hit) {
-			if (t.n >= MAX_ELEMENTS)
-				return t;
+		if (upcall_hit)
+			continue;
+		if (t.n < MAX_ELEMENTS)
 			t.n = 2 * t.n > MAX_ELEMENTS ? MAX_ELEMENTS : 2 * t.n;
-		}
+		else if (delay_ns > 62500)
+			delay_ns /= 2;
+		else
+			return t;
 	}
 }
 
