@@ -72,12 +72,11 @@ bool catch_fault(void (*fn)(void *), void *arg, struct caught *c)
 }
 
 /*
- * iret_with(frame): HYPERVISOR_iret with frame's values; a zero RIP or
- * RSP means "back here, on this stack", so a good frame simply returns.
+ * iret_with(frame): HYPERVISOR_iret with frame's values; native_iret_with:
+ * the CPU's own IRETQ, at our CPL 3 (so CS and SS need RPL 3). A zero RIP
+ * or RSP means "back here, on this stack", so a good frame simply returns.
  */
-asm(".text\n"
-    ".globl iret_with\n"
-    "iret_with:\n"
+asm(".macro PUSH_IRET_FRAME\n"		/* from struct iret_frame at %rdi */
     "  mov %rsp, %rax\n"
     "  lea 2f(%rip), %rcx\n"
     "  pushq 32(%rdi)\n"			/* ss */
@@ -91,8 +90,18 @@ asm(".text\n"
     "  test %r11, %r11\n"
     "  cmovz %rcx, %r11\n"
     "  push %r11\n"				/* rip */
+    ".endm\n"
+    ".text\n"
+    ".globl iret_with\n"
+    "iret_with:\n"
+    "  PUSH_IRET_FRAME\n"
     "  push $0\n"				/* flags: not from a syscall */
     "  jmp hypercall_page + 23 * 32\n"		/* __HYPERVISOR_iret */
+    "2: ret\n"
+    ".globl native_iret_with\n"
+    "native_iret_with:\n"
+    "  PUSH_IRET_FRAME\n"
+    "  iretq\n"
     "2: ret\n");
 
 struct iret_frame iret_good_frame(void)

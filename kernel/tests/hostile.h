@@ -47,6 +47,7 @@ struct iret_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 void iret_with(void *frame);		/* a struct iret_frame *, for catch_fault */
+void native_iret_with(void *frame);	/* the same through the CPU's own IRETQ */
 extern uint64_t iret_resume_rip, iret_resume_rsp;
 
 /* The frame that returns to the caller of iret_with() unharmed. */

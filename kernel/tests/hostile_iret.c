@@ -209,29 +209,6 @@ KTEST(hostile, iret_own_gdt_selectors)
 	KT_ASSERT_CAUGHT(ss_code, X86_EXC_GP, SEL_CODE & ~3U, "SS a code segment");
 }
 
-/*
- * native_iret_with(frame): the same frame through the CPU's own IRETQ, at
- * our CPL 3 (so CS and SS need RPL 3), with no hypervisor in the way.
- */
-void native_iret_with(void *frame);
-asm(".text\n"
-    "native_iret_with:\n"
-    "  mov %rsp, %rax\n"
-    "  lea 2f(%rip), %rcx\n"
-    "  pushq 32(%rdi)\n"			/* ss */
-    "  mov 24(%rdi), %r11\n"
-    "  test %r11, %r11\n"
-    "  cmovz %rax, %r11\n"
-    "  push %r11\n"				/* rsp */
-    "  pushq 16(%rdi)\n"			/* rflags */
-    "  pushq 8(%rdi)\n"				/* cs */
-    "  mov (%rdi), %r11\n"
-    "  test %r11, %r11\n"
-    "  cmovz %rcx, %r11\n"
-    "  push %r11\n"				/* rip */
-    "  iretq\n"
-    "2: ret\n");
-
 static struct caught native_iret_probe(uint64_t ss)
 {
 	struct iret_frame f = { .cs = FLAT_KERNEL_CS, .rflags = X86_EFLAGS_MBS | X86_EFLAGS_IF,
