@@ -208,6 +208,8 @@ int fetch_insn(uint64_t rip, uint8_t *buf, size_t n);	/* returns bytes read */
 
 /* traps.c */
 void handle_exit(const struct vexit *e);
+
+/* bounce.c */
 void pv_inject_exception(unsigned int vector, bool has_ec, uint32_t ec);
 void pv_reflect_fault(unsigned int vector, bool has_ec, uint32_t ec);	/* RF in the frame */
 void pv_inject_page_fault(uint64_t cr2, uint32_t ec);
