@@ -2,17 +2,32 @@
  * start_kernel: from Xen's start of day to the test suite. The order
  * matters: shared_info before the trap table (the #PF handler reads CR2
  * from it), the console before anything that prints, the trap table
- * before mm_init (a fault there must be reported, not lost).
+ * before mm_init (a fault there must be reported, not lost), memory
+ * before events (FIFO's pages), events before time (VIRQ_TIMER), time
+ * before threads (time slices).
  */
 #include "kernel/bench.h"
 #include "kernel/kernel.h"
 #include "kernel/ktest.h"
+#include "kernel/sched.h"
 #include "mm/mm.h"
 #include "xen/console.h"
+#include "xen/evtchn.h"
 #include "xen/start_info.h"
+#include "xen/time.h"
 #include "xen/version.h"
 
 void start_kernel(const struct start_info *si);
+
+uint64_t boot_ready_tsc;
+
+static uint64_t rdtsc_now(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
 
 void start_kernel(const struct start_info *si)
 {
@@ -26,6 +41,11 @@ void start_kernel(const struct start_info *si)
 	version_init();
 	traps_init();
 	mm_init();
+	evtchn_init();
+	time_init();
+	sched_init();
+	console_start();
+	boot_ready_tsc = rdtsc_now();
 
 	if (bench_requested())
 		bench_run();

@@ -31,14 +31,13 @@
 /* ---- one VIRQ_TIMER upcall, and where it found us --------------------------- */
 
 static evtchn_port_t timer_port;
-static xen_ulong_t saved_mask[sizeof(((struct shared_info *)0)->evtchn_mask) / sizeof(xen_ulong_t)];
 static uint64_t (*progress)(void);
 static volatile bool upcall_hit;
 static volatile uint64_t upcall_rip, upcall_progress;
 
 static bool port_pending(evtchn_port_t p)
 {
-	return (READ_ONCE(shared_info->evtchn_pending[p / 64]) >> (p % 64)) & 1;
+	return evtchn_is_pending(p);
 }
 
 static void on_upcall(const struct cpu_regs *r)
@@ -57,17 +56,17 @@ static long arm_timer(uint64_t delay_ns)
 	struct vcpu_set_singleshot_timer t = { 0 };
 	long rc;
 
-	/* No periodic tick may make the port pending before the one-shot does. */
+	/* The kernel lends its VIRQ; no periodic tick may make the port pending first. */
+	time_lend_virq();
 	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
 	rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &bv);
-	if (rc)
+	if (rc) {
+		time_reclaim_virq();
 		return rc;
+	}
 	timer_port = bv.port;
-	__atomic_fetch_and(&shared_info->evtchn_pending[timer_port / 64],
-			   ~(1UL << (timer_port % 64)), __ATOMIC_SEQ_CST);
-	memcpy(saved_mask, shared_info->evtchn_mask, sizeof(saved_mask));
-	memset(shared_info->evtchn_mask, 0xff, sizeof(saved_mask));
-	shared_info->evtchn_mask[timer_port / 64] &= ~(1UL << (timer_port % 64));
+	evtchn_quiet(timer_port);
+	evtchn_clear_pending(timer_port);
 	upcall_hit = false;
 	upcall_hook = on_upcall;
 	t.timeout_abs_ns = xen_system_time() + delay_ns;
@@ -86,8 +85,11 @@ static void disarm_timer(void)
 	hypercall_event_channel_op(EVTCHNOP_close, &c);
 	upcall_hook = NULL;
 	progress = NULL;
-	memcpy(shared_info->evtchn_mask, saved_mask, sizeof(saved_mask));
+	evtchn_clear_pending(timer_port);
+	evtchn_unquiet();
 	hypercall_vcpu_op(VCPUOP_set_periodic_timer, 0, &p);
+	/* The kernel's VIRQ back, its periodic timer stopped again (tickless). */
+	time_reclaim_virq();
 }
 
 /* The stub's SYSCALL: where a continuation leaves us (hypercall.h's page layout). */

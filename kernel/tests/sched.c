@@ -8,6 +8,7 @@
 
 #include "arch/x86/hypercall.h"
 #include "kernel/ktest.h"
+#include "xen/evtchn.h"
 #include "xen/start_info.h"
 #include "xen/time.h"
 
@@ -30,8 +31,7 @@ static long poll(evtchn_port_t *ports, unsigned int n, uint64_t timeout)
 
 static void clear_pending(evtchn_port_t port)
 {
-	__atomic_fetch_and(&shared_info->evtchn_pending[port / 64], ~(1ul << (port % 64)),
-			   __ATOMIC_SEQ_CST);
+	evtchn_clear_pending(port);
 }
 
 KTEST(sched, yield)
