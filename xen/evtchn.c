@@ -304,6 +304,7 @@ void evtchn_unquiet(void)
 	for (evtchn_port_t p = 1; p < EVTCHN_MAX_HANDLED; p++)
 		if (quiet_masked[p / 8] & (1 << (p % 8)))
 			ops->unmask(p);
+	ops->rescan();
 	quieted = false;
 	upcalls_restore(f);
 }

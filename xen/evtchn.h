@@ -130,6 +130,13 @@ struct evtchn_ops {
 	 * so that the next event on keep is the next upcall.
 	 */
 	void (*forget)(evtchn_port_t keep);
+	/*
+	 * Make the next upcall look at everything: a test that played with
+	 * the raw bits may have cleared a flag Xen will not set again (FIFO
+	 * sets evtchn_upcall_pending only when a queue's ready bit goes
+	 * from 0 to 1).
+	 */
+	void (*rescan)(void);
 };
 extern const struct evtchn_ops evtchn_ops_2l, evtchn_ops_fifo;
 bool evtchn_fifo_start(void);		/* init_control; false: use 2-level */

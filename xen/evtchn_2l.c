@@ -126,6 +126,14 @@ static void l2_forget(evtchn_port_t keep)
 	WRITE_ONCE(v->evtchn_upcall_pending, 0);
 }
 
+static void l2_rescan(void)
+{
+	struct vcpu_info *v = &shared_info->vcpu_info[0];
+
+	__atomic_store_n(&v->evtchn_pending_sel, ~0UL, __ATOMIC_SEQ_CST);
+	WRITE_ONCE(v->evtchn_upcall_pending, 1);
+}
+
 const struct evtchn_ops evtchn_ops_2l = {
 	.name = "2-level",
 	.setup = l2_setup,
@@ -136,4 +144,5 @@ const struct evtchn_ops evtchn_ops_2l = {
 	.clear_pending = l2_clear_pending,
 	.handle_events = l2_handle_events,
 	.forget = l2_forget,
+	.rescan = l2_rescan,
 };

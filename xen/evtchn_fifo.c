@@ -232,6 +232,12 @@ bool evtchn_fifo_queued(evtchn_port_t port, unsigned int prio)
 		READ_ONCE(control->head[prio]) == port && (READ_ONCE(*w) & LINKED);
 }
 
+static void fifo_rescan(void)
+{
+	/* Our walk reads the ready word itself; it only has to be called. */
+	WRITE_ONCE(shared_info->vcpu_info[0].evtchn_upcall_pending, 1);
+}
+
 const struct evtchn_ops evtchn_ops_fifo = {
 	.name = "FIFO",
 	.setup = fifo_setup,
@@ -242,4 +248,5 @@ const struct evtchn_ops evtchn_ops_fifo = {
 	.clear_pending = fifo_clear_pending,
 	.handle_events = fifo_handle_events,
 	.forget = fifo_forget,
+	.rescan = fifo_rescan,
 };
