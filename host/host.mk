@@ -8,7 +8,7 @@
 #   make parahost-vmx-test     the guest suite on parahost/VT-x in Bochs
 #   make parahost-badinput-test  bad images and a crashing guest, in QEMU
 
-HOST_DIRS := host host/boot host/svm host/vmx host/pv host/backends
+HOST_DIRS := host host/boot host/svm host/vmx host/pv host/backends host/drivers
 HOST_SRCS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) \
 	lib/string.c lib/printf.c lib/bytering.c lib/elfnote.c
 HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(basename $(HOST_SRCS)))

@@ -412,13 +412,16 @@ void pv_run(const struct boot_module *m)
 	       dom.domid, dom.nr_pages, dom.nr_pages >> 8, (unsigned long)ps.entry,
 	       (unsigned long)ps.start_info_va, (unsigned long)ps.l4_mfn);
 
-	host_tick_start(100);
+	printk("host timer: %s", host_timer_init());
+	serial_input_start();
 	exit_rip = dom.st->rip;
 	for (;;) {
 		struct vexit e;
 
 		deliver_pending_events();
-		update_vcpu_time();
+		update_vcpu_time(false);
+		/* The guest runs until its next deadline at most: no periodic tick. */
+		time_arm_host_timer(0);
 		pv_check_entry(exit_rip);
 		if (host_opts.verbose && dom.nr_exits < 50)
 			printk("entry %lu: rip %#lx", dom.nr_exits, (unsigned long)dom.st->rip);
@@ -434,6 +437,20 @@ void pv_run(const struct boot_module *m)
 			console_backend_poll();
 			xenstore_poll();
 		}
+		pv_poll_input();
 		time_check_timers();
+	}
+}
+
+void pv_poll_input(void)
+{
+	char buf[64];
+	size_t n;
+
+	while ((n = serial_read(buf, sizeof(buf))) > 0) {
+		if (dom.is_dom0)
+			console_io_input(buf, n);
+		else
+			console_backend_input(buf, n);
 	}
 }
