@@ -62,6 +62,9 @@ iso: $(PARAHOST_ISO)
 
 PARAHOST_TIMEOUT_SVM ?= 300
 PARAHOST_TIMEOUT_VMX ?= 1200
+# The console input test's prompt: the runner types the quoted line.
+TYPE_ON := --type-on 'console: please type "([^"]*)" and Enter'
+
 
 run-parahost: $(PARAHOST_ISO)
 	@host/tools/run-qemu.sh $(PARAHOST_ISO)
@@ -75,7 +78,7 @@ parahost-svm-test: $(PARAHOST_ISO)
 		echo "[parahost-svm] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
 		echo "parahost-svm 0 0 0 skip qemu-system-x86_64 is not installed" > $(BUILD)/results/parahost-svm.txt; \
 	else \
-		$(PYTHON) tests/runvm.py --name parahost-svm --timeout $(PARAHOST_TIMEOUT_SVM) \
+		$(PYTHON) tests/runvm.py --name parahost-svm --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-svm.log -- host/tools/run-qemu.sh $(PARAHOST_ISO); \
 	fi
 
@@ -86,7 +89,7 @@ parahost-vmx-test: $(PARAHOST_ISO)
 		echo "[parahost-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
 		echo "parahost-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx.txt; \
 	else \
-		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) \
+		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-vmx.log -- \
 			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO); \
 	fi

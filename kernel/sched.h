@@ -35,6 +35,7 @@ void thread_exit(void) __attribute__((noreturn));
 struct thread *thread_current(void);
 const char *thread_name(const struct thread *t);
 /* The lowest and the top address of t's stack (the guard page is below). */
+#define THREAD_STACK_BYTES	(4 * 4096UL)
 void thread_stack(const struct thread *t, unsigned long *bottom, unsigned long *top);
 
 void yield(void);

@@ -3,6 +3,7 @@
 #define KERNEL_THREAD_H
 
 #include "kernel/sched.h"
+#include "arch/x86/page.h"
 #include "kernel/timer.h"
 
 enum thread_state { THREAD_RUNNING, THREAD_RUNNABLE, THREAD_BLOCKED, THREAD_DEAD };
@@ -21,7 +22,7 @@ struct thread {
 	unsigned long stack_va;		/* the guard page; 0: the boot stack */
 };
 
-#define THREAD_STACK_PAGES	4
+#define THREAD_STACK_PAGES	(THREAD_STACK_BYTES / PAGE_SIZE)
 
 void context_switch(uint64_t *save_rsp, uint64_t next_rsp);
 /* sched.c: the queues a thread moves between. */

@@ -174,7 +174,8 @@ long evtchn_close(evtchn_port_t port)
 	if (p && p->bound)
 		ops->mask(port);
 	rc = hypercall_event_channel_op(EVTCHNOP_close, &c);
-	if (p && rc == 0) {
+	/* -EINVAL: closed already (a raw close); our record of it is stale. */
+	if (p && (rc == 0 || rc == -XEN_EINVAL)) {
 		p->handler = NULL;
 		p->arg = NULL;
 		p->bound = false;
@@ -182,6 +183,21 @@ long evtchn_close(evtchn_port_t port)
 	}
 	upcalls_restore(f);
 	return rc;
+}
+
+void evtchn_release(evtchn_port_t port)
+{
+	struct port *p = port_of(port);
+	unsigned int f = upcalls_off();
+
+	if (p && p->bound) {
+		ops->mask(port);
+		p->handler = NULL;
+		p->arg = NULL;
+		p->bound = false;
+		wake_up(&p->waiters);
+	}
+	upcalls_restore(f);
 }
 
 long evtchn_notify(evtchn_port_t port)

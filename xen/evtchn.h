@@ -47,6 +47,8 @@ long evtchn_loopback(evtchn_port_t *a, evtchn_handler_t *ha, void *arga,
 /* A handler for a port bound elsewhere (the toolstack's console and store ports). */
 void evtchn_set_handler(evtchn_port_t port, evtchn_handler_t *h, void *arg);
 long evtchn_close(evtchn_port_t port);
+/* Give a port back to raw use: masked, no handler, still open. */
+void evtchn_release(evtchn_port_t port);
 
 /* Kick the other end. */
 long evtchn_notify(evtchn_port_t port);

@@ -29,7 +29,7 @@ static uint64_t rdtsc_ordered(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static uint64_t scale(uint64_t delta, uint32_t mul, int8_t shift)
+uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift)
 {
 	if (shift < 0)
 		delta >>= -shift;
@@ -68,8 +68,8 @@ uint64_t xen_tsc_to_system_time(uint64_t tsc)
 
 	read_stamp(&s, NULL);
 	if (tsc >= s.tsc)
-		return s.system_time + scale(tsc - s.tsc, s.mul, s.shift);
-	return s.system_time - scale(s.tsc - tsc, s.mul, s.shift);
+		return s.system_time + pvclock_scale(tsc - s.tsc, s.mul, s.shift);
+	return s.system_time - pvclock_scale(s.tsc - tsc, s.mul, s.shift);
 }
 
 /*
@@ -86,7 +86,7 @@ uint64_t xen_system_time(void)
 	uint64_t tsc, now, last;
 
 	read_stamp(&s, &tsc);
-	now = s.system_time + scale(tsc - s.tsc, s.mul, s.shift);
+	now = s.system_time + pvclock_scale(tsc - s.tsc, s.mul, s.shift);
 	last = __atomic_load_n(&last_time, __ATOMIC_RELAXED);
 	do {
 		if (now <= last)

@@ -10,9 +10,11 @@
 
 #include <stdint.h>
 
-#define NSEC_PER_MSEC	1000000ULL
-#define NSEC_PER_SEC	1000000000ULL
+#define NSEC_PER_MSEC	1000000UL
+#define NSEC_PER_SEC	1000000000UL
 
+/* TSC ticks to ns as vcpu_time_info says: (delta << shift) * mul >> 32, in 128 bits. */
+uint64_t pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift);
 /* Monotonic: never less than any value returned before. */
 uint64_t xen_system_time(void);
 /* System time at the TSC reading tsc (which may precede Xen's stamp). */
