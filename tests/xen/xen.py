@@ -84,8 +84,9 @@ CRASH_PATTERNS = [
     r"Kernel panic - not syncing",                # dom0 Linux
     r"xen-harness: domain \S+ ended: (crash|watchdog)",
 ]
+TYPE_ON = r'console: please type "([^"]*)" and Enter'
 ECHO_PATTERNS = [
-    r"xen-harness: (domain \S+ ended|.*failed|xl create|no guest|.*does not)",
+    r"xen-harness: (domain \S+ ended|.*failed|xl create|no guest|.*does not|typed|cannot type)",
 ]
 
 
@@ -362,6 +363,11 @@ def cmd_test(args, echo_all=False, name=None):
         argv += ["--crash-pattern", p]
     for p in ECHO_PATTERNS:
         argv += ["--echo-pattern", p]
+    if mode == "dom0":
+        # The console test's prompt: typed on Xen's serial line, which Xen
+        # hands to the initial domain (VIRQ_CONSOLE, CONSOLEIO_read). A
+        # domU's line is typed by dom0's init into its console's pty.
+        argv += ["--type-on", TYPE_ON]
     argv += ["--"] + cmd
     sys.stdout.flush()
     os.execv(sys.executable, argv)
