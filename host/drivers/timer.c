@@ -16,6 +16,8 @@
 
 #define APIC_SVR		0x0f0
 #define APIC_LVT_TIMER		0x320
+#define APIC_LVT_LINT0		0x350
+#define APIC_LVT_LINT1		0x360
 #define APIC_TIMER_INIT		0x380
 #define APIC_TIMER_CUR		0x390
 #define APIC_TIMER_DIV		0x3e0
@@ -71,7 +73,14 @@ const char *host_timer_init(void)
 			wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
 		apic = (volatile uint32_t *)(uintptr_t)(base & ~0xfffUL);
 		host_apic_eoi = apic + 0xb0 / 4;
-		/* Software-enabled, spurious interrupts on their own vector; LINT0 stays ExtINT. */
+		/*
+		 * Software-enabled, spurious interrupts on their own vector, and
+		 * virtual wire mode: the PICs' interrupts (COM1) come in on LINT0
+		 * as ExtINT, NMI on LINT1. An APIC the firmware left disabled has
+		 * them masked, and enabling it would cut the PICs off (Bochs).
+		 */
+		apic_write(APIC_LVT_LINT0, 0x700);
+		apic_write(APIC_LVT_LINT1, 0x400);
 		apic_write(APIC_SVR, 0x100 | HOST_SPURIOUS_VECTOR);
 		if (c & (1U << 24)) {
 			kind = TIMER_TSC_DEADLINE;

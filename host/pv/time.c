@@ -85,19 +85,23 @@ uint64_t system_time_ns(void)
 
 /*
  * The first TSC value at which system_time_ns() >= ns: the inverse of
- * scale_delta, rounded up, so the host timer is never early by our clock.
- * At most 2^31 ns (2 s) past the stamp, so the arithmetic fits 64 bits:
- * a later deadline wakes us early, and we arm again.
+ * scale_delta, rounded up, so the host timer is never early by our clock
+ * (scale_delta of a sum is at least the sum of the parts). At most 2^31
+ * ns (2 s) from now, so the arithmetic fits 64 bits: a later deadline
+ * wakes us early, and we arm again. From now, not from the stamp: a vcpu
+ * blocked for long has an old stamp.
  */
 #define MAX_ARM_NS	(1UL << 31)
 
 static uint64_t tsc_at(uint64_t ns)
 {
+	uint64_t now_tsc = rdtsc();
+	uint64_t now = stamp.stime + scale_delta(now_tsc > stamp.tsc ? now_tsc - stamp.tsc : 0);
 	uint64_t d;
 
-	if (ns <= stamp.stime)
-		return stamp.tsc;
-	d = ns - stamp.stime;
+	if (ns <= now)
+		return now_tsc;
+	d = ns - now;
 	if (d > MAX_ARM_NS)
 		d = MAX_ARM_NS;
 	d = ((d << 32) + mul_frac - 1) / mul_frac;
@@ -105,7 +109,7 @@ static uint64_t tsc_at(uint64_t ns)
 		d <<= -tsc_shift;
 	else
 		d = (d + (1UL << tsc_shift) - 1) >> tsc_shift;
-	return stamp.tsc + d + 1;
+	return now_tsc + d + 1;
 }
 
 static uint8_t cmos(uint8_t reg)
