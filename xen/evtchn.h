@@ -78,6 +78,9 @@ void evtchn_unquiet(void);
 
 /* FIFO, for tests: port is the head of queue prio, linked, the queue ready. */
 bool evtchn_fifo_queued(evtchn_port_t port, unsigned int prio);
+/* FIFO, for tests: the pfn of event array page i, of the control block; FRAME_NONE if none. */
+unsigned long evtchn_fifo_page_pfn(unsigned int i);
+unsigned long evtchn_fifo_control_pfn(void);
 
 /* Upcalls seen, events dispatched, events that found no handler. */
 extern uint64_t evtchn_upcalls, evtchn_events, evtchn_strays;

@@ -223,6 +223,16 @@ static void fifo_forget(evtchn_port_t keep)
 	WRITE_ONCE(shared_info->vcpu_info[0].evtchn_upcall_pending, 0);
 }
 
+unsigned long evtchn_fifo_page_pfn(unsigned int i)
+{
+	return i < nr_pages ? virt_to_pfn(pages[i]) : FRAME_NONE;
+}
+
+unsigned long evtchn_fifo_control_pfn(void)
+{
+	return control ? virt_to_pfn(control) : FRAME_NONE;
+}
+
 bool evtchn_fifo_queued(evtchn_port_t port, unsigned int prio)
 {
 	event_word_t *w = word(port);
