@@ -27,9 +27,11 @@ import runvm  # noqa: E402  (how a serial line splits into consoles' lines)
 PLATFORMS = [
     ("unit", "unit-test"),
     ("xen-domu", "xen-domu-test"),
+    ("xen-domu-2l", "xen-domu-2l-test"),     # the same, 2-level events forced
     ("xen-bochs", "xen-bochs-test"),
     ("xen-dom0", "xen-dom0-test"),
     ("parahost-svm", "parahost-svm-test"),
+    ("parahost-svm-2l", "parahost-svm-2l-test"),
     ("parahost-vmx", "parahost-vmx-test"),
     ("parahost-badinput", "parahost-badinput-test"),
 ]

@@ -21,7 +21,7 @@ XEN_DOMU_TIMEOUT ?= 300
 XEN_DOM0_TIMEOUT ?= 120
 XEN_BOCHS_TIMEOUT ?= 900
 
-.PHONY: xen-images xen-domu-test xen-dom0-test xen-bochs-test run-xen run-xen-dom0
+.PHONY: xen-images xen-domu-test xen-domu-2l-test xen-dom0-test xen-bochs-test run-xen run-xen-dom0
 .PHONY: run-xen-bochs xen-shell
 
 xen-images:
@@ -29,6 +29,11 @@ xen-images:
 
 xen-domu-test: $(BUILD)/paraos
 	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT)
+
+# The whole suite again with the 2-level event ABI (the guest would pick FIFO).
+xen-domu-2l-test: $(BUILD)/paraos
+	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT) \
+		--guest-args evtchn=2l --name xen-domu-2l
 
 xen-dom0-test: $(BUILD)/paraos
 	@$(XEN_PY) test dom0 --guest $(BUILD)/paraos --timeout $(XEN_DOM0_TIMEOUT)
