@@ -45,14 +45,22 @@ $(PARAHOST_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
-# The same with "bench" on the guest's command line (make bench).
+# make bench: "bench" on the guest's command line (figures only, no suite)
+# at 32 MiB; and "bench=boot" at 1 GiB for the boot figure alone.
 PARAHOST_BENCH_ISO := $(BUILD)/parahost-bench.iso
+PARAHOST_BENCH_1G_ISO := $(BUILD)/parahost-bench-1g.iso
 
 $(PARAHOST_BENCH_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	@rm -rf $(BUILD)/iso-bench && mkdir -p $(BUILD)/iso-bench/boot/grub
 	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-bench/boot/
-	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
+	sed 's|guest_mem=[^ ]*|guest_mem=32M|; s|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench ktest=-|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-bench 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+
+$(PARAHOST_BENCH_1G_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	@rm -rf $(BUILD)/iso-bench-1g && mkdir -p $(BUILD)/iso-bench-1g/boot/grub
+	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-bench-1g/boot/
+	sed 's|guest_mem=[^ ]*|guest_mem=1G|; s|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench=boot ktest=-|' boot/grub.cfg > $(BUILD)/iso-bench-1g/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-bench-1g 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
 # The same with "evtchn=2l": the suite on the 2-level event ABI.
 PARAHOST_2L_ISO := $(BUILD)/parahost-2l.iso
@@ -64,7 +72,7 @@ $(PARAHOST_2L_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-2l 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
 .PHONY: iso run-parahost run-bochs parahost-svm-test parahost-svm-2l-test parahost-vmx-test
-.PHONY: parahost-svm-bench parahost-vmx-bench
+.PHONY: parahost-svm-bench parahost-vmx-bench parahost-svm-1g-bench parahost-vmx-1g-bench
 iso: $(PARAHOST_ISO)
 
 # --- running it ---------------------------------------------------------------
@@ -130,3 +138,16 @@ parahost-vmx-bench: $(PARAHOST_BENCH_ISO)
 	@$(PYTHON) tests/runvm.py --name parahost-vmx-bench --timeout $(PARAHOST_TIMEOUT_VMX) \
 		--log $(BUILD)/logs/parahost-vmx-bench.log -- \
 		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_BENCH_ISO)
+
+# 1 GiB for the guest: the machine needs more than its usual 512/256 MiB.
+parahost-svm-1g-bench: $(PARAHOST_BENCH_1G_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(PYTHON) tests/runvm.py --name parahost-svm-1g-bench --timeout $(PARAHOST_TIMEOUT_SVM) \
+		--log $(BUILD)/logs/parahost-svm-1g-bench.log -- host/tools/run-qemu.sh $(PARAHOST_BENCH_1G_ISO) -m 1536
+
+parahost-vmx-1g-bench: $(PARAHOST_BENCH_1G_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(PYTHON) tests/runvm.py --name parahost-vmx-1g-bench --timeout $(PARAHOST_TIMEOUT_VMX) \
+		--log $(BUILD)/logs/parahost-vmx-1g-bench.log -- \
+		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) PARAHOST_BOCHS_MEGS=1536 \
+		host/tools/run-bochs.sh $(PARAHOST_BENCH_1G_ISO)

@@ -9,6 +9,7 @@
 #include "kernel/bench.h"
 #include "kernel/kernel.h"
 #include "kernel/ktest.h"
+#include "arch/x86/hypercall.h"
 #include "kernel/sched.h"
 #include "mm/mm.h"
 #include "xen/console.h"
@@ -20,6 +21,19 @@
 void start_kernel(const struct start_info *si);
 
 uint64_t boot_ready_tsc;
+uint64_t boot_running_ns[2];	/* vCPU running time by Xen's runstate: at entry, at ready */
+
+/* Time this vCPU has spent running, by Xen's runstate accounting. */
+static uint64_t running_ns(void)
+{
+	struct vcpu_runstate_info r;
+
+	if (hypercall_vcpu_op(VCPUOP_get_runstate_info, 0, &r))
+		return 0;
+	/* time[] holds finished intervals; the current one runs from state_entry_time. */
+	return r.time[RUNSTATE_running] +
+	       (r.state == RUNSTATE_running ? xen_system_time() - r.state_entry_time : 0);
+}
 
 static uint64_t rdtsc_now(void)
 {
@@ -32,6 +46,7 @@ static uint64_t rdtsc_now(void)
 void start_kernel(const struct start_info *si)
 {
 	start_info_init(si);
+	boot_running_ns[0] = running_ns();
 	console_init();
 	kprintf("ParaOS booting (%s)\n",
 		is_initial_domain() ? "initial domain" : "domU");
@@ -46,6 +61,7 @@ void start_kernel(const struct start_info *si)
 	sched_init();
 	console_start();
 	boot_ready_tsc = rdtsc_now();
+	boot_running_ns[1] = running_ns();
 
 	if (bench_requested())
 		bench_run();

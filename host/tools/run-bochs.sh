@@ -29,7 +29,7 @@ serial_tty=$(cat "$dir/tty" 2>/dev/null)
 [ -n "$serial_tty" ] || { echo "run-bochs: the serial bridge did not start" >&2; exit 1; }
 
 cat > "$dir/bochsrc" <<EOF2
-megs: 256
+megs: ${PARAHOST_BOCHS_MEGS:-256}
 cpu: model=corei7_skylake_x, count=1, ips=200000000, reset_on_triple_fault=0
 romimage: file=$bios
 vgaromimage: file=$vgabios
