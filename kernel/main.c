@@ -30,9 +30,8 @@ static uint64_t running_ns(void)
 
 	if (hypercall_vcpu_op(VCPUOP_get_runstate_info, 0, &r))
 		return 0;
-	/* time[] holds finished intervals; the current one runs from state_entry_time. */
-	return r.time[RUNSTATE_running] +
-	       (r.state == RUNSTATE_running ? xen_system_time() - r.state_entry_time : 0);
+	/* Xen counts the current state's time up to the call (vcpu_runstate_get). */
+	return r.time[RUNSTATE_running];
 }
 
 static uint64_t rdtsc_now(void)
