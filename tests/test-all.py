@@ -43,9 +43,10 @@ NOT_GUEST = ("unit", "parahost-badinput")
 # guest's id for the bug (kernel/qemu_bugs.c) -> the platforms it may skip
 # on. Such a skip is accepted only if xen-bochs passed the test.
 QEMU_BUGS = {
-    "int-n-errcode": ("xen-domu", "xen-dom0"),
-    "movss-shadow": ("xen-domu", "xen-dom0", "parahost-svm"),
-    "noncanonical-ss": ("xen-domu", "xen-dom0", "parahost-svm"),
+    "int-n-errcode": ("xen-domu", "xen-domu-2l", "xen-dom0"),
+    "movss-shadow": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm", "parahost-svm-2l"),
+    "noncanonical-ss": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm",
+                        "parahost-svm-2l"),
 }
 RESULTS = "build/results"
 LOGS = "build/logs"
