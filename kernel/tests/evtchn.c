@@ -180,6 +180,23 @@ KTEST(evtchn, unknown_op)
 	KT_ASSERT_EQ(op(99, buf), -XEN_ENOSYS, "event_channel_op 99");
 }
 
+/*
+ * EVTCHNOP_reset on another domain: Xen's XSM check first (domain 0
+ * exists, and is not ours to reset: -EPERM), a domain that does not
+ * exist is -ESRCH. Resetting ourselves would close the toolstack's
+ * channels too; that is Xen's answer, and not one a test can survive.
+ */
+KTEST(evtchn, reset_refused)
+{
+	struct evtchn_reset r = { .dom = 7 };
+
+	KT_ASSERT_EQ(op(EVTCHNOP_reset, &r), -XEN_ESRCH, "reset of domain 7");
+	if (is_initial_domain())
+		return;		/* domain 0 is us */
+	r.dom = 0;
+	KT_ASSERT_EQ(op(EVTCHNOP_reset, &r), -XEN_EPERM, "reset of domain 0 from a domU");
+}
+
 /* ---- the ABI in use ---------------------------------------------------------- */
 
 /* The handler runs on the upcall: let whatever is pending in. */
