@@ -106,8 +106,10 @@ static uint64_t stub_syscall(unsigned int nr)
  * 62.5 us). The point is a timer that lands inside the call, on any CPU
  * and under any load: a first measurement taken while the emulator was
  * descheduled once left every try too short. A timer that lands before the
- * call even began (no element done) says nothing either way, and is tried
- * again.
+ * call even began (no element done: the emulator's thread was off the host
+ * CPU for longer than the delay, so the timer was overdue when it came
+ * back) says nothing either way, and is tried again on its own budget, so
+ * that a loaded host cannot use up the tries that adapt n and the delay.
  */
 #define MAX_ELEMENTS	32768
 
@@ -128,15 +130,18 @@ static struct timed timed_call(void (*fill)(unsigned long n), long (*call)(unsig
 	call(256);
 	t.n = 256UL * 10000000 / (xen_system_time() - t0 + 1);
 	t.n = t.n < 1024 ? 1024 : t.n > MAX_ELEMENTS ? MAX_ELEMENTS : t.n;
-	for (unsigned int tries = 0, delay_ns = 1000000; ; tries++) {
+	for (unsigned int tries = 0, early = 0, delay_ns = 1000000; ; ) {
 		fill(t.n);
 		t.arm = arm_timer(delay_ns);
 		t.rc = call(t.n);
 		disarm_timer();
-		if (t.arm || tries == 12 || (upcall_hit && upcall_progress > 0))
+		if (t.arm || tries == 12 || early == 16 || (upcall_hit && upcall_progress > 0))
 			return t;
-		if (upcall_hit)
+		if (upcall_hit) {
+			early++;
 			continue;
+		}
+		tries++;
 		if (t.n < MAX_ELEMENTS)
 			t.n = 2 * t.n > MAX_ELEMENTS ? MAX_ELEMENTS : 2 * t.n;
 		else if (delay_ns > 62500)
