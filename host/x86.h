@@ -87,6 +87,8 @@
 #define X86_EFLAGS_ID	(1UL << 21)
 /* Every RFLAGS bit that exists (CF through ID); the rest are reserved zeros. */
 #define X86_EFLAGS_ARCH	0x3f7fd7UL
+/* What SYSRET takes from R11: RF, VM and the reserved bits it clears. */
+#define SYSRET_RFLAGS_KEPT	0x3c7fd7UL
 
 /* Exception vectors. */
 enum {

@@ -447,14 +447,53 @@ static bool emulate_0f(struct insn *in)
 	return true;
 }
 
+/*
+ * Xen's emulator reads an instruction before it looks at it: a byte it
+ * needs that cannot be read is the guest's #PF there, error code 0 (Xen's
+ * fetch says neither "instruction fetch" nor "present"; the user bit is
+ * set as for every PV #PF). need: the bytes the decoder needs so far.
+ */
+static bool fetch_faulted(const struct insn *in, unsigned int need)
+{
+	if (need <= in->n || in->n == sizeof(in->b))
+		return false;
+	pv_inject_page_fault(dom.st->rip + in->n, 0);
+	return true;
+}
+
+enum insn_read { INSN_READ, INSN_UNDECODABLE, INSN_FAULTED };
+
+/* The prefixes and opcode bytes at RIP. */
+static enum insn_read read_insn(struct insn *in)
+{
+	memset(in, 0, sizeof(*in));
+	if (!decode_prefixes(in))
+		return fetch_faulted(in, in->len + 1) ? INSN_FAULTED : INSN_UNDECODABLE;
+	if (in->b[in->len] == 0x0f && in->len + 1 >= in->n)
+		return fetch_faulted(in, in->len + 2) ? INSN_FAULTED : INSN_UNDECODABLE;
+	return INSN_READ;
+}
+
+bool emulate_fetch_faults(void)
+{
+	struct insn in;
+
+	return read_insn(&in) == INSN_FAULTED;
+}
+
 bool emulate_privileged_op(void)
 {
 	struct insn in;
 	uint8_t op;
 
-	memset(&in, 0, sizeof(in));
-	if (!decode_prefixes(&in))
+	switch (read_insn(&in)) {
+	case INSN_FAULTED:
+		return true;
+	case INSN_UNDECODABLE:
 		return false;
+	case INSN_READ:
+		break;
+	}
 	op = in.b[in.len];
 	switch (op) {
 	case 0xfa:

@@ -65,12 +65,48 @@ static bool load_ss(uint16_t sel, struct vseg *ss, struct fault *f)
 	return true;
 }
 
+static bool canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
 static bool rip_ok(uint64_t rip, const struct vseg *cs, struct fault *f)
 {
-	bool ok = (cs->attr & AR_L) ? (uint64_t)((int64_t)(rip << 16) >> 16) == rip
-				    : rip <= cs->limit;
+	bool ok = (cs->attr & AR_L) ? canonical(rip) : rip <= cs->limit;
 
 	return ok ? true : fault(f, X86_EXC_GP, 0);
+}
+
+/*
+ * VGCF_in_syscall: Xen leaves the hypercall's TRAP_syscall set and leaves
+ * by SYSRET (entry.S restore_all_guest), so the frame's CS and SS are never
+ * looked at: the CPU loads the flat ring-3 segments from MSR_STAR, 32-bit
+ * if the frame named FLAT_USER_CS32 (SYSRETL: RIP is ECX), else 64-bit.
+ * RCX and R11 are the new RIP and RFLAGS, and RFLAGS comes from R11 as
+ * SYSRET takes it (RF, VM and the reserved bits cleared). A TF that SYSRET
+ * sets traps before the first instruction at the target runs (unlike
+ * IRETQ's, which traps after it): Xen's guest sees that #DB at the target.
+ */
+static void sysret(struct vcpu_state *s, const struct iret_context *c, uint64_t r11)
+{
+	bool compat = (uint16_t)(c->cs | 3) == FLAT_USER_CS32;
+	struct vseg cs, ss;
+
+	GREG(RCX) = c->rip;
+	GREG(R11) = r11;
+	s->rip = compat ? (uint32_t)c->rip : c->rip;
+	s->rflags = (r11 & SYSRET_RFLAGS_KEPT) | X86_EFLAGS_MBS;
+	if (!load_segment_descriptor(compat ? FLAT_RING3_CS32 : FLAT_RING3_CS64, &cs) ||
+	    !load_segment_descriptor(FLAT_RING3_SS64, &ss))
+		panic("Xen's flat ring-3 descriptors are missing from the GDT");
+	segment_loaded(&cs);
+	segment_loaded(&ss);
+	s->seg[SEG_CS] = cs;
+	s->seg[SEG_SS] = ss;
+	if (s->rflags & X86_EFLAGS_TF) {
+		pv_dr6 |= DR6_BS;
+		pv_inject_exception(X86_EXC_DB, false, 0);
+	}
 }
 
 long do_iret(void)
@@ -79,6 +115,8 @@ long do_iret(void)
 	struct iret_context c;
 	struct vseg cs, ss;
 	struct fault f;
+	uint64_t rflags;
+	bool cs_ok;
 
 	if (copy_from_guest(&c, GREG(RSP), sizeof(c)))
 		domain_crash("fault while reading the IRET context from the guest stack at %#lx",
@@ -92,30 +130,44 @@ long do_iret(void)
 	}
 	if (dom.vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
 		dom.iopl = c.rflags & X86_EFLAGS_IOPL;
+	/* Restore the upcall mask from the supplied EFLAGS.IF. */
+	vcpu_info0()->evtchn_upcall_mask = !(c.rflags & X86_EFLAGS_IF);
 
-	/* Xen: IOPL and VM never reach the guest; IF is always on. Reserved bits the CPU drops. */
-	s->rip = c.rip;
-	s->rflags = (c.rflags & X86_EFLAGS_ARCH & ~(X86_EFLAGS_IOPL | X86_EFLAGS_VM)) |
-		    X86_EFLAGS_IF | X86_EFLAGS_MBS;
+	/* Xen: IOPL and VM never reach the guest; IF is always on. */
+	rflags = (c.rflags & ~(X86_EFLAGS_IOPL | X86_EFLAGS_VM)) | X86_EFLAGS_IF;
 	GREG(RSP) = c.rsp;
+	if ((c.flags & VGCF_in_syscall) && canonical(c.rip)) {
+		sysret(s, &c, rflags);
+		return (long)c.rax;
+	}
+
+	/* IRETQ: reserved RFLAGS bits the CPU drops. */
+	s->rip = c.rip;
+	s->rflags = (rflags & X86_EFLAGS_ARCH) | X86_EFLAGS_MBS;
 	s->seg[SEG_CS].sel = (uint16_t)(c.cs | 3);	/* force guest privilege */
 	s->seg[SEG_SS].sel = (uint16_t)(c.ss | 3);
 	if (!(c.flags & VGCF_in_syscall)) {
 		GREG(R11) = c.r11;
 		GREG(RCX) = c.rcx;
 	} else {
-		GREG(RCX) = s->rip;
-		GREG(R11) = s->rflags;
+		/* A non-canonical RIP: Xen's IRETQ path "mimics SYSRET" in RCX and R11. */
+		GREG(RCX) = c.rip;
+		GREG(R11) = rflags;
 	}
-	/* Restore the upcall mask from the supplied EFLAGS.IF. */
-	vcpu_info0()->evtchn_upcall_mask = !(c.rflags & X86_EFLAGS_IF);
 
-	if (load_cs(s->seg[SEG_CS].sel, &cs, &f) && load_ss(s->seg[SEG_SS].sel, &ss, &f) &&
-	    rip_ok(s->rip, &cs, &f)) {
+	cs_ok = load_cs(s->seg[SEG_CS].sel, &cs, &f);
+	if (cs_ok && load_ss(s->seg[SEG_SS].sel, &ss, &f) && rip_ok(s->rip, &cs, &f)) {
 		segment_loaded(&cs);
 		segment_loaded(&ss);
 		s->seg[SEG_CS] = cs;
 		s->seg[SEG_SS] = ss;
+	} else if (cs_ok && (cs.attr & AR_L) && canonical(s->rip) && f.vector == X86_EXC_GP &&
+		   (s->seg[SEG_SS].sel & ~3) == 0 && emulate_fetch_faults()) {
+		/*
+		 * A null SS under a good 64-bit CS and RIP: Xen's #GP(0) handler
+		 * reads the instruction at the target first, and could not (the
+		 * #PF it raises is now the guest's).
+		 */
 	} else {
 		/* IRETQ faulted: the guest's own exception, at the frame's target. */
 		pv_inject_exception(f.vector, true, f.ec);

@@ -323,6 +323,7 @@ void pv_poll_input(void);
 
 /* emulate.c */
 bool emulate_privileged_op(void);	/* true: handled (bounced or emulated) */
+bool emulate_fetch_faults(void);	/* true: reading the instruction at RIP raised the guest's #PF */
 bool emulate_forced_cpuid(void);
 void emulate_cpuid_exit(uint64_t len);
 void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);

@@ -76,6 +76,7 @@ bool catch_fault(void (*fn)(void *), void *arg, struct caught *c)
  * the CPU's own IRETQ, at our CPL 3 (so CS and SS need RPL 3). A zero RIP
  * or RSP means "back here, on this stack", so a good frame simply returns.
  */
+_Static_assert(VGCF_in_syscall == 0x100, "iret_syscall_with's flags");
 asm(".macro PUSH_IRET_FRAME\n"		/* from struct iret_frame at %rdi */
     "  mov %rsp, %rax\n"
     "  lea 2f(%rip), %rcx\n"
@@ -97,6 +98,12 @@ asm(".macro PUSH_IRET_FRAME\n"		/* from struct iret_frame at %rdi */
     "  PUSH_IRET_FRAME\n"
     "  push $0\n"				/* flags: not from a syscall */
     "  jmp hypercall_page + 23 * 32\n"		/* __HYPERVISOR_iret */
+    "2: ret\n"
+    ".globl iret_syscall_with\n"
+    "iret_syscall_with:\n"
+    "  PUSH_IRET_FRAME\n"
+    "  push $0x100\n"				/* flags: VGCF_in_syscall */
+    "  jmp hypercall_page + 23 * 32\n"
     "2: ret\n"
     ".globl native_iret_with\n"
     "native_iret_with:\n"

@@ -47,11 +47,16 @@ struct iret_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 void iret_with(void *frame);		/* a struct iret_frame *, for catch_fault */
+void iret_syscall_with(void *frame);	/* the same with VGCF_in_syscall in flags */
 void native_iret_with(void *frame);	/* the same through the CPU's own IRETQ */
 extern uint64_t iret_resume_rip, iret_resume_rsp;
 
 /* The frame that returns to the caller of iret_with() unharmed. */
 struct iret_frame iret_good_frame(void);
+
+/* DR6: what a #DB reports, and its value with nothing to report. */
+#define DR6_BS		(1UL << 14)	/* single step */
+#define DR6_DEFAULT	0xffff0ff0UL
 
 /* The CPU Xen (or parahost) runs on: answers that depend on the vendor. */
 bool cpu_is_intel(void);

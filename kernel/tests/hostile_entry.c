@@ -31,7 +31,6 @@ static void mov_ss_then_syscall(void *unused)
 }
 
 #define DR7_L0_RW2	((1UL << 0) | (3UL << 16) | (1UL << 18))	/* enable 0, R/W, 2 bytes */
-#define DR6_DEFAULT	0xffff0ff0UL
 
 /* The MOV SS shadow is what these tests are about, and QEMU's TCG has none
  * (judged by Xen in Bochs, kernel/qemu_bugs.h). */

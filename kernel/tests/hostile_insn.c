@@ -274,8 +274,6 @@ asm(".text\n"
     "  nop\n"
     "  ret\n");
 
-#define DR6_BS		(1UL << 14)
-#define DR6_DEFAULT	0xffff0ff0UL
 
 KTEST(hostile, single_step_over_emulated)
 {

@@ -14,6 +14,7 @@
 #include "mm/frames.h"
 #include "mm/p2m.h"
 #include "mm/pagetable.h"
+#include "xen/start_info.h"
 
 /* The frame that comes back, changed in one field. */
 static struct iret_frame frame_with(unsigned int field, uint64_t v)
@@ -92,6 +93,25 @@ KTEST(hostile, iret_bad_stack_selectors)
 	KT_ASSERT_IRET_FAULT(F_SS, FLAT_KERNEL_CS & ~3, X86_EXC_GP, FLAT_KERNEL_CS & ~3);	/* code */
 	KT_ASSERT_IRET_FAULT(F_SS, 0xe010, X86_EXC_GP, 0xe010);		/* Xen's ring 0 data */
 	KT_ASSERT_IRET_FAULT(F_SS, 0xf000, X86_EXC_GP, 0xf000);		/* beyond the GDT */
+}
+
+/*
+ * IRETQ's #GP(0) for a null SS reaches Xen's #GP handler as the guest's
+ * own #GP at the frame's target, and that handler first reads the
+ * instruction there to see if it is one to emulate: at an address nothing
+ * maps, the guest gets that read's #PF instead (error code 0, in kernel
+ * mode), and its CR2.
+ */
+KTEST(hostile, iret_null_ss_reads_the_target)
+{
+	struct iret_frame f = frame_with(F_SS, 0);
+	struct caught c;
+
+	f.rip = 0x1000;				/* missing in the L4 */
+	catch_fault(iret_with, &f, &c);
+	KT_ASSERT_CAUGHT(c, X86_EXC_PF, 0, "iret to a null SS and an unmapped RIP");
+	KT_ASSERT_EQ(c.rip, 0x1000, "RIP in the #PF frame");
+	KT_ASSERT_EQ(shared_info->vcpu_info[0].arch.cr2, 0x1000, "CR2");
 }
 
 /*
