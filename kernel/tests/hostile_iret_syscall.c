@@ -3,11 +3,12 @@
  * Xen leaves by SYSRET then (entry.S, restore_all_guest): the frame's CS
  * and SS are never loaded, the CPU's flat ring-3 segments are; RCX and
  * R11 are the new RIP and RFLAGS; and a TF that SYSRET sets traps before
- * the first instruction at the target runs. Only a non-canonical RIP goes
+ * the first instruction at the target runs (below: except in Bochs). Only a non-canonical RIP goes
  * the IRETQ way (SYSRET would #GP in Xen). Real Xen is the oracle.
  */
 #include "arch/x86/hypercall.h"
 #include "kernel/ktest.h"
+#include "kernel/qemu_bugs.h"
 #include "arch/x86/extable.h"
 #include "kernel/tests/hostile.h"
 
@@ -60,6 +61,18 @@ KTEST(hostile, iret_in_syscall_returns_by_sysret)
 		     "RFLAGS after SYSRET (R11 less what SYSRET clears)");
 }
 
+/*
+ * A CPU's SYSRET that sets TF traps before the target's first instruction
+ * (Linux leaves by IRET for that reason), and parahost answers so. Under
+ * Xen the CPU itself answers: QEMU 7.2's TCG does the same, Bochs 2.7
+ * lets the first instruction run (here an 11-byte store) and traps after
+ * it, as IRETQ would; the test takes either from the CPU Xen runs on, and
+ * says which.
+ */
+void sysret_target_second(void);
+asm(".globl sysret_target_second\n"
+    ".set sysret_target_second, sysret_target + 11\n");
+
 KTEST(hostile, iret_in_syscall_single_step_traps_at_target)
 {
 	struct caught c;
@@ -70,9 +83,15 @@ KTEST(hostile, iret_in_syscall_single_step_traps_at_target)
 	dr6 = hypercall_get_debugreg(6);
 	hypercall_set_debugreg(6, DR6_DEFAULT);
 	KT_ASSERT_CAUGHT(c, X86_EXC_DB, 0, "SYSRET with TF");
+	KT_ASSERT(dr6 & DR6_BS, "DR6 %#lx lacks BS", dr6);
+	if (!hypervisor_is_parahost() && c.rip == (uint64_t)sysret_target_second &&
+	    sysret_ran == 1) {
+		kprintf("# this CPU's SYSRET runs the target's first instruction before its "
+			"single-step trap (Bochs 2.7; hardware traps before it)\n");
+		return;
+	}
 	KT_ASSERT_EQ(c.rip, (uint64_t)sysret_target, "#DB RIP: the target, nothing run");
 	KT_ASSERT_EQ(sysret_ran, 0, "instructions run at the target before the #DB");
-	KT_ASSERT(dr6 & DR6_BS, "DR6 %#lx lacks BS", dr6);
 }
 
 /* A non-canonical RIP: IRETQ after all, RCX and R11 as SYSRET would have set them. */
