@@ -266,6 +266,11 @@ long do_reservation_op(unsigned int op, unsigned long start_extent, uint64_t arg
 unsigned int memop_max_order(void);
 unsigned long memop_max_pages(void);	/* Xen's max_pages (maximum_reservation) */
 
+/* audit.c: option audit, before every VM entry (host_opts.audit) */
+void pv_audit_init(void);
+void pv_audit(void);
+void pv_audit_note_exit(const struct vexit *e);
+
 /* descriptor.c */
 bool read_segment_descriptor(uint16_t sel, struct vseg *out);
 bool load_segment_descriptor(uint16_t sel, struct vseg *out);

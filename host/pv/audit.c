@@ -1,0 +1,266 @@
+/*
+ * The "audit" option: before every VM entry (so after every hypercall and
+ * every exit that may have changed page types), recount the page types
+ * (mm_audit) and check what parahost itself promises about the state it
+ * keeps for a hostile guest. A violation is a parahost bug, never the
+ * guest's: one "(parahost) AUDIT: ..." line and exit status EXIT_AUDIT.
+ * Without the option none of this runs (one test of a flag per entry).
+ */
+#include "host/boot/boot.h"
+#include "host/pv/pv.h"
+
+#define CR4_TSD_BIT	(1UL << 2)
+/* RFLAGS bits that are reserved (must be 0): 3, 5, 15, 22-63. */
+#define RFLAGS_RESERVED	(~0x3f7fd7UL)
+
+static uint32_t *scratch;
+static uint64_t cr4_boot, efer_boot;
+static uint64_t xen_l4_expected[LAST_XEN_SLOT + 1];
+
+/* Xen's frames that nothing may ever write once the domain is built. */
+static uint64_t fixed_mfn[6], fixed_sum[6];
+static unsigned int nr_fixed;
+
+/* What the last exit was, for the violation line. */
+static struct {
+	enum vexit_kind kind;
+	uint32_t vector;
+	uint64_t rip, rax;
+	unsigned long hypercalls;
+} last;
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+static uint64_t frame_sum(uint64_t mfn)
+{
+	const uint64_t *p = mfn_to_host(mfn);
+	uint64_t h = 0xcbf29ce484222325UL;
+
+	for (unsigned int i = 0; p && i < 512; i++)
+		h = (h ^ p[i]) * 0x100000001b3UL;
+	return h;
+}
+
+void pv_audit_init(void)
+{
+	uint64_t n = dom.mm.nr_frames;
+	uint64_t pa = frames_alloc((4 * n * sizeof(uint32_t) + PAGE_SIZE - 1) / PAGE_SIZE);
+	uint64_t l4[512];
+
+	if (!pa)
+		fatal(EXIT_BAD_INPUT, "too little RAM for the audit's scratch counts");
+	scratch = phys_to_virt(pa);
+	cr4_boot = dom.st->cr4;
+	efer_boot = dom.st->efer;
+	install_xen_l4_slots(l4);
+	for (unsigned int s = FIRST_XEN_SLOT; s <= LAST_XEN_SLOT; s++)
+		xen_l4_expected[s] = l4[s];
+	fixed_mfn[nr_fixed++] = dom.gdt_frame_mfn;
+	fixed_mfn[nr_fixed++] = dom.tss_mfn;
+	fixed_mfn[nr_fixed++] = dom.zero_mfn;
+	fixed_mfn[nr_fixed++] = dom.xen_l3_m2p_mfn;
+	fixed_mfn[nr_fixed++] = dom.xen_l3_perdomain_mfn;
+	fixed_mfn[nr_fixed++] = dom.xen_l3_text_mfn;
+	for (unsigned int i = 0; i < nr_fixed; i++)
+		fixed_sum[i] = frame_sum(fixed_mfn[i]);
+	printk("audit: page types and parahost's invariants checked before every VM entry");
+}
+
+/* A code or data segment the CPU can load at CPL 3 (VMX access-rights layout). */
+static bool seg_cpl3(const struct vseg *sg, bool code)
+{
+	uint32_t a = sg->attr;
+
+	if (!(a & 0x80) || !(a & 0x10) || ((a >> 5) & 3) != 3)
+		return false;
+	if (code)
+		return (a & 0x8) && !((a & (1U << 13)) && (a & (1U << 14)));
+	return (a & 0xa) == 0x2;	/* writable data */
+}
+
+/* The state the backend is about to load: what a PV vcpu can ever be in. */
+static const char *check_vcpu(void)
+{
+	const struct vcpu_state *s = dom.st;
+	uint64_t table = dom.kernel_mode ? dom.mmv.guest_table : dom.mmv.guest_table_user;
+
+	if ((s->seg[SEG_CS].sel & 3) != 3 || !seg_cpl3(&s->seg[SEG_CS], true))
+		return "guest CS is not a present ring-3 code segment";
+	if ((s->seg[SEG_CS].attr & (1U << 13)) ? !canonical(s->rip) : (s->rip >> 32) != 0)
+		return "guest RIP is not canonical for its code segment";
+	if ((s->seg[SEG_SS].sel & 3) != 3)
+		return "guest SS RPL is not 3";
+	if (!(s->seg[SEG_SS].attr & SEG_ATTR_UNUSABLE) && !seg_cpl3(&s->seg[SEG_SS], false))
+		return "guest SS is not a writable ring-3 data segment";
+	if (((s->seg[SEG_SS].attr >> 5) & 3) != 3)
+		return "guest SS DPL (the CPL on AMD-V) is not 3";
+	for (unsigned int i = SEG_ES; i <= SEG_GS; i++)
+		if (i != SEG_CS && i != SEG_SS && !(s->seg[i].attr & SEG_ATTR_UNUSABLE) &&
+		    (!(s->seg[i].attr & 0x80) || !(s->seg[i].attr & 0x10)))
+			return "a guest data segment register holds a system or absent segment";
+	if (!(s->rflags & X86_EFLAGS_MBS) || (s->rflags & RFLAGS_RESERVED))
+		return "guest RFLAGS has reserved bits wrong";
+	if (!(s->rflags & X86_EFLAGS_IF) || (s->rflags & (X86_EFLAGS_IOPL | X86_EFLAGS_VM)))
+		return "guest RFLAGS lets the guest off IF, or has IOPL or VM";
+	if ((s->cr0 & (CR0_PE | CR0_PG | CR0_WP)) != (CR0_PE | CR0_PG | CR0_WP))
+		return "guest CR0 lost PE, PG or WP";
+	if (!table || s->cr3 != table << PAGE_SHIFT)
+		return "guest CR3 is not the base pointer of the current mode";
+	if ((s->cr4 ^ cr4_boot) & ~CR4_TSD_BIT)
+		return "guest CR4 changed beyond TSD";
+	if (s->efer != efer_boot)
+		return "guest EFER changed";
+	if (s->gdtr.base != GDT_VIRT_START || s->gdtr.limit != LAST_RESERVED_GDT_BYTE ||
+	    s->idtr.base != IDT_VIRT_START || s->idtr.limit != 0xfff)
+		return "guest GDTR or IDTR moved";
+	if (s->seg[SEG_TR].sel != XEN_TSS_SELECTOR || s->seg[SEG_TR].base != TSS_VIRT_START)
+		return "guest TR is not Xen's TSS";
+	if ((s->dr7 >> 32) || !(s->dr7 & 0x400) || (s->dr7 & (1UL << 13)))
+		return "guest DR7 has reserved or general-detect bits wrong";
+	if (!canonical(s->seg[SEG_FS].base) || !canonical(s->seg[SEG_GS].base) ||
+	    !canonical(s->kernel_gs_base))
+		return "a guest FS/GS base is not canonical";
+	return NULL;
+}
+
+/* The event-channel table and the VIRQ index agree. */
+static const char *check_evtchn(void)
+{
+	if (dom.evtchn[0].state != ECS_RESERVED)
+		return "event channel 0 is not reserved";
+	for (unsigned int p = 1; p < NR_EVTCHN_PORTS; p++) {
+		const struct evtchn *c = &dom.evtchn[p];
+
+		if (c->state > ECS_IPI)
+			return "event channel in an unknown state";
+		if (c->state == ECS_VIRQ &&
+		    (c->virq >= NR_VIRQS || dom.virq_to_port[c->virq] != (int)p))
+			return "VIRQ port and VIRQ index disagree";
+		if (c->state == ECS_BACKEND && !c->notify)
+			return "backend port without a backend";
+	}
+	for (unsigned int v = 0; v < NR_VIRQS; v++) {
+		int p = dom.virq_to_port[v];
+
+		if (p == -1)
+			continue;
+		if (p <= 0 || p >= NR_EVTCHN_PORTS || dom.evtchn[p].state != ECS_VIRQ ||
+		    dom.evtchn[p].virq != v)
+			return "VIRQ index names a port not bound to that VIRQ";
+	}
+	return NULL;
+}
+
+static const struct mm_page *page_of(uint64_t mfn)
+{
+	return mm_page(&dom.mm, mfn);
+}
+
+/*
+ * Xen's own frames: the writable ones (shared_info, grant frames) are the
+ * domain's for good as writable pages, never anything else; the others are
+ * not the domain's at all, and those that never change have not changed.
+ * Frames a backend reads and writes (console, xenstore rings) are never
+ * page tables or descriptor pages.
+ */
+static const char *check_frames(uint64_t *bad)
+{
+	uint64_t rings[2] = { dom.console_mfn, dom.store_mfn };
+
+	for (unsigned int i = 0; i < dom.nr_xen_frames; i++) {
+		const struct mm_page *p = page_of(dom.xen_mfn_base + i);
+
+		*bad = dom.xen_mfn_base + i;
+		if (!p)
+			return "a Xen frame is outside the frame table";
+		if (dom.xen_writable[i]) {
+			if ((p->flags & (MM_PG_OWNED | MM_PG_SPECIAL)) != (MM_PG_OWNED | MM_PG_SPECIAL) ||
+			    p->type != MM_T_WRITABLE || !p->type_count)
+				return "a shared Xen frame (shared_info, grant table) is not a writable page";
+		} else if (p->flags & MM_PG_OWNED) {
+			return "a Xen-private frame belongs to the guest";
+		}
+	}
+	for (unsigned int i = 0; i < nr_fixed; i++)
+		if (frame_sum(fixed_mfn[i]) != fixed_sum[i]) {
+			*bad = fixed_mfn[i];
+			return "a Xen frame that never changes has changed (GDT, TSS, zero page or a Xen L3)";
+		}
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct mm_page *p = rings[i] ? page_of(rings[i]) : NULL;
+
+		*bad = rings[i];
+		if (p && ((p->type >= MM_T_L1 && p->type <= MM_T_L4) || p->type == MM_T_SEGDESC) &&
+		    p->type_count)
+			return "a backend's ring frame is in use as a page table or descriptor page";
+	}
+	return NULL;
+}
+
+/* Xen's slots are the same in every validated L4, and nobody else's. */
+static const char *check_l4s(uint64_t *bad)
+{
+	for (uint64_t i = 0; i < dom.mm.nr_frames; i++) {
+		const struct mm_page *p = &dom.mm.pages[i];
+		const uint64_t *l4;
+
+		if (p->type != MM_T_L4 || !(p->flags & MM_PG_VALIDATED))
+			continue;
+		*bad = dom.mm.mfn_base + i;
+		l4 = mfn_to_host(*bad);
+		if (!l4)
+			return "a validated L4 is not guest memory";
+		for (unsigned int s = FIRST_XEN_SLOT; s <= LAST_XEN_SLOT; s++)
+			if (l4[s] != xen_l4_expected[s])
+				return "a validated L4 has a Xen slot that is not Xen's";
+	}
+	return NULL;
+}
+
+static const char *check_entry_points(void)
+{
+	for (unsigned int v = 0; v < 256; v++)
+		if (!canonical(dom.traps[v].address))
+			return "a trap table entry is not canonical";
+	if (!canonical(dom.event_callback) || !canonical(dom.failsafe_callback) ||
+	    !canonical(dom.syscall_callback))
+		return "a callback address is not canonical";
+	return NULL;
+}
+
+void pv_audit_note_exit(const struct vexit *e)
+{
+	last.kind = e->kind;
+	last.vector = e->vector;
+	last.rip = dom.st->rip;
+	last.rax = GREG(RAX);
+	last.hypercalls = dom.nr_hypercalls;
+}
+
+void pv_audit(void)
+{
+	const char *why;
+	uint64_t bad = 0;
+
+	if (mm_audit(&dom.mm, &dom.mmv, 1, scratch, &why, &bad) == 0) {
+		why = NULL;
+		if (!dom.mmv.guest_table)
+			why = "the vcpu has no kernel base pointer";
+	}
+	if (!why) why = check_vcpu();
+	if (!why) why = check_evtchn();
+	if (!why) why = check_frames(&bad);
+	if (!why) why = check_l4s(&bad);
+	if (!why) why = check_entry_points();
+	if (!why)
+		return;
+	printk("AUDIT: %s (mfn %#lx) after exit %lu (kind %d vector %u at rip %#lx, rax was %#lx%s)",
+	       why, (unsigned long)bad, dom.nr_exits, last.kind, last.vector,
+	       (unsigned long)last.rip, (unsigned long)last.rax,
+	       dom.nr_hypercalls != last.hypercalls ? ": a hypercall" : "");
+	dump_guest_state();
+	host_exit(EXIT_AUDIT);
+}
