@@ -240,12 +240,32 @@ void pv_audit_note_exit(const struct vexit *e)
 	last.hypercalls = dom.nr_hypercalls;
 }
 
+/* The references parahost keeps on guest frames between hypercalls. */
+static unsigned int held_refs(struct mm_held *h)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < FIRST_RESERVED_GDT_PAGE; i++)
+		if (dom.gdt_frames[i])
+			h[n++] = (struct mm_held){ dom.gdt_frames[i], MM_T_SEGDESC };
+	if (dom.vcpu_info_registered) {
+		uint64_t pa = virt_to_phys(dom.vcpu_info) & ~(PAGE_SIZE - 1);
+
+		for (unsigned long i = 0; i < dom.nr_pages; i++)
+			if (dom.ram_hpa[i] == pa)
+				h[n++] = (struct mm_held){ GUEST_MFN_BASE + i, MM_T_WRITABLE };
+	}
+	return n;
+}
+
 void pv_audit(void)
 {
+	struct mm_held held[FIRST_RESERVED_GDT_PAGE + 1];
+	unsigned int nr_held = held_refs(held);
 	const char *why;
 	uint64_t bad = 0;
 
-	if (mm_audit(&dom.mm, &dom.mmv, 1, scratch, &why, &bad) == 0) {
+	if (mm_audit_held(&dom.mm, &dom.mmv, 1, held, nr_held, scratch, &why, &bad) == 0) {
 		why = NULL;
 		if (!dom.mmv.guest_table)
 			why = "the vcpu has no kernel base pointer";

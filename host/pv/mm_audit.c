@@ -44,6 +44,14 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 	     unsigned int nr_vcpus, uint32_t *scratch, const char **why,
 	     xen_pfn_t *bad_mfn)
 {
+	return mm_audit_held(d, vcpus, nr_vcpus, NULL, 0, scratch, why, bad_mfn);
+}
+
+int mm_audit_held(const struct mm_domain *d, const struct mm_vcpu *vcpus,
+		  unsigned int nr_vcpus, const struct mm_held *held,
+		  unsigned int nr_held, uint32_t *scratch, const char **why,
+		  xen_pfn_t *bad_mfn)
+{
 	uint64_t n = d->nr_frames, owned = 0, special = 0;
 	uint32_t *cnt = scratch, *tcnt = scratch + n;
 	uint32_t *lin_entries = scratch + 2 * n, *lin_uses = scratch + 3 * n;
@@ -88,6 +96,12 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 		FAIL("owned-frame total is off", 0);
 	if (special != d->nr_special)
 		FAIL("special-frame total is off", 0);
+	for (unsigned int k = 0; k < nr_held; k++) {
+		if (!add(d, cnt, tcnt, held[k].mfn, true))
+			FAIL("host-held reference to a frame not owned", held[k].mfn);
+		if (d->pages[held[k].mfn - d->mfn_base].type != held[k].type)
+			FAIL("host-held reference of another type", held[k].mfn);
+	}
 	for (unsigned int k = 0; k < nr_vcpus; k++) {
 		xen_pfn_t b[2] = { vcpus[k].guest_table, vcpus[k].guest_table_user };
 
