@@ -5,6 +5,7 @@
  * before mm_init (a fault there must be reported, not lost).
  */
 #include "kernel/bench.h"
+#include "kernel/fuzz.h"
 #include "kernel/kernel.h"
 #include "kernel/ktest.h"
 #include "mm/mm.h"
@@ -27,6 +28,8 @@ void start_kernel(const struct start_info *si)
 	traps_init();
 	mm_init();
 
+	if (fuzz_requested())
+		fuzz_run();	/* instead of the test suite */
 	if (bench_requested())
 		bench_run();
 	if (ktest_run_all() == 0)
