@@ -131,7 +131,8 @@ uint64_t fz_ptr(size_t n, unsigned int kinds);
 void fz_put(uint64_t va, const void *src, size_t n);
 /* A pointer to a copy of *obj (as fz_ptr + fz_put). */
 uint64_t fz_in(const void *obj, size_t n, unsigned int kinds);
-#define FZ_ALIAS_BYTES	(512 * 4096ul)
+#define FZ_ALIAS_PAGES	128
+#define FZ_ALIAS_BYTES	(FZ_ALIAS_PAGES * 4096ul)
 /* The alias region filled with copies of one element; its length. */
 uint64_t fz_alias(const void *elem, size_t size, size_t *len);
 

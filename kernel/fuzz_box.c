@@ -9,7 +9,7 @@
  *   L4 slot 272      of our own L4, where scratch tables may be linked
  *   the buffer       two pages for hypercall arguments, then a hole
  *   ro, window       a read-only page of zeros; a VA for writing frames
- *   alias            2 MiB that all map one frame: arrays Xen reads far
+ *   alias            512 KiB that all map one frame: arrays Xen reads far
  *   low stack        one no-execute page below 4 GiB, for iret frames
  *
  * fz_box_reset() brings every frame back to a plain page as far as the
@@ -135,7 +135,6 @@ void fz_box_init(void)
 	xen_pfn_t grant_frame = 0;
 	struct pt_batch b = { 0 };
 	uint64_t *l3, *l2;
-	unsigned long va;
 
 	fz.kstack_top = (unsigned long)kstack + sizeof(kstack);
 	fz.m2p_max = setup_call(hypercall_memory_op(XENMEM_machphys_mapping, &mp)) ?
@@ -163,14 +162,13 @@ void fz_box_init(void)
 	/* The window: a VA whose L1 exists, mapped only while a frame is written. */
 	fz.window = new_area(1, 1, PTE_KERNEL_RO, NULL);
 	unmap_range(fz.window, 1);
-	/* The alias region: one frame 512 times, 2 MiB-aligned, a hole after it. */
-	va = vmap_alloc(1024);
-	if (!va)
+	/* The alias region: one frame over and over, a hole after it. */
+	fz.alias = vmap_alloc(FZ_ALIAS_PAGES + 1);
+	if (!fz.alias)
 		panic("fuzz: no virtual range for the alias region");
-	fz.alias = (va + (512 * PAGE_SIZE - 1)) & ~(512 * PAGE_SIZE - 1);
-	fz.alias_end = fz.alias + 512 * PAGE_SIZE;
+	fz.alias_end = fz.alias + FZ_ALIAS_BYTES;
 	fz.alias_mfn = pfn_to_mfn(new_frame());
-	for (unsigned long i = 0; i < 512; i++)
+	for (unsigned long i = 0; i < FZ_ALIAS_PAGES; i++)
 		pt_set(&b, fz.alias + i * PAGE_SIZE, (fz.alias_mfn << PAGE_SHIFT) | PTE_KERNEL_RW);
 	pt_commit(&b);
 

@@ -99,7 +99,7 @@ void fz_gen_mmu_update(struct fz_call *c, unsigned int flags)
 		size_t len;
 
 		c->a[0] = fz_alias(&req[0], sizeof(req[0]), &len);
-		count = (uint32_t)FZ_PICK(1024, 8192, 65536, FZ_ALIAS_BYTES / sizeof(req[0]),
+		count = (uint32_t)FZ_PICK(1024, 8192, FZ_ALIAS_BYTES / sizeof(req[0]),
 					  FZ_ALIAS_BYTES / sizeof(req[0]) + 1);
 		(void)len;
 	} else {
