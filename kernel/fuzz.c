@@ -21,7 +21,7 @@
 #define FILL_EVERY	16
 #define RESET_EVERY	2000
 
-extern char hypervisor_callback[], fz_failsafe_entry[], fz_syscall_entry[], fz_nmi_entry[];
+extern char fz_event_entry[], fz_failsafe_entry[], fz_syscall_entry[], fz_nmi_entry[];
 extern const struct trap_info fz_trap_table[];
 extern const char _image_start[], __stop_ktests[];
 
@@ -230,7 +230,7 @@ void fz_restore(unsigned int what)
 	}
 	if (what & FZR_CALLBACKS)
 		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_set_callbacks,
-			.args = { (unsigned long)hypervisor_callback, (unsigned long)fz_failsafe_entry,
+			.args = { (unsigned long)fz_event_entry, (unsigned long)fz_failsafe_entry,
 				  (unsigned long)fz_syscall_entry } };
 	if (what & FZR_NMI)
 		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_nmi_op,

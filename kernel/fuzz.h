@@ -174,7 +174,8 @@ bool fz_va_is_ours(uint64_t va);
 void fz_box_fill(void);			/* new contents for a scratch frame */
 /* Everything back to plain frames; returns how many would not come back. */
 unsigned int fz_box_reset(bool report);
-void fz_make_ipi_pending(void);		/* something that wakes a block or poll */
+extern bool fz_multicall_blocked;		/* one block per multicall */
+bool fz_make_ipi_pending(void);		/* something that wakes a block or poll */
 uint64_t fz_now(void);			/* Xen system time, ns */
 void fz_install_entry_points(void);	/* trap table, callbacks, NMI, stack */
 

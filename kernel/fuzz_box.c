@@ -37,7 +37,7 @@ struct fz_box fz;
 
 static uint8_t kstack[16384] __attribute__((aligned(16)));
 
-extern char hypervisor_callback[], fz_failsafe_entry[], fz_syscall_entry[], fz_nmi_entry[];
+extern char fz_event_entry[], fz_failsafe_entry[], fz_syscall_entry[], fz_nmi_entry[];
 extern const struct trap_info fz_trap_table[];
 
 #define setup_call(expr)	({ fz_stats.setup_calls++; (expr); })
@@ -120,7 +120,7 @@ void fz_install_entry_points(void)
 	struct xennmi_callback nmi = { .handler_address = (unsigned long)fz_nmi_entry };
 
 	if (setup_call(hypercall_set_trap_table(fz_trap_table)) ||
-	    setup_call(hypercall_set_callbacks((unsigned long)hypervisor_callback,
+	    setup_call(hypercall_set_callbacks((unsigned long)fz_event_entry,
 					       (unsigned long)fz_failsafe_entry,
 					       (unsigned long)fz_syscall_entry)) ||
 	    setup_call(_hypercall2(__HYPERVISOR_nmi_op, XENNMI_register_callback, &nmi)) ||
@@ -319,6 +319,7 @@ unsigned int fz_box_reset(bool report)
 	static struct mmuext_op ops[FZ_NR_SCRATCH + FZ_NR_CLONE + 8];
 	static multicall_entry_t mc[2 * (FZ_NR_SCRATCH + FZ_NR_CLONE) + 16];
 	static mmu_update_t clear_slot;
+	static struct vcpu_set_periodic_timer period = { .period_ns = 10000000 };
 	unsigned int n = 0, k = 0, bad = 0;
 	xen_pfn_t frames[FZ_NR_SCRATCH + 1 + FZ_NR_CLONE];
 	unsigned int nr_frames = 0;
@@ -335,6 +336,9 @@ unsigned int fz_box_reset(bool report)
 		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_mmuext_op,
 			.args = { (unsigned long)&ops[k], 1, 0, DOMID_SELF } };
 	mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_set_gdt, .args = { 0, 0 } };
+	/* Xen's default 100 Hz tick again: a 1 ms one makes every later call slower. */
+	mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_vcpu_op,
+		.args = { VCPUOP_set_periodic_timer, 0, (unsigned long)&period } };
 	clear_slot.ptr = (fz.own_pt[0] << PAGE_SHIFT) + FZ_SB_SLOT * 8;
 	clear_slot.val = 0;
 	mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_mmu_update,
@@ -347,7 +351,7 @@ unsigned int fz_box_reset(bool report)
 	}
 	if (setup_call(hypercall_multicall(mc, n)))
 		panic("fuzz: sandbox reset multicall failed");
-	for (unsigned int i = 0; i < 5; i++)
+	for (unsigned int i = 0; i < 6; i++)
 		if (mc[i].result)
 			panic("fuzz: sandbox reset step %u failed: %ld", i, (long)mc[i].result);
 	fz.user_base_ok = false;
@@ -383,8 +387,11 @@ unsigned int fz_box_reset(bool report)
 	return bad;
 }
 
-/* A pending, unmasked event: a block or poll returns at once. */
-void fz_make_ipi_pending(void)
+/*
+ * A pending, unmasked event: a block or poll returns at once. False if
+ * there is none to be had (every port in use): then nothing may block.
+ */
+bool fz_make_ipi_pending(void)
 {
 	struct evtchn_status st = { .dom = DOMID_SELF, .port = fz.ipi_port };
 	struct evtchn_send send;
@@ -395,13 +402,14 @@ void fz_make_ipi_pending(void)
 
 		fz.ipi_port = 0;
 		if (setup_call(hypercall_event_channel_op(EVTCHNOP_bind_ipi, &ipi)))
-			return;
+			return false;
 		fz.ipi_port = ipi.port;
 	}
 	__atomic_fetch_and(&shared_info->evtchn_mask[fz.ipi_port / 64],
 			   ~(1ul << (fz.ipi_port % 64)), __ATOMIC_SEQ_CST);
 	send.port = fz.ipi_port;
-	setup_call(hypercall_event_channel_op(EVTCHNOP_send, &send));
+	return setup_call(hypercall_event_channel_op(EVTCHNOP_send, &send)) == 0 &&
+	       READ_ONCE(shared_info->vcpu_info[0].evtchn_upcall_pending);
 }
 
 /* Xen system time from vcpu_time_info (the version protocol). */

@@ -218,6 +218,24 @@ void fz_gen_vcpu_op(struct fz_call *c, unsigned int flags)
 	c->a[1] = vcpu;
 }
 
+/*
+ * A block may only be made with an event pending and unmasked, and only
+ * one per multicall: Xen may preempt a multicall and deliver that event
+ * (the first block unmasked it) before a second block, which then waits
+ * for good.
+ */
+bool fz_multicall_blocked;
+
+static bool fz_block_ok(unsigned int flags)
+{
+	if (flags & FZ_NESTED) {
+		if (fz_multicall_blocked)
+			return false;
+		fz_multicall_blocked = true;
+	}
+	return fz_make_ipi_pending();
+}
+
 static void destroy_watchdog(const struct fz_call *c, long rc)
 {
 	struct sched_watchdog w = { .id = (uint32_t)rc, .timeout = 0 };
@@ -237,12 +255,12 @@ static uint64_t poll_args(unsigned int flags)
 	for (unsigned int i = 0; i < ARRAY_SIZE(ports); i++)
 		ports[i] = fz_port(false);
 	p.nr_ports = fz_chance(90) ? n : fz_u32();
-	if (!(flags & FZ_NESTED) && fz_chance(30)) {
+	if (!(flags & FZ_NESTED) && fz_chance(30) && fz_make_ipi_pending()) {
 		/* No timeout, or one far away: only with a port that is pending. */
-		fz_make_ipi_pending();
-		if (!p.nr_ports)
+		if (!p.nr_ports || !n)
 			p.nr_ports = n = 1;
-		ports[fz_below(n < ARRAY_SIZE(ports) ? n : ARRAY_SIZE(ports))] = fz.ipi_port;
+		/* Among the first nr_ports that Xen reads, whatever nr_ports is. */
+		ports[fz_below(n < p.nr_ports ? n : p.nr_ports)] = fz.ipi_port;
 		p.timeout = fz_chance(40) ? 0 : fz_chance(50) ? ~0ull : fz_now() + 1000000000000ull;
 		set_xen_guest_handle(p.ports, (evtchn_port_t *)
 				     fz_ptr((size_t)(p.nr_ports & 0xff) * 4, FZP_BUF | FZP_FAULT));
@@ -262,7 +280,9 @@ void fz_gen_sched_op(struct fz_call *c, unsigned int flags)
 
 	switch (cmd) {
 	case SCHEDOP_block:
-		fz_make_ipi_pending();
+		/* Only with an event that ends it at once (Xen would wait for good). */
+		if (!fz_block_ok(flags))
+			cmd = SCHEDOP_yield;
 		c->a[1] = fz_word();
 		c->restore = FZR_MASK;
 		break;
@@ -320,7 +340,8 @@ void fz_gen_sched_op_compat(struct fz_call *c, unsigned int flags)
 
 	(void)flags;
 	if (cmd == SCHEDOP_block) {
-		fz_make_ipi_pending();
+		if (!fz_block_ok(flags))
+			cmd = SCHEDOP_yield;
 		c->restore = FZR_MASK;
 	}
 	c->a[0] = cmd;

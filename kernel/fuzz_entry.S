@@ -1,6 +1,7 @@
 /*
  * The fuzzer's entry points, registered for the whole run (fuzz_box.c):
- * one stub per exception vector, the NMI, failsafe and syscall callbacks.
+ * one stub per exception vector, the event, NMI, failsafe and syscall
+ * callbacks.
  * All of them build struct cpu_regs (arch/x86/regs.h) and call
  * fuzz_trap(), which either ends an iret experiment (resume at fz_resume)
  * or treats the event as the kernel's own trap handler would.
@@ -16,6 +17,7 @@
 
 #define FZ_VEC_FAILSAFE	0x100
 #define FZ_VEC_SYSCALL	0x101
+#define FZ_VEC_EVENT	0x102
 
 .macro FZ_IRET
 	push	$0			/* iret_context.flags */
@@ -73,6 +75,15 @@ fz_nmi_entry:
 	pop	%r11
 	push	$0
 	push	$2
+	jmp	fz_trap_common
+
+/* The event upcall: Xen's frame without an error code. */
+	.globl	fz_event_entry
+fz_event_entry:
+	pop	%rcx
+	pop	%r11
+	push	$0
+	push	$FZ_VEC_EVENT
 	jmp	fz_trap_common
 
 /* From user mode: Xen's frame without an error code, at kernel_sp. */

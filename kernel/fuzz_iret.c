@@ -26,6 +26,7 @@
 
 #define FZ_VEC_FAILSAFE	0x100
 #define FZ_VEC_SYSCALL	0x101
+#define FZ_VEC_EVENT	0x102
 #define EFLAGS_IF	0x200
 
 extern char fz_resume[], fz_landing[];
@@ -55,8 +56,21 @@ static struct {
 
 static uint8_t iret_stack[16384] __attribute__((aligned(16)));
 
+void do_hypervisor_callback(struct cpu_regs *regs);
+
 void fuzz_trap(struct cpu_regs *r)
 {
+	if (r->vector == FZ_VEC_EVENT) {
+		/*
+		 * The kernel's handler, then back with events masked again
+		 * (IF clear in the frame): with a short periodic timer and a
+		 * slow host, unmasked upcalls could otherwise follow each
+		 * other for good and the fuzzer would never run again.
+		 */
+		do_hypervisor_callback(r);
+		r->rflags &= ~(uint64_t)EFLAGS_IF;
+		return;
+	}
 	if (catcher.armed) {
 		catcher.armed = false;
 		catcher.vector = r->vector;

@@ -555,6 +555,7 @@ void fz_gen_multicall(struct fz_call *c, unsigned int flags)
 		return;
 	}
 	nr_subs = 0;
+	fz_multicall_blocked = false;
 	for (unsigned int i = 0; i < n; i++) {
 		struct fz_call *sub = &subs[nr_subs].sub;
 

@@ -227,7 +227,7 @@ uint64_t fz_va(bool kernel_ok)
 }
 
 extern char fz_trap_3[], fz_nmi_entry[], fz_failsafe_entry[], fz_syscall_entry[];
-extern char hypervisor_callback[], start_kernel[];
+extern char fz_event_entry[], start_kernel[];
 
 /*
  * An entry point for a callback or trap vector. Inside a multicall an
@@ -242,7 +242,7 @@ uint64_t fz_handler(unsigned int flags, unsigned int role)
 
 	if ((flags & (FZ_NESTED | FZ_BENIGN)) && fz_chance(70)) {
 		switch (role) {
-		case FZH_EVENT: return (uint64_t)hypervisor_callback;
+		case FZH_EVENT: return (uint64_t)fz_event_entry;
 		case FZH_FAILSAFE: return (uint64_t)fz_failsafe_entry;
 		case FZH_NMI: return fz_chance(50) ? (uint64_t)fz_nmi_entry : 0;
 		default: break;
@@ -253,7 +253,7 @@ uint64_t fz_handler(unsigned int flags, unsigned int role)
 	switch (fz_below(5)) {
 	case 0: return FZ_PICK((uint64_t)fz_trap_3, (uint64_t)fz_nmi_entry,
 			       (uint64_t)fz_failsafe_entry, (uint64_t)fz_syscall_entry,
-			       (uint64_t)hypervisor_callback);
+			       (uint64_t)fz_event_entry);
 	case 1: return (uint64_t)start_kernel + fz_below(0x4000);
 	case 2: return fz_va(true);
 	default: return fz_u64();
