@@ -128,6 +128,7 @@ enum {
 #define FZP_ANY		(FZP_BUF | FZP_FAULT | FZP_RO)
 void fz_buf_reset(void);
 uint64_t fz_ptr(size_t n, unsigned int kinds);
+size_t fz_span(uint64_t count, size_t size);	/* bytes count elements may touch */
 void fz_put(uint64_t va, const void *src, size_t n);
 /* A pointer to a copy of *obj (as fz_ptr + fz_put). */
 uint64_t fz_in(const void *obj, size_t n, unsigned int kinds);

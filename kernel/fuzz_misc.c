@@ -222,7 +222,7 @@ void fz_gen_xen_version(struct fz_call *c, unsigned int flags)
 		/* len says how much Xen may write after it. */
 		uint32_t len = fz_chance(70) ? (uint32_t)fz_below(64) : fz_u32();
 
-		c->a[1] = fz_ptr(4 + (size_t)(len & 0xffffff), FZP_ANY);
+		c->a[1] = fz_ptr(4 + fz_span(len, 1), FZP_ANY);
 		fz_put(c->a[1], &len, 4);
 		c->a[0] = cmd;
 		return;

@@ -354,7 +354,7 @@ void fz_gen_grant_table_op(struct fz_call *c, unsigned int flags)
 			.nr_frames = fz_chance(60) ? (uint32_t)fz_below(8) : fz_count(64) };
 
 		set_xen_guest_handle(s.frame_list,
-			(xen_pfn_t *)fz_ptr((size_t)(s.nr_frames & 0xffffff) * 8, FZP_ANY));
+			(xen_pfn_t *)fz_ptr(fz_span(s.nr_frames, 8), FZP_ANY));
 		c->a[1] = fz_in(&s, sizeof(s), FZP_ANY);
 		break;
 	}
@@ -363,7 +363,7 @@ void fz_gen_grant_table_op(struct fz_call *c, unsigned int flags)
 			.nr_frames = fz_chance(60) ? (uint32_t)fz_below(8) : fz_count(64) };
 
 		set_xen_guest_handle(s.frame_list,
-			(uint64_t *)fz_ptr((size_t)(s.nr_frames & 0xffffff) * 8, FZP_ANY));
+			(uint64_t *)fz_ptr(fz_span(s.nr_frames, 8), FZP_ANY));
 		c->a[1] = fz_in(&s, sizeof(s), FZP_ANY);
 		break;
 	}
@@ -390,7 +390,7 @@ void fz_gen_grant_table_op(struct fz_call *c, unsigned int flags)
 			size = gnt_element(cmd, elems[i]);
 		if (!n)
 			size = gnt_element(cmd, elems[0]);
-		c->a[1] = fz_ptr((size_t)(count & 0xffffff) * size, FZP_ANY);
+		c->a[1] = fz_ptr(fz_span(count, size), FZP_ANY);
 		for (unsigned int i = 0; i < n; i++)
 			fz_put(c->a[1] + i * size, elems[i], size);
 		break;
@@ -417,7 +417,12 @@ static uint64_t far_extents(uint32_t nr, unsigned int order)
 				      (m + (1ull << order) > fz.own_lo && m <= fz.own_hi)));
 		list[i] = m;
 	}
-	return fz_in(list, (size_t)(nr & 0xffffff) * 8, FZP_ANY);
+	{
+		uint64_t va = fz_ptr(fz_span(nr, 8), FZP_ANY);
+
+		fz_put(va, list, n * 8);
+		return va;
+	}
 }
 
 static void reservation(struct xen_memory_reservation *r)
@@ -461,7 +466,7 @@ void fz_gen_memory_op(struct fz_call *c, unsigned int flags)
 	case XENMEM_machphys_mfn_list: case XENMEM_machphys_compat_mfn_list:
 		u.ml.max_extents = fz_count(16);
 		set_xen_guest_handle(u.ml.extent_start,
-			(xen_pfn_t *)fz_ptr((size_t)(u.ml.max_extents & 0xffffff) * 8, FZP_ANY));
+			(xen_pfn_t *)fz_ptr(fz_span(u.ml.max_extents, 8), FZP_ANY));
 		size = sizeof(u.ml);
 		break;
 	case XENMEM_add_to_physmap:
@@ -480,7 +485,7 @@ void fz_gen_memory_op(struct fz_call *c, unsigned int flags)
 	case XENMEM_memory_map: case XENMEM_machine_memory_map: case XENMEM_set_memory_map:
 		u.mm.nr_entries = fz_count(8);
 		set_xen_guest_handle(u.mm.buffer,
-			(void *)fz_ptr((size_t)(u.mm.nr_entries & 0xffffff) * 20, FZP_ANY));
+			(void *)fz_ptr(fz_span(u.mm.nr_entries, 20), FZP_ANY));
 		size = sizeof(u.mm);
 		break;
 	case XENMEM_current_reservation: case XENMEM_maximum_reservation:
@@ -551,7 +556,7 @@ void fz_gen_multicall(struct fz_call *c, unsigned int flags)
 	if (flags & FZ_NESTED) {
 		/* Xen refuses a nested multicall: its list is zeros or faults. */
 		c->a[1] = fz_count(4);
-		c->a[0] = fz_ptr((size_t)(c->a[1] & 0xffffff) * sizeof(list[0]), FZP_ANY);
+		c->a[0] = fz_ptr(fz_span(c->a[1], sizeof(list[0])), FZP_ANY);
 		return;
 	}
 	nr_subs = 0;
@@ -580,7 +585,7 @@ void fz_gen_multicall(struct fz_call *c, unsigned int flags)
 		(void)len;
 		return;
 	}
-	c->a[0] = fz_ptr((size_t)(count & 0xffffff) * sizeof(list[0]), FZP_ANY);
+	c->a[0] = fz_ptr(fz_span(count, sizeof(list[0])), FZP_ANY);
 	for (unsigned int i = 0; i < n; i++) {
 		subs[i].va = c->a[0] + i * sizeof(list[0]);
 		fz_put(subs[i].va, &list[i], sizeof(list[0]));

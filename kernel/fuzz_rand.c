@@ -433,6 +433,16 @@ void fz_put(uint64_t va, const void *src, size_t n)
 	memcpy((void *)va, src, end - va);
 }
 
+/*
+ * How far count elements of size reach: never less than the hypervisor
+ * may touch (a huge count is simply more than any buffer), so that what it
+ * reads past what we wrote is zeros or a fault, never last step's bytes.
+ */
+size_t fz_span(uint64_t count, size_t size)
+{
+	return count > (1ull << 20) ? (size_t)1 << 40 : (size_t)count * size;
+}
+
 uint64_t fz_in(const void *obj, size_t n, unsigned int kinds)
 {
 	uint64_t va = fz_ptr(n, kinds);
