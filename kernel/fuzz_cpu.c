@@ -117,13 +117,20 @@ void fz_gen_callback_op(struct fz_call *c, unsigned int flags)
 		.flags = (uint16_t)(fz_chance(70) ? fz_below(2) : fz_rnd()),
 	};
 
+	/*
+	 * Inside a multicall not the read-only page of zeros: {event, 0}
+	 * would register address 0, and a block later in the same list
+	 * would have Xen deliver an event there.
+	 */
+	unsigned int kinds = flags & (FZ_NESTED | FZ_BENIGN) ? FZP_BUF | FZP_FAULT : FZP_ANY;
+
 	r.address = fz_handler(flags, role_of(r.type));
 	if (cmd == CALLBACKOP_unregister) {
 		struct callback_unregister u = { .type = r.type };
 
-		c->a[1] = fz_in(&u, sizeof(u), FZP_ANY);
+		c->a[1] = fz_in(&u, sizeof(u), kinds);
 	} else {
-		c->a[1] = fz_in(&r, sizeof(r), FZP_ANY);
+		c->a[1] = fz_in(&r, sizeof(r), kinds);
 	}
 	c->a[0] = cmd;
 	c->restore = FZR_CALLBACKS | FZR_NMI;
