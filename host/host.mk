@@ -114,8 +114,8 @@ parahost-vmx-bench: $(PARAHOST_BENCH_ISO)
 # while parahost checks its page types and its own invariants before every
 # VM entry ("audit"). A run passes when the guest reaches N and its own
 # checks pass: no host panic (exit 18), no audit violation (exit 19), no
-# guest crash. The counts fit the time: TCG ~80 s for 10^5, Bochs ~2 min
-# for 10^4 (see docs/fuzz.md).
+# guest crash. The counts fit the time: QEMU TCG about a minute for 10^5,
+# Bochs about 90 s for 10^4, 10^6 about 7 minutes (docs/fuzz.md).
 FUZZ_SEED ?= 1
 PARAHOST_FUZZ_SVM_CALLS ?= 100000
 PARAHOST_FUZZ_VMX_CALLS ?= 10000
