@@ -5,16 +5,16 @@
  * keeps for a hostile guest. A violation is a parahost bug, never the
  * guest's: one "(parahost) AUDIT: ..." line and exit status EXIT_AUDIT.
  * Without the option none of this runs (one test of a flag per entry).
+ * The vcpu state itself is checked before every entry, audit or not
+ * (entry_check.c): a state the guest could have made bad crashes the
+ * domain there.
  */
 #include "host/boot/boot.h"
 #include "host/pv/pv.h"
+#include "host/pv/grant.h"
 
-#define CR4_TSD_BIT	(1UL << 2)
-/* RFLAGS bits that are reserved (must be 0): 3, 5, 15, 22-63. */
-#define RFLAGS_RESERVED	(~0x3f7fd7UL)
 
 static uint32_t *scratch;
-static uint64_t cr4_boot, efer_boot;
 static uint64_t xen_l4_expected[LAST_XEN_SLOT + 1];
 
 /* Xen's frames that nothing may ever write once the domain is built. */
@@ -36,7 +36,7 @@ static bool canonical(uint64_t a)
 
 static uint64_t frame_sum(uint64_t mfn)
 {
-	const uint64_t *p = mfn_to_host(mfn);
+	const uint64_t *p = xen_frame_host(mfn);
 	uint64_t h = 0xcbf29ce484222325UL;
 
 	for (unsigned int i = 0; p && i < 512; i++)
@@ -53,8 +53,6 @@ void pv_audit_init(void)
 	if (!pa)
 		fatal(EXIT_BAD_INPUT, "too little RAM for the audit's scratch counts");
 	scratch = phys_to_virt(pa);
-	cr4_boot = dom.st->cr4;
-	efer_boot = dom.st->efer;
 	install_xen_l4_slots(l4);
 	for (unsigned int s = FIRST_XEN_SLOT; s <= LAST_XEN_SLOT; s++)
 		xen_l4_expected[s] = l4[s];
@@ -69,64 +67,7 @@ void pv_audit_init(void)
 	printk("audit: page types and parahost's invariants checked before every VM entry");
 }
 
-/* A code or data segment the CPU can load at CPL 3 (VMX access-rights layout). */
-static bool seg_cpl3(const struct vseg *sg, bool code)
-{
-	uint32_t a = sg->attr;
-
-	if (!(a & 0x80) || !(a & 0x10) || ((a >> 5) & 3) != 3)
-		return false;
-	if (code)
-		return (a & 0x8) && !((a & (1U << 13)) && (a & (1U << 14)));
-	return (a & 0xa) == 0x2;	/* writable data */
-}
-
-/* The state the backend is about to load: what a PV vcpu can ever be in. */
-static const char *check_vcpu(void)
-{
-	const struct vcpu_state *s = dom.st;
-	uint64_t table = dom.kernel_mode ? dom.mmv.guest_table : dom.mmv.guest_table_user;
-
-	if ((s->seg[SEG_CS].sel & 3) != 3 || !seg_cpl3(&s->seg[SEG_CS], true))
-		return "guest CS is not a present ring-3 code segment";
-	if ((s->seg[SEG_CS].attr & (1U << 13)) ? !canonical(s->rip) : (s->rip >> 32) != 0)
-		return "guest RIP is not canonical for its code segment";
-	if ((s->seg[SEG_SS].sel & 3) != 3)
-		return "guest SS RPL is not 3";
-	if (!(s->seg[SEG_SS].attr & SEG_ATTR_UNUSABLE) && !seg_cpl3(&s->seg[SEG_SS], false))
-		return "guest SS is not a writable ring-3 data segment";
-	if (((s->seg[SEG_SS].attr >> 5) & 3) != 3)
-		return "guest SS DPL (the CPL on AMD-V) is not 3";
-	for (unsigned int i = SEG_ES; i <= SEG_GS; i++)
-		if (i != SEG_CS && i != SEG_SS && !(s->seg[i].attr & SEG_ATTR_UNUSABLE) &&
-		    (!(s->seg[i].attr & 0x80) || !(s->seg[i].attr & 0x10)))
-			return "a guest data segment register holds a system or absent segment";
-	if (!(s->rflags & X86_EFLAGS_MBS) || (s->rflags & RFLAGS_RESERVED))
-		return "guest RFLAGS has reserved bits wrong";
-	if (!(s->rflags & X86_EFLAGS_IF) || (s->rflags & (X86_EFLAGS_IOPL | X86_EFLAGS_VM)))
-		return "guest RFLAGS lets the guest off IF, or has IOPL or VM";
-	if ((s->cr0 & (CR0_PE | CR0_PG | CR0_WP)) != (CR0_PE | CR0_PG | CR0_WP))
-		return "guest CR0 lost PE, PG or WP";
-	if (!table || s->cr3 != table << PAGE_SHIFT)
-		return "guest CR3 is not the base pointer of the current mode";
-	if ((s->cr4 ^ cr4_boot) & ~CR4_TSD_BIT)
-		return "guest CR4 changed beyond TSD";
-	if (s->efer != efer_boot)
-		return "guest EFER changed";
-	if (s->gdtr.base != GDT_VIRT_START || s->gdtr.limit != LAST_RESERVED_GDT_BYTE ||
-	    s->idtr.base != IDT_VIRT_START || s->idtr.limit != 0xfff)
-		return "guest GDTR or IDTR moved";
-	if (s->seg[SEG_TR].sel != XEN_TSS_SELECTOR || s->seg[SEG_TR].base != TSS_VIRT_START)
-		return "guest TR is not Xen's TSS";
-	if ((s->dr7 >> 32) || !(s->dr7 & 0x400) || (s->dr7 & (1UL << 13)))
-		return "guest DR7 has reserved or general-detect bits wrong";
-	if (!canonical(s->seg[SEG_FS].base) || !canonical(s->seg[SEG_GS].base) ||
-	    !canonical(s->kernel_gs_base))
-		return "a guest FS/GS base is not canonical";
-	return NULL;
-}
-
-/* The event-channel table and the VIRQ index agree. */
+/* The event-channel table and the VIRQ index agree (and the backends' ends, event_channel.c). */
 static const char *check_evtchn(void)
 {
 	if (dom.evtchn[0].state != ECS_RESERVED)
@@ -139,8 +80,13 @@ static const char *check_evtchn(void)
 		if (c->state == ECS_VIRQ &&
 		    (c->virq >= NR_VIRQS || dom.virq_to_port[c->virq] != (int)p))
 			return "VIRQ port and VIRQ index disagree";
-		if (c->state == ECS_BACKEND && !c->notify)
-			return "backend port without a backend";
+		/* A channel to ourselves is a pair: each end names the other. */
+		if (c->state == ECS_INTERDOMAIN && c->remote_dom == dom.domid &&
+		    (c->remote_port >= NR_EVTCHN_PORTS ||
+		     dom.evtchn[c->remote_port].state != ECS_INTERDOMAIN ||
+		     dom.evtchn[c->remote_port].remote_dom != dom.domid ||
+		     dom.evtchn[c->remote_port].remote_port != p))
+			return "an interdomain channel to ourselves whose other end is not its pair";
 	}
 	for (unsigned int v = 0; v < NR_VIRQS; v++) {
 		int p = dom.virq_to_port[v];
@@ -151,7 +97,7 @@ static const char *check_evtchn(void)
 		    dom.evtchn[p].virq != v)
 			return "VIRQ index names a port not bound to that VIRQ";
 	}
-	return NULL;
+	return evtchn_backend_check();
 }
 
 static const struct mm_page *page_of(uint64_t mfn)
@@ -210,7 +156,7 @@ static const char *check_l4s(uint64_t *bad)
 		if (p->type != MM_T_L4 || !(p->flags & MM_PG_VALIDATED))
 			continue;
 		*bad = dom.mm.mfn_base + i;
-		l4 = mfn_to_host(*bad);
+		l4 = gframe__held(&dom, *bad);
 		if (!l4)
 			return "a validated L4 is not guest memory";
 		for (unsigned int s = FIRST_XEN_SLOT; s <= LAST_XEN_SLOT; s++)
@@ -240,28 +186,39 @@ void pv_audit_note_exit(const struct vexit *e)
 	last.hypercalls = dom.nr_hypercalls;
 }
 
-/* The references parahost keeps on guest frames between hypercalls. */
-static unsigned int held_refs(struct mm_held *h)
+/*
+ * The references parahost keeps on guest frames between hypercalls: the
+ * backends' rings for as long as they are open, a registered vcpu_info
+ * page, the GDT's frames, device mappings of grants (a host mapping's
+ * references are its L1 entry's, which mm_audit counts).
+ */
+#define MAX_HELD	4096
+static struct mm_held held[MAX_HELD];
+
+static unsigned int held_refs(void)
 {
 	unsigned int n = 0;
 
+	if (!dom.is_dom0) {
+		held[n++] = (struct mm_held){ dom.console_mfn, MM_T_WRITABLE };
+		held[n++] = (struct mm_held){ dom.store_mfn, MM_T_WRITABLE };
+	}
 	for (unsigned int i = 0; i < FIRST_RESERVED_GDT_PAGE; i++)
 		if (dom.gdt_frames[i])
-			h[n++] = (struct mm_held){ dom.gdt_frames[i], MM_T_SEGDESC };
+			held[n++] = (struct mm_held){ dom.gdt_frames[i], MM_T_SEGDESC };
 	if (dom.vcpu_info_registered) {
 		uint64_t pa = virt_to_phys(dom.vcpu_info) & ~(PAGE_SIZE - 1);
 
-		for (unsigned long i = 0; i < dom.nr_pages; i++)
+		for (unsigned long i = 0; i < dom.nr_frames; i++)
 			if (dom.ram_hpa[i] == pa)
-				h[n++] = (struct mm_held){ GUEST_MFN_BASE + i, MM_T_WRITABLE };
+				held[n++] = (struct mm_held){ GUEST_MFN_BASE + i, MM_T_WRITABLE };
 	}
-	return n;
+	return n + gnttab_device_refs(held + n, MAX_HELD - n);
 }
 
 void pv_audit(void)
 {
-	struct mm_held held[FIRST_RESERVED_GDT_PAGE + 1];
-	unsigned int nr_held = held_refs(held);
+	unsigned int nr_held = held_refs();
 	const char *why;
 	uint64_t bad = 0;
 
@@ -278,7 +235,8 @@ void pv_audit(void)
 		if (!dom.mmv.guest_table)
 			why = "the vcpu has no kernel base pointer";
 	}
-	if (!why) why = check_vcpu();
+	if (!why && nr_held >= MAX_HELD)
+		why = "more host-held references than the audit can count";
 	if (!why) why = check_evtchn();
 	if (!why) why = check_frames(&bad);
 	if (!why) why = check_l4s(&bad);

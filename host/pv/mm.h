@@ -431,7 +431,8 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 /*
  * The same, counting the references the host itself keeps between calls
  * (mm_get_page_and_type without a put yet: Xen's GDT frames, a registered
- * vcpu_info page): held[i] has one reference and one use of type held_type[i].
+ * vcpu_info page, a device mapping of a grant): held[i] is one reference
+ * and one use of held[i].type, or only the reference for MM_T_NONE.
  */
 struct mm_held {
 	xen_pfn_t mfn;

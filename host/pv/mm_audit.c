@@ -146,9 +146,11 @@ int mm_audit_held(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 	if (special != d->nr_special)
 		FAIL("special-frame total is off", 0);
 	for (unsigned int k = 0; k < nr_held; k++) {
-		if (!add(d, cnt, tcnt, held[k].mfn, true))
+		bool typed = held[k].type != MM_T_NONE;
+
+		if (!add(d, cnt, tcnt, held[k].mfn, typed))
 			FAIL("host-held reference to a frame not owned", held[k].mfn);
-		if (d->pages[held[k].mfn - d->mfn_base].type != held[k].type)
+		if (typed && d->pages[held[k].mfn - d->mfn_base].type != held[k].type)
 			FAIL("host-held reference of another type", held[k].mfn);
 	}
 	for (unsigned int k = 0; k < nr_vcpus; k++) {

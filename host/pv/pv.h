@@ -295,6 +295,7 @@ evtchn_port_t evtchn_alloc_unbound_for(domid_t remote);	/* the toolstack's job *
  * backend's end is then unbound). Returns the dom0-side port, or -errno.
  */
 int evtchn_backend_bind(evtchn_port_t guest_port, void (*notify)(void));
+const char *evtchn_backend_check(void);	/* for audit.c */
 void evtchn_backend_notify(int be_port);
 void evtchn_set_pending(evtchn_port_t port);
 void send_guest_virq(unsigned int virq);
