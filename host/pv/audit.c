@@ -106,9 +106,11 @@ static const struct mm_page *page_of(uint64_t mfn)
 }
 
 /*
- * Xen's own frames: the writable ones (shared_info, grant frames) are the
- * domain's for good as writable pages, never anything else; the others are
- * not the domain's at all, and those that never change have not changed.
+ * Xen's own frames: the writable ones (shared_info, grant frames) are,
+ * while the domain has them, its writable pages and never anything else
+ * (it can give them back, and v1 leaves the status frames parahost's);
+ * the others are not the domain's at all, and those that never change
+ * have not changed.
  * Frames a backend reads and writes (console, xenstore rings) are never
  * page tables or descriptor pages.
  */
@@ -123,8 +125,11 @@ static const char *check_frames(uint64_t *bad)
 		if (!p)
 			return "a Xen frame is outside the frame table";
 		if (dom.xen_writable[i]) {
-			if ((p->flags & (MM_PG_OWNED | MM_PG_SPECIAL)) != (MM_PG_OWNED | MM_PG_SPECIAL) ||
-			    p->type != MM_T_WRITABLE || !p->type_count)
+			if (!(p->flags & MM_PG_OWNED)) {
+				if (p->count || p->type_count)
+					return "a shared Xen frame the domain gave back still has references";
+			} else if (!(p->flags & MM_PG_SPECIAL) || p->type != MM_T_WRITABLE ||
+				   !p->type_count)
 				return "a shared Xen frame (shared_info, grant table) is not a writable page";
 		} else if (p->flags & MM_PG_OWNED) {
 			return "a Xen-private frame belongs to the guest";
