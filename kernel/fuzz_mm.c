@@ -111,7 +111,10 @@ void fz_gen_mmu_update(struct fz_call *c, unsigned int flags)
 	c->a[3] = foreigndom();
 }
 
-/* One extended op; FZ_BENIGN: nothing that moves our base pointer. */
+/*
+ * One extended op; FZ_BENIGN: nothing that moves our base pointers (an
+ * iret to user mode without user page tables crashes the domain, as Xen).
+ */
 static struct mmuext_op mmuext_request(struct fz_call *c, unsigned int flags)
 {
 	struct mmuext_op op = { .cmd = (unsigned int)fz_below(22) };
@@ -140,6 +143,10 @@ static struct mmuext_op mmuext_request(struct fz_call *c, unsigned int flags)
 		c->restore |= FZR_BASE;
 		break;
 	case MMUEXT_NEW_USER_BASEPTR:
+		if (flags & FZ_BENIGN) {
+			op.cmd = MMUEXT_TLB_FLUSH_LOCAL;
+			break;
+		}
 		op.arg1.mfn = fz_chance(10) ? 0 : fz_mfn(FZM_ANY);
 		c->restore |= FZR_USER_BASE;
 		break;
