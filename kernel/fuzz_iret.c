@@ -235,7 +235,7 @@ void fz_iret_run(struct fz_call *c)
 		fz_iret_call(where, __HYPERVISOR_iret, 0, 0);
 	catcher.armed = false;
 	if (fz_returned) {
-		fz_stats.iret_returned++;	/* a host that refuses iret in a multicall */
+		fz_stats.iret_returned++;	/* an unreadable multicall list, or a host refusing iret there */
 	} else if (catcher.vector == FZ_VEC_FAILSAFE) {
 		fz_stats.iret_failsafe++;
 	} else if (catcher.vector < 32) {
