@@ -4,7 +4,10 @@
  * weight on the ones Xen implements for a PV domU, then checks that the
  * guest itself survived intact and prints one result line per check in
  * the test suite's format, so the harness counts them like tests.
- * "fuzz_skip=23,26" leaves numbers out (for chasing one bug past another).
+ * "fuzz_skip=23,26" leaves numbers out (for chasing one bug past another),
+ * "fuzz_only=23" all but these (comparing one call's outcomes with Xen's
+ * from the same state), "fuzz_log_iret=1" one line per iret frame and how
+ * it ended.
  */
 #include <xen/xen.h>
 #include <xen/nmi.h>
@@ -163,19 +166,28 @@ bool fuzz_requested(void)
 	return cmdline_value("fuzz") != NULL;
 }
 
-static void parse_skip(void)
+static uint64_t number_list(const char *key)
 {
-	const char *v = cmdline_value("fuzz_skip");
+	const char *v = cmdline_value(key);
+	uint64_t set = 0;
 
 	while (v && *v >= '0' && *v <= '9') {
 		unsigned long n = parse_number(&v);
 
 		if (n < 64)
-			skipped |= 1ull << n;
+			set |= 1ull << n;
 		if (*v != ',')
 			break;
 		v++;
 	}
+	return set;
+}
+
+static void parse_skip(void)
+{
+	uint64_t only = number_list("fuzz_only");
+
+	skipped = number_list("fuzz_skip") | (only ? ~only : 0);
 }
 
 /* ---- making the call and undoing it -------------------------------------------------- */
@@ -337,6 +349,7 @@ void fuzz_run(void)
 	if (!total_weight)
 		panic("fuzz: every hypercall number skipped");
 	WRITE_ONCE(shared_info->vcpu_info[0].evtchn_upcall_mask, 1);
+	fz.log_iret = option("fuzz_log_iret", 0) != 0;
 	fz_seed(seed);
 	fz_box_init();
 	image = our_image();

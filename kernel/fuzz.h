@@ -166,6 +166,7 @@ struct fz_box {
 	domid_t domid;
 	evtchn_port_t console_port, ipi_port;
 	bool user_base_ok;			/* user base is our own L4 */
+	bool log_iret;				/* "fuzz_log_iret=1": a line per iret frame */
 };
 extern struct fz_box fz;
 

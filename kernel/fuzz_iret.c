@@ -51,7 +51,7 @@ struct fz_stats fz_stats;
 static struct {
 	volatile bool armed;
 	unsigned long vector;
-	uint64_t rip;
+	uint64_t rip, cs, ss, err;
 } catcher;
 
 static uint8_t iret_stack[16384] __attribute__((aligned(16)));
@@ -75,6 +75,9 @@ void fuzz_trap(struct cpu_regs *r)
 		catcher.armed = false;
 		catcher.vector = r->vector;
 		catcher.rip = r->rip;
+		catcher.cs = r->cs;
+		catcher.ss = r->ss;
+		catcher.err = r->error_code;
 		/* Back to the fuzzer, kernel mode (RPL 0 in the frame), events masked. */
 		r->rip = (uint64_t)fz_resume;
 		r->cs = FLAT_KERNEL_CS & ~3ul;
@@ -234,6 +237,12 @@ void fz_iret_run(struct fz_call *c)
 	else
 		fz_iret_call(where, __HYPERVISOR_iret, 0, 0);
 	catcher.armed = false;
+	if (fz.log_iret)
+		kprintf("fuzz: iret %s%s cs %lx ss %lx rflags %lx rip %lx rsp %lx flags %lx: %s %#lx "
+			"rip %lx cs %lx ss %lx error %lx\n", user ? "user" : "kernel",
+			c->ctx ? " multicall" : "", f.cs, f.ss, f.rflags, f.rip, f.rsp, f.flags,
+			fz_returned ? "returned" : "vector", fz_returned ? 0 : catcher.vector,
+			catcher.rip, catcher.cs, catcher.ss, catcher.err);
 	if (fz_returned) {
 		fz_stats.iret_returned++;	/* an unreadable multicall list, or a host refusing iret there */
 	} else if (catcher.vector == FZ_VEC_FAILSAFE) {
