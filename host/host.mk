@@ -115,7 +115,7 @@ parahost-vmx-bench: $(PARAHOST_BENCH_ISO)
 # VM entry ("audit"). A run passes when the guest reaches N and its own
 # checks pass: no host panic (exit 18), no audit violation (exit 19), no
 # guest crash. The counts fit the time: QEMU TCG about a minute for 10^5,
-# Bochs about 90 s for 10^4, 10^6 about 7 minutes (docs/fuzz.md).
+# Bochs 2 minutes or more for 10^4, 10^6 about 9 minutes (docs/fuzz.md).
 FUZZ_SEED ?= 1
 PARAHOST_FUZZ_SVM_CALLS ?= 100000
 PARAHOST_FUZZ_VMX_CALLS ?= 10000
