@@ -47,9 +47,24 @@ void console_guest_write(const char *s, size_t n);
 
 void host_exit(enum host_exit_code code) __noreturn;
 
-/* The periodic host tick that forces guest exits (host/boot/traps.c). */
-void host_tick_start(unsigned int hz);
+/*
+ * The host's one-shot timer (host/drivers/timer.c): one interrupt at a TSC
+ * value (0: none), which makes a running guest exit and wakes host_halt().
+ * No periodic tick: an idle guest costs nothing between its deadlines.
+ */
+#define HOST_TIMER_VECTOR	0xf0
+#define HOST_SPURIOUS_VECTOR	0xff
+const char *host_timer_init(void);	/* after the TSC is calibrated; says which timer */
+void host_timer_arm(uint64_t tsc);
+void host_timer_interrupted(void);
+void host_halt(void);			/* until the next interrupt, taken */
+extern uint64_t host_timer_irqs;
+uint64_t time_tsc_hz(void);		/* host/pv/time.c's PIT calibration */
+/* Take whatever interrupt made us leave the guest (host/boot/traps.c). */
 void host_ack_interrupts(void);
+/* COM1's receive interrupt on; bytes typed so far, at most n (host/boot/console.c). */
+void serial_input_start(void);
+size_t serial_read(char *buf, size_t n);
 extern uint64_t host_nmis;		/* NMIs taken in host context (vectors.S) */
 void panic(const char *fmt, ...) __printf(1, 2) __noreturn;
 /* One clear line and a failing exit: for bad input, not for host bugs. */

@@ -8,7 +8,7 @@
 #   make parahost-vmx-test     the guest suite on parahost/VT-x in Bochs
 #   make parahost-badinput-test  bad images and a crashing guest, in QEMU
 
-HOST_DIRS := host host/boot host/svm host/vmx host/pv host/backends
+HOST_DIRS := host host/boot host/svm host/vmx host/pv host/backends host/drivers
 HOST_SRCS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) \
 	lib/string.c lib/printf.c lib/bytering.c lib/elfnote.c
 HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(basename $(HOST_SRCS)))
@@ -45,23 +45,43 @@ $(PARAHOST_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
-# The same with "bench" on the guest's command line (make bench).
+# make bench: "bench" on the guest's command line (figures only, no suite)
+# at 32 MiB; and "bench=boot" at 1 GiB for the boot figure alone.
 PARAHOST_BENCH_ISO := $(BUILD)/parahost-bench.iso
+PARAHOST_BENCH_1G_ISO := $(BUILD)/parahost-bench-1g.iso
 
 $(PARAHOST_BENCH_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	@rm -rf $(BUILD)/iso-bench && mkdir -p $(BUILD)/iso-bench/boot/grub
 	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-bench/boot/
-	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
+	sed 's|guest_mem=[^ ]*|guest_mem=32M|; s|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench ktest=-|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-bench 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
-.PHONY: iso run-parahost run-bochs parahost-svm-test parahost-vmx-test
-.PHONY: parahost-svm-bench parahost-vmx-bench
+$(PARAHOST_BENCH_1G_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	@rm -rf $(BUILD)/iso-bench-1g && mkdir -p $(BUILD)/iso-bench-1g/boot/grub
+	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-bench-1g/boot/
+	sed 's|guest_mem=[^ ]*|guest_mem=1G|; s|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench=boot ktest=-|' boot/grub.cfg > $(BUILD)/iso-bench-1g/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-bench-1g 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+
+# The same with "evtchn=2l": the suite on the 2-level event ABI.
+PARAHOST_2L_ISO := $(BUILD)/parahost-2l.iso
+
+$(PARAHOST_2L_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	@rm -rf $(BUILD)/iso-2l && mkdir -p $(BUILD)/iso-2l/boot/grub
+	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-2l/boot/
+	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 evtchn=2l|' boot/grub.cfg > $(BUILD)/iso-2l/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-2l 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+
+.PHONY: iso run-parahost run-bochs parahost-svm-test parahost-svm-2l-test parahost-vmx-test
+.PHONY: parahost-svm-bench parahost-vmx-bench parahost-svm-1g-bench parahost-vmx-1g-bench
 iso: $(PARAHOST_ISO)
 
 # --- running it ---------------------------------------------------------------
 
 PARAHOST_TIMEOUT_SVM ?= 300
 PARAHOST_TIMEOUT_VMX ?= 1200
+# The console input test's prompt: the runner types the quoted line.
+TYPE_ON := --type-on 'console: please type "([^"]*)" and Enter'
+
 
 run-parahost: $(PARAHOST_ISO)
 	@host/tools/run-qemu.sh $(PARAHOST_ISO)
@@ -75,8 +95,18 @@ parahost-svm-test: $(PARAHOST_ISO)
 		echo "[parahost-svm] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
 		echo "parahost-svm 0 0 0 skip qemu-system-x86_64 is not installed" > $(BUILD)/results/parahost-svm.txt; \
 	else \
-		$(PYTHON) tests/runvm.py --name parahost-svm --timeout $(PARAHOST_TIMEOUT_SVM) \
+		$(PYTHON) tests/runvm.py --name parahost-svm --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-svm.log -- host/tools/run-qemu.sh $(PARAHOST_ISO); \
+	fi
+
+parahost-svm-2l-test: $(PARAHOST_2L_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@if ! command -v qemu-system-x86_64 >/dev/null; then \
+		echo "[parahost-svm-2l] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
+		echo "parahost-svm-2l 0 0 0 skip qemu-system-x86_64 is not installed" > $(BUILD)/results/parahost-svm-2l.txt; \
+	else \
+		$(PYTHON) tests/runvm.py --name parahost-svm-2l --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
+			--log $(BUILD)/logs/parahost-svm-2l.log -- host/tools/run-qemu.sh $(PARAHOST_2L_ISO); \
 	fi
 
 parahost-vmx-test: $(PARAHOST_ISO)
@@ -86,7 +116,7 @@ parahost-vmx-test: $(PARAHOST_ISO)
 		echo "[parahost-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
 		echo "parahost-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx.txt; \
 	else \
-		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) \
+		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-vmx.log -- \
 			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO); \
 	fi
@@ -108,6 +138,19 @@ parahost-vmx-bench: $(PARAHOST_BENCH_ISO)
 	@$(PYTHON) tests/runvm.py --name parahost-vmx-bench --timeout $(PARAHOST_TIMEOUT_VMX) \
 		--log $(BUILD)/logs/parahost-vmx-bench.log -- \
 		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_BENCH_ISO)
+
+# 1 GiB for the guest: the machine needs more than its usual 512/256 MiB.
+parahost-svm-1g-bench: $(PARAHOST_BENCH_1G_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(PYTHON) tests/runvm.py --name parahost-svm-1g-bench --timeout $(PARAHOST_TIMEOUT_SVM) \
+		--log $(BUILD)/logs/parahost-svm-1g-bench.log -- host/tools/run-qemu.sh $(PARAHOST_BENCH_1G_ISO) -m 1536
+
+parahost-vmx-1g-bench: $(PARAHOST_BENCH_1G_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(PYTHON) tests/runvm.py --name parahost-vmx-1g-bench --timeout $(PARAHOST_TIMEOUT_VMX) \
+		--log $(BUILD)/logs/parahost-vmx-1g-bench.log -- \
+		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) PARAHOST_BOCHS_MEGS=1536 \
+		host/tools/run-bochs.sh $(PARAHOST_BENCH_1G_ISO)
 
 # --- the hostile fuzzer (docs/fuzz.md) ------------------------------------------
 # The guest makes N random hypercalls ("fuzz=N seed=S" on its command line)

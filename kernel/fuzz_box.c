@@ -394,6 +394,7 @@ unsigned int fz_box_reset(bool report)
 bool fz_make_ipi_pending(void)
 {
 	struct evtchn_status st = { .dom = DOMID_SELF, .port = fz.ipi_port };
+	struct evtchn_unmask unmask;
 	struct evtchn_send send;
 
 	if (!fz.ipi_port || setup_call(hypercall_event_channel_op(EVTCHNOP_status, &st)) ||
@@ -405,10 +406,11 @@ bool fz_make_ipi_pending(void)
 			return false;
 		fz.ipi_port = ipi.port;
 	}
-	__atomic_fetch_and(&shared_info->evtchn_mask[fz.ipi_port / 64],
-			   ~(1ul << (fz.ipi_port % 64)), __ATOMIC_SEQ_CST);
+	/* The hypercall, not a bit: the fuzzer may have moved us to either ABI. */
+	unmask.port = fz.ipi_port;
 	send.port = fz.ipi_port;
-	return setup_call(hypercall_event_channel_op(EVTCHNOP_send, &send)) == 0 &&
+	return setup_call(hypercall_event_channel_op(EVTCHNOP_unmask, &unmask)) == 0 &&
+	       setup_call(hypercall_event_channel_op(EVTCHNOP_send, &send)) == 0 &&
 	       READ_ONCE(shared_info->vcpu_info[0].evtchn_upcall_pending);
 }
 

@@ -24,4 +24,9 @@ void poweroff(void) __attribute__((noreturn));
 void traps_init(void);
 void traps_reset(void);
 
+/* The TSC when the kernel was ready to run its work (kernel/main.c). */
+extern uint64_t boot_ready_tsc;
+/* The vCPU's running time (Xen's runstate) at the start and at ready. */
+extern uint64_t boot_running_ns[2];
+
 #endif

@@ -6,6 +6,7 @@
 #include "kernel/kernel.h"
 #include "lib/printf.h"
 #include "xen/console.h"
+#include "xen/evtchn.h"
 
 static char line[256];
 static size_t line_len;
@@ -26,11 +27,14 @@ static void emit(void *ctx, char c)
 
 int vkprintf(const char *fmt, va_list ap)
 {
+	/* One line buffer for every thread and handler: one at a time. */
+	unsigned int f = upcalls_off();
 	int n = vformat(emit, NULL, fmt, ap);
 
 	/* Partial lines go out too: a crash right after must not lose them. */
 	if (line_len)
 		flush_line();
+	upcalls_restore(f);
 	return n;
 }
 

@@ -7,12 +7,14 @@
  *  2. make every frame of the new tree read-only in the builder's tree;
  *  3. pin the new L4 (Xen validates the whole tree) and switch to it;
  *  4. unpin the builder's L4, make its frames writable again, free them;
- *  5. map the rest of our memory through the now-live tree.
+ *  5. leave the rest of the direct map to be mapped as it is used
+ *     (mm/directmap.c): boot costs the same whatever the memory size.
  */
 #include <xen/xen.h>
 
 #include "arch/x86/hypercall.h"
 #include "kernel/kernel.h"
+#include "mm/directmap.h"
 #include "mm/frames.h"
 #include "mm/layout.h"
 #include "mm/mm.h"
@@ -112,15 +114,16 @@ void mm_init(void)
 	mm_boot.builder_l4_mfn = pfn_to_mfn(pt_first);
 	mm_boot.builder_pt_frames = pt_count;
 
-	/* 1. The new tree, covering as much as the builder's padding can map. */
-	first_end = (BUILDER_PADDING_PAGES - 8) * 512;
+	/* 1. The new tree, mapping the first DIRECT_MAP_EAGER frames (at most). */
+	first_end = DIRECT_MAP_EAGER;
 	if (first_end > nr)
 		first_end = nr;
 	l1_count = (first_end + 511) / 512;
 	l4 = alloc_boot_table(mapped_end);
 	l3 = alloc_boot_table(mapped_end);
 	l2[0] = alloc_boot_table(mapped_end);
-	l2[1] = first_end > 512 * 512 ? alloc_boot_table(mapped_end) : 0;
+	/* Both L2s the direct map can need, so that filling it later needs only L1s. */
+	l2[1] = nr > 512 * 512 ? alloc_boot_table(mapped_end) : 0;
 	((uint64_t *)pfn_to_virt(l4))[pt_index(VIRT_BASE, 4)] = table_entry(l3);
 	((uint64_t *)pfn_to_virt(l3))[pt_index(VIRT_BASE, 3)] = table_entry(l2[0]);
 	if (l2[1])
@@ -186,16 +189,8 @@ void mm_init(void)
 			}
 	}
 
-	/* 5. The rest of memory, through the live tree. */
-	{
-		struct pt_batch b = { 0 };
-
-		for (unsigned long pfn = first_end; pfn < nr; pfn++)
-			if (pt_set(&b, (unsigned long)pfn_to_virt(pfn),
-				   ((uint64_t)pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_KERNEL_RW))
-				panic("mm: out of frames mapping pfn %#lx", pfn);
-		pt_commit(&b);
-	}
+	/* 5. The rest of memory, mapped as the allocator hands it out. */
+	directmap_init(first_end, nr);
 
 	kprintf("mm: %lu frames, %lu free; own L4 at mfn %#lx; builder's L4 "
 		"unpinned (%ld), %lu boot frames reclaimed\n", nr, frames_free(),

@@ -10,7 +10,10 @@ import re
 import subprocess
 import sys
 
-PLATFORMS = ["xen-domu", "xen-dom0", "parahost-svm", "parahost-vmx"]
+# Each at 32 MiB (every figure), then at 1 GiB (the boot figure: it must not
+# grow with memory).
+PLATFORMS = ["xen-domu", "xen-domu-1g", "xen-dom0", "xen-dom0-1g",
+             "parahost-svm", "parahost-svm-1g", "parahost-vmx", "parahost-vmx-1g"]
 BENCH_LINE = re.compile(r"\bbench (\S+ \S+=\S+)")
 
 

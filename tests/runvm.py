@@ -5,6 +5,7 @@ judge it by the guest's test protocol.
     python3 tests/runvm.py --name NAME --timeout SECONDS --log build/logs/NAME.log
         [--end-pattern REGEX ...] [--crash-pattern REGEX ...]
         [--echo-pattern REGEX ...] [--grace S] [--crash-grace S] [--echo-all]
+        [--type-on REGEX ...]
         -- command args...
 
 The guest prints one line per test:
@@ -26,6 +27,11 @@ harness put before them.  The run ends when
     seconds for the rest of the dump, then the process group is killed);
   * --timeout seconds passed (process group killed);
   * the command exited.
+
+With --type-on, the command's stdin is a pipe: each time a guest line
+matches REGEX, its first group is typed there, followed by a carriage
+return (the Enter key), as a person at the console would (QEMU's -serial
+stdio passes it to the serial port).
 
 Then exactly one final line is printed:
     [NAME] paraos: N passed, N failed[, N skipped]
@@ -96,6 +102,8 @@ class Run:
         self.end_res = [re.compile(p) for p in args.end_pattern]
         self.crash_res = [re.compile(p) for p in args.crash_pattern]
         self.echo_res = [re.compile(p) for p in args.echo_pattern]
+        self.type_res = [re.compile(p) for p in args.type_on]
+        self.proc = None
         self.tail = collections.deque(maxlen=TAIL_LINES)
         self.summary = None          # (passed, failed, skipped)
         self.summary_time = None
@@ -164,6 +172,15 @@ class Run:
             self.echo(text)
         if self.end_time is None and any(r.search(line) for r in self.end_res):
             self.end_time = now
+        for r in self.type_res:
+            m = r.search(text)
+            if m and self.proc is not None and self.proc.stdin is not None:
+                try:
+                    self.proc.stdin.write(m.group(1).encode() + b"\r")
+                    self.proc.stdin.flush()
+                    self.log.write("# runvm: typed %r\n" % m.group(1))
+                except OSError as e:
+                    self.log.write("# runvm: cannot type: %s\n" % e)
 
     def deadline_reason(self, start, now):
         """Why the run should stop now, or None to keep reading."""
@@ -195,7 +212,8 @@ class Run:
         self.log.write("# runvm %s: %s\n" % (a.name, " ".join(a.command)))
         start = time.monotonic()
         try:
-            proc = subprocess.Popen(a.command, stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(a.command,
+                                    stdin=subprocess.PIPE if a.type_on else subprocess.DEVNULL,
                                     stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT,
                                     start_new_session=True)
@@ -204,6 +222,7 @@ class Run:
             self.log.close()
             return self.finish("cannot start %s: %s" % (a.command[0], e.strerror),
                                start)
+        self.proc = proc
         fd = proc.stdout.fileno()
         buf = b""
         stop = None
@@ -384,6 +403,8 @@ def parse(argv):
                    help="regex: the guest (or platform) crashed")
     p.add_argument("--echo-pattern", action="append", default=[],
                    help="regex: also echo lines matching this")
+    p.add_argument("--type-on", action="append", default=[],
+                   help="regex with one group: type the group (and Enter) when a line matches")
     p.add_argument("--echo-all", action="store_true",
                    help="echo every line unchanged (interactive use)")
     p.add_argument("--grace", type=float, default=5.0,
@@ -396,7 +417,7 @@ def parse(argv):
     if not cmd:
         p.error("no command given after --")
     a.command = cmd
-    for pat in a.end_pattern + a.crash_pattern + a.echo_pattern:
+    for pat in a.end_pattern + a.crash_pattern + a.echo_pattern + a.type_on:
         try:
             re.compile(pat)
         except re.error as e:

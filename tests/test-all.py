@@ -27,9 +27,11 @@ import runvm  # noqa: E402  (how a serial line splits into consoles' lines)
 PLATFORMS = [
     ("unit", "unit-test"),
     ("xen-domu", "xen-domu-test"),
+    ("xen-domu-2l", "xen-domu-2l-test"),     # the same, 2-level events forced
     ("xen-bochs", "xen-bochs-test"),
     ("xen-dom0", "xen-dom0-test"),
     ("parahost-svm", "parahost-svm-test"),
+    ("parahost-svm-2l", "parahost-svm-2l-test"),
     ("parahost-vmx", "parahost-vmx-test"),
     ("parahost-badinput", "parahost-badinput-test"),
     # The hostile fuzzer (docs/fuzz.md): its checks are not the suite's.
@@ -45,9 +47,10 @@ NOT_GUEST = ("unit", "parahost-badinput", "parahost-svm-fuzz", "parahost-vmx-fuz
 # guest's id for the bug (kernel/qemu_bugs.c) -> the platforms it may skip
 # on. Such a skip is accepted only if xen-bochs passed the test.
 QEMU_BUGS = {
-    "int-n-errcode": ("xen-domu", "xen-dom0"),
-    "movss-shadow": ("xen-domu", "xen-dom0", "parahost-svm"),
-    "noncanonical-ss": ("xen-domu", "xen-dom0", "parahost-svm"),
+    "int-n-errcode": ("xen-domu", "xen-domu-2l", "xen-dom0"),
+    "movss-shadow": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm", "parahost-svm-2l"),
+    "noncanonical-ss": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm",
+                        "parahost-svm-2l"),
 }
 RESULTS = "build/results"
 LOGS = "build/logs"

@@ -16,6 +16,14 @@ void console_write(const char *s, size_t len);
 /* Wait (bounded) until the backend has consumed everything we wrote. */
 bool console_flush(void);
 bool console_uses_ring(void);
+/* Input on: the console port's handler (VIRQ_CONSOLE for the initial domain). */
+void console_start(void);
+/*
+ * The next line typed, without its end (CR, LF or CRLF), NUL-terminated
+ * and cut to size; its length, or -1 if the deadline (0: none) came first.
+ */
+long console_read_line(char *buf, size_t size, uint64_t deadline);
+uint64_t console_input_bytes(void);
 /* The console's event channel; a test that rebinds it says where it went. */
 evtchn_port_t console_port(void);
 void console_set_port(evtchn_port_t p);

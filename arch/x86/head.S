@@ -9,6 +9,10 @@
 	.section .text.head, "ax"
 	.globl _start
 _start:
+	/* The TSC first of all: boot time is measured from here (xen/time.h). */
+	rdtsc
+	mov	%eax, boot_entry_tsc(%rip)
+	mov	%edx, boot_entry_tsc+4(%rip)
 	cld
 	mov	%rsp, boot_entry_rsp(%rip)	/* its page is reclaimed later */
 	lea	boot_stack_top(%rip), %rsp

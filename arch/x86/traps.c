@@ -10,6 +10,7 @@
 #include "arch/x86/hypercall.h"
 #include "arch/x86/regs.h"
 #include "kernel/kernel.h"
+#include "mm/directmap.h"
 #include "xen/start_info.h"
 
 #define EXCEPTION_ENTRIES(X)						\
@@ -90,6 +91,10 @@ void do_exception(struct cpu_regs *regs)
 	uint64_t cr2 = regs->vector == X86_EXC_PF ?
 		READ_ONCE(shared_info->vcpu_info[0].arch.cr2) : 0;
 
+	/* A direct-map page nobody had used yet: map it and go on. */
+	if (regs->vector == X86_EXC_PF && !(regs->error_code & PFEC_PRESENT) &&
+	    directmap_fault(cr2))
+		return;
 	if (trap_hook && trap_hook(regs, cr2))
 		return;
 	if (extable_fixup(regs, cr2))

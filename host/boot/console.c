@@ -1,8 +1,10 @@
 /*
- * The serial console: COM1 at 115200 8N1, polled. Every byte waits for the
- * transmit holding register to be empty (LSR bit 5): Bochs drops bytes
- * otherwise. Host messages always start at the beginning of a line so that
- * the guest's own lines ("ok N ...") stay intact for whoever parses them.
+ * The serial console: COM1 at 115200 8N1. Output is polled: every byte
+ * waits for the transmit holding register to be empty (LSR bit 5), Bochs
+ * drops bytes otherwise. Input raises IRQ4 (so that a halted host wakes
+ * up for it) and is read by whoever the interrupt woke. Host messages
+ * always start at the beginning of a line so that the guest's own lines
+ * ("ok N ...") stay intact for whoever parses them.
  */
 #include "host/boot/boot.h"
 #include "host/host.h"
@@ -20,8 +22,26 @@ void serial_init(void)
 	outb(COM1 + 0, 0x01);	/* divisor 1: 115200 baud */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03);	/* 8N1, DLAB off */
-	outb(COM1 + 2, 0xc7);	/* FIFOs on and cleared */
+	outb(COM1 + 2, 0x07);	/* FIFOs on and cleared, receive interrupt at 1 byte */
 	outb(COM1 + 4, 0x03);	/* DTR, RTS */
+}
+
+void serial_input_start(void)
+{
+	outb(COM1 + 4, 0x0b);	/* DTR, RTS, OUT2 (which gates the UART's IRQ on a PC) */
+	outb(COM1 + 1, 0x01);	/* interrupt: received data available */
+	outb(0x21, inb(0x21) & ~(1U << 4));	/* IRQ4 unmasked at the PIC */
+}
+
+size_t serial_read(char *buf, size_t n)
+{
+	size_t i = 0;
+	uint8_t lsr;
+
+	/* All of it: the line drops only once the receive FIFO is empty. */
+	while (i < n && (lsr = inb(COM1 + 5)) != 0xff && (lsr & 0x01))
+		buf[i++] = (char)inb(COM1);
+	return i;
 }
 
 void serial_putc(char c)

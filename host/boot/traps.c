@@ -16,18 +16,20 @@ struct idt_gate {
 	uint32_t off_hi, zero;
 } __attribute__((packed));
 
-static struct idt_gate host_idt[48] __attribute__((aligned(16)));
+static struct idt_gate host_idt[256] __attribute__((aligned(16)));
 extern const uint64_t host_vectors[32];
-extern char host_irq_stub[];
+extern char host_irq_stub[], host_apic_stub[], host_spurious_stub[];
 
 void host_trap(struct host_frame *f);
 
 /*
- * parahost runs with interrupts off for good. The firmware left the legacy
- * PICs unmasked with the timer ticking: remap them away from the exception
+ * parahost runs with interrupts off, except in host_halt() and to take an
+ * interrupt that made the guest exit. The firmware left the legacy PICs
+ * unmasked with the timer ticking: remap them away from the exception
  * vectors (0x20-0x2f), mask every line, and let anything already pending
  * arrive once and be acknowledged. Otherwise a pending interrupt would make
  * every VM entry exit again at once (VT-x external-interrupt exiting).
+ * COM1 (IRQ4) is unmasked later, for console input.
  */
 static void pic_quiesce(void)
 {
@@ -66,23 +68,6 @@ static void host_tss_init(void)
 	asm volatile("ltr %w0" :: "r"(0x18));
 }
 
-/*
- * The host tick: PIT channel 0 as a rate generator on IRQ0 (vector 0x20),
- * the only line unmasked. It never reaches parahost code directly (we run
- * with interrupts off): it makes the CPU leave the guest (external
- * interrupt exit), as Xen's timer interrupt does, so that guest timers
- * and the console are serviced even while the guest spins.
- */
-void host_tick_start(unsigned int hz)
-{
-	uint16_t div = (uint16_t)(1193182 / hz);
-
-	outb(0x43, 0x34);		/* channel 0, lo/hi byte, mode 2 */
-	outb(0x40, div & 0xff);
-	outb(0x40, div >> 8);
-	outb(0x21, 0xfe);		/* unmask IRQ0 only */
-}
-
 /* Take whatever interrupt made us leave the guest: host_irq_stub EOIs it. */
 void host_ack_interrupts(void)
 {
@@ -96,8 +81,11 @@ void host_traps_init(void)
 		uint64_t base;
 	} __attribute__((packed)) idtr = { sizeof(host_idt) - 1, (uint64_t)host_idt };
 
-	for (int i = 0; i < 48; i++) {
-		uint64_t h = i < 32 ? host_vectors[i] : (uint64_t)host_irq_stub;
+	for (int i = 0; i < 256; i++) {
+		/* Exceptions; the PICs' lines; the APIC timer; anything else EOIs the APIC. */
+		uint64_t h = i < 32 ? host_vectors[i] : i < 48 ? (uint64_t)host_irq_stub :
+			i == HOST_SPURIOUS_VECTOR ? (uint64_t)host_spurious_stub :
+			(uint64_t)host_apic_stub;
 
 		host_idt[i].off_lo = (uint16_t)h;
 		host_idt[i].sel = 0x08;

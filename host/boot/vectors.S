@@ -1,7 +1,8 @@
 /*
- * Host exception entry points. parahost never enables interrupts, so only
- * exceptions arrive here, and every one of them is a parahost bug: save
- * the registers and let C print them.
+ * Host exception and interrupt entry points. Interrupts are only taken
+ * in host_halt() and when one made the guest exit (the host timer, COM1):
+ * they are acknowledged and counted, nothing more. Every exception is a
+ * parahost bug: save the registers and let C print them.
  */
 
 #include "lib/x86_save_regs.h"
@@ -48,6 +49,25 @@ host_irq_stub:
 	out	%al, $0xa0
 	out	%al, $0x20
 	pop	%rax
+	iretq
+
+/*
+ * The local APIC's interrupts (the host timer, and anything unexpected):
+ * count, acknowledge at the APIC, return. The spurious vector needs no EOI.
+ */
+	.globl	host_apic_stub
+host_apic_stub:
+	push	%rax
+	lock incq host_timer_irqs(%rip)
+	mov	host_apic_eoi(%rip), %rax
+	test	%rax, %rax
+	jz	1f
+	movl	$0, (%rax)
+1:	pop	%rax
+	iretq
+
+	.globl	host_spurious_stub
+host_spurious_stub:
 	iretq
 
 host_trap_common:

@@ -10,6 +10,7 @@
  * domain there.
  */
 #include "host/boot/boot.h"
+#include "host/pv/evtchn.h"
 #include "host/pv/pv.h"
 #include "host/pv/grant.h"
 
@@ -70,31 +71,34 @@ void pv_audit_init(void)
 /* The event-channel table and the VIRQ index agree (and the backends' ends, event_channel.c). */
 static const char *check_evtchn(void)
 {
-	if (dom.evtchn[0].state != ECS_RESERVED)
-		return "event channel 0 is not reserved";
-	for (unsigned int p = 1; p < NR_EVTCHN_PORTS; p++) {
-		const struct evtchn *c = &dom.evtchn[p];
+	const struct evtchn *c0 = evtchn_from_port(0);
 
+	if (!c0 || c0->state != ECS_RESERVED)
+		return "event channel 0 is not reserved";
+	if (dom.valid_evtchns % EVTCHNS_PER_BUCKET ||
+	    dom.valid_evtchns > NR_EVTCHN_BUCKETS * EVTCHNS_PER_BUCKET)
+		return "the valid ports are not whole buckets";
+	for (evtchn_port_t p = 1; p < dom.valid_evtchns; p++) {
+		const struct evtchn *c = evtchn_from_port(p), *r;
+
+		if (!c || c->port != p)
+			return "a valid port without its own channel";
 		if (c->state > ECS_IPI)
 			return "event channel in an unknown state";
 		if (c->state == ECS_VIRQ &&
-		    (c->virq >= NR_VIRQS || dom.virq_to_port[c->virq] != (int)p))
+		    (c->virq >= NR_VIRQS || dom.virq_to_port[c->virq] != p))
 			return "VIRQ port and VIRQ index disagree";
 		/* A channel to ourselves is a pair: each end names the other. */
 		if (c->state == ECS_INTERDOMAIN && c->remote_dom == dom.domid &&
-		    (c->remote_port >= NR_EVTCHN_PORTS ||
-		     dom.evtchn[c->remote_port].state != ECS_INTERDOMAIN ||
-		     dom.evtchn[c->remote_port].remote_dom != dom.domid ||
-		     dom.evtchn[c->remote_port].remote_port != p))
+		    (!(r = evtchn_from_port(c->remote_port)) || r->state != ECS_INTERDOMAIN ||
+		     r->remote_dom != dom.domid || r->remote_port != p))
 			return "an interdomain channel to ourselves whose other end is not its pair";
 	}
 	for (unsigned int v = 0; v < NR_VIRQS; v++) {
-		int p = dom.virq_to_port[v];
+		evtchn_port_t p = dom.virq_to_port[v];
+		const struct evtchn *c = p ? evtchn_from_port(p) : NULL;
 
-		if (p == -1)
-			continue;
-		if (p <= 0 || p >= NR_EVTCHN_PORTS || dom.evtchn[p].state != ECS_VIRQ ||
-		    dom.evtchn[p].virq != v)
+		if (p && (!c || c->state != ECS_VIRQ || c->virq != v))
 			return "VIRQ index names a port not bound to that VIRQ";
 	}
 	return evtchn_backend_check();
@@ -194,8 +198,9 @@ void pv_audit_note_exit(const struct vexit *e)
 /*
  * The references parahost keeps on guest frames between hypercalls: the
  * backends' rings for as long as they are open, a registered vcpu_info
- * page, the GDT's frames, device mappings of grants (a host mapping's
- * references are its L1 entry's, which mm_audit counts).
+ * page, the GDT's frames, the FIFO event ABI's control block and event
+ * arrays, device mappings of grants (a host mapping's references are its
+ * L1 entry's, which mm_audit counts).
  */
 #define MAX_HELD	4096
 static struct mm_held held[MAX_HELD];
@@ -218,6 +223,7 @@ static unsigned int held_refs(void)
 			if (dom.ram_hpa[i] == pa)
 				held[n++] = (struct mm_held){ GUEST_MFN_BASE + i, MM_T_WRITABLE };
 	}
+	n += evtchn_fifo_held(held + n, MAX_HELD - n);
 	return n + gnttab_device_refs(held + n, MAX_HELD - n);
 }
 

@@ -414,13 +414,16 @@ void pv_run(const struct boot_module *m)
 
 	if (host_opts.audit)
 		pv_audit_init();
-	host_tick_start(100);
+	printk("host timer: %s", host_timer_init());
+	serial_input_start();
 	exit_rip = dom.st->rip;
 	for (;;) {
 		struct vexit e;
 
 		deliver_pending_events();
-		update_vcpu_time();
+		update_vcpu_time(false);
+		/* The guest runs until its next deadline at most: no periodic tick. */
+		time_arm_host_timer(0);
 		pv_check_entry(exit_rip);
 		if (unlikely(host_opts.audit))
 			pv_audit();
@@ -440,6 +443,20 @@ void pv_run(const struct boot_module *m)
 			console_backend_poll();
 			xenstore_poll();
 		}
+		pv_poll_input();
 		time_check_timers();
+	}
+}
+
+void pv_poll_input(void)
+{
+	char buf[64];
+	size_t n;
+
+	while ((n = serial_read(buf, sizeof(buf))) > 0) {
+		if (dom.is_dom0)
+			console_io_input(buf, n);
+		else
+			console_backend_input(buf, n);
 	}
 }

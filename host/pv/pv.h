@@ -46,6 +46,7 @@
 #define EOPNOTSUPP XEN_EOPNOTSUPP
 #define ERANGE	XEN_ERANGE
 #define EILSEQ	XEN_EILSEQ
+#define E2BIG	XEN_E2BIG
 
 #include "host/host.h"
 #include "host/vcpu.h"
@@ -80,7 +81,7 @@
 #define FIRST_XEN_SLOT		256
 #define LAST_XEN_SLOT		271
 
-/* Event channel state (one vcpu, our own ports only). */
+/* Event channel state (one vcpu, our own ports only); the rest in evtchn.h. */
 enum evtchn_state {
 	ECS_FREE = 0,
 	ECS_RESERVED,
@@ -90,14 +91,12 @@ enum evtchn_state {
 	ECS_IPI,
 };
 
-#define NR_EVTCHN_PORTS		64	/* 2-level ABI allows 4096; we hand out few */
+/* Port buckets for the largest ABI (FIFO's 2^17 ports, 64 a bucket). */
+#define NR_EVTCHN_BUCKETS	(EVTCHN_FIFO_NR_CHANNELS / 64)
 
-struct evtchn {
-	enum evtchn_state state;
-	unsigned int virq;
-	domid_t remote_dom;		/* ECS_UNBOUND, ECS_INTERDOMAIN */
-	evtchn_port_t remote_port;	/* ECS_INTERDOMAIN: in remote_dom's port space */
-};
+struct evtchn;
+struct evtchn_port_ops;
+struct evtchn_fifo;
 
 struct domain {
 	struct vcpu *v;			/* the backend vcpu */
@@ -154,13 +153,19 @@ struct domain {
 	unsigned int watchdog_inuse;	/* SCHEDOP_watchdog timers (2, as Xen) */
 	uint64_t watchdog_deadline[2];
 
-	/* Events, time. */
-	struct evtchn evtchn[NR_EVTCHN_PORTS];
-	int virq_to_port[NR_VIRQS];
+	/* Events. */
+	struct evtchn *evtchn_buckets[NR_EVTCHN_BUCKETS];
+	unsigned int valid_evtchns;	/* ports [0, valid_evtchns) exist */
+	unsigned int max_evtchn_port;	/* the toolstack's limit */
+	const struct evtchn_port_ops *evtchn_ops;
+	struct evtchn_fifo *evtchn_fifo;	/* NULL: the 2-level ABI */
+	evtchn_port_t virq_to_port[NR_VIRQS];	/* 0: not bound */
+	bool kicked;			/* upcall flag raised since the vcpu blocked */
+
+	/* Time. */
 	uint64_t timer_deadline;	/* system time ns; 0 = none */
 	uint64_t periodic_period;	/* ns; 0 = none */
 	uint64_t periodic_next;
-	bool blocked;
 
 	/* Ending. */
 	bool shutting_down;
@@ -300,6 +305,8 @@ void evtchn_backend_notify(int be_port);
 void evtchn_set_pending(evtchn_port_t port);
 void send_guest_virq(unsigned int virq);
 bool evtchn_upcall_pending(void);
+/* SCHEDOP_poll's per-port step: -EINVAL (not in use), 0, or 1 (pending). */
+int evtchn_port_poll(evtchn_port_t port);
 
 /* entry_check.c: the last look at the state before every VM entry */
 void pv_check_entry(uint64_t exit_rip);
@@ -310,10 +317,15 @@ uint64_t system_time_ns(void);
 uint64_t time_tsc_hz(void);
 uint32_t time_mul_frac(void);
 int time_shift(void);
-void update_vcpu_time(void);
+void update_vcpu_time(bool force);
 void time_check_timers(void);
 uint64_t time_next_event(void);		/* system time of the next timer, or ~0 */
-void time_wait_for_event(uint64_t deadline);
+/* The host timer at the next guest deadline, or at extra if earlier (0: none). */
+void time_arm_host_timer(uint64_t extra);
+/* Blocked (sched.c): the CPU stopped until done() or the deadline (0: none). */
+void vcpu_wait(bool (*done)(const void *ctx), const void *ctx, uint64_t deadline);
+/* domain.c: serial input to the console's consumer, backend or console_io. */
+void pv_poll_input(void);
 
 /* emulate.c */
 bool emulate_privileged_op(void);	/* true: handled (bounced or emulated) */
@@ -322,9 +334,11 @@ void emulate_cpuid_exit(uint64_t len);
 void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);
 void strict_log(const char *what);
 
-/* backends/console.c, backends/xenstore.c */
+/* backends/console.c, backends/xenstore.c, and console.c's input for dom0 */
 void console_backend_init(void);
 void console_backend_poll(void);
+void console_backend_input(const char *s, size_t n);
+void console_io_input(const char *s, size_t n);
 void xenstore_init(void);
 void xenstore_poll(void);
 

@@ -1,8 +1,30 @@
 /*
  * HYPERVISOR_sched_op and set_timer_op (Xen: common/sched/core.c). One
- * vcpu: yield returns at once; block sleeps until an event is pending.
+ * vcpu: yield returns at once; block and poll stop the physical CPU
+ * (HLT) until the host timer fires at the next guest deadline, or an
+ * event comes (serial input, for now the only other source). A blocked
+ * vcpu with no timer waits for an event, however long, as on Xen.
  */
 #include "host/pv/pv.h"
+
+void vcpu_wait(bool (*done)(const void *ctx), const void *ctx, uint64_t deadline)
+{
+	for (;;) {
+		time_check_timers();
+		pv_poll_input();
+		if (done(ctx) || (deadline && system_time_ns() >= deadline))
+			return;
+		time_arm_host_timer(deadline);
+		host_halt();
+	}
+}
+
+/* Xen's vcpu_block: woken by an event that needs delivery, with upcalls on. */
+static bool events_need_delivery(const void *ctx)
+{
+	(void)ctx;
+	return evtchn_upcall_pending();
+}
 
 /* SCHEDOP_block: enable event delivery, then sleep until something is pending. */
 static long do_block(void)
@@ -10,31 +32,33 @@ static long do_block(void)
 	vcpu_info0()->evtchn_upcall_mask = 0;
 	if (!evtchn_upcall_pending()) {
 		vcpu_runstate_set(RUNSTATE_blocked);
-		time_wait_for_event(0);
+		vcpu_wait(events_need_delivery, NULL, 0);
 		vcpu_runstate_set(RUNSTATE_running);
 	}
 	return 0;
 }
 
-static bool any_pending(const evtchn_port_t *ports, unsigned int n)
+struct poll {
+	const evtchn_port_t *ports;
+	unsigned int n;
+};
+
+/*
+ * Xen's poll ends when one of the ports becomes pending (masked or not),
+ * and also when the vcpu is kicked: an event anywhere that raised the
+ * upcall flag from clear, as vcpu_mark_events_pending wakes any blocked
+ * vcpu, polling or not.
+ */
+static bool poll_done(const void *ctx)
 {
-	for (unsigned int i = 0; i < n; i++)
-		if (dom.shared_info->evtchn_pending[ports[i] / 64] & (1UL << (ports[i] % 64)))
+	const struct poll *p = ctx;
+
+	if (dom.kicked)
+		return true;
+	for (unsigned int i = 0; i < p->n; i++)
+		if (evtchn_port_poll(p->ports[i]) > 0)
 			return true;
 	return false;
-}
-
-/* Xen's poll wakes on these ports even with event delivery masked. */
-static void poll_wait(const evtchn_port_t *ports, unsigned int n, uint64_t timeout)
-{
-	while (!any_pending(ports, n)) {
-		if (timeout && system_time_ns() >= timeout)
-			return;
-		if (!timeout && !dom.timer_deadline && !dom.periodic_period)
-			domain_crash("SCHEDOP_poll with nothing that can ever wake it");
-		time_check_timers();
-		cpu_relax();
-	}
 }
 
 long do_sched_op(int cmd, uint64_t arg)
@@ -77,17 +101,25 @@ long do_sched_op(int cmd, uint64_t arg)
 		 * that is not in use is -EINVAL (XSA-221: never look further
 		 * into it), a pending one ends the poll at once.
 		 */
+		/* Xen looks at the vcpu's own events first: they end any poll. */
+		if (evtchn_upcall_pending() && !vcpu_info0()->evtchn_upcall_mask)
+			return 0;
 		for (unsigned int i = 0; i < p.nr_ports; i++) {
-			if (ports[i] >= NR_EVTCHN_PORTS ||
-			    dom.evtchn[ports[i]].state == ECS_FREE ||
-			    dom.evtchn[ports[i]].state == ECS_RESERVED)
-				return -EINVAL;
-			if (dom.shared_info->evtchn_pending[ports[i] / 64] & (1UL << (ports[i] % 64)))
+			int rc = evtchn_port_poll(ports[i]);
+
+			if (rc < 0)
+				return rc;
+			if (rc > 0)
 				return 0;
 		}
-		vcpu_runstate_set(RUNSTATE_blocked);
-		poll_wait(ports, p.nr_ports, p.timeout);
-		vcpu_runstate_set(RUNSTATE_running);
+		{
+			struct poll ctx = { ports, p.nr_ports };
+
+			vcpu_runstate_set(RUNSTATE_blocked);
+			dom.kicked = false;
+			vcpu_wait(poll_done, &ctx, p.timeout);
+			vcpu_runstate_set(RUNSTATE_running);
+		}
 		return 0;
 	}
 	case SCHEDOP_remote_shutdown:

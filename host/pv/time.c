@@ -6,9 +6,21 @@
  */
 #include "host/pv/pv.h"
 
-static uint64_t tsc_hz, tsc_at_boot;
+static uint64_t tsc_hz;
 static uint32_t mul_frac;
 static int8_t tsc_shift;
+
+/*
+ * Xen's per-CPU time stamp: a TSC value and the system time it stands
+ * for. Both the host's clock and the guest's vcpu_time_info extend the
+ * same stamp with the same scale, so a timer never fires, by our clock,
+ * before the guest's clock says its deadline came. Re-stamped once a
+ * second, as Xen's time calibration does; from the old stamp, so time
+ * never steps back.
+ */
+static struct {
+	uint64_t tsc, stime;
+} stamp;
 
 static uint64_t calibrate_tsc(void)
 {
@@ -66,7 +78,38 @@ int time_shift(void) { return tsc_shift; }
 
 uint64_t system_time_ns(void)
 {
-	return scale_delta(rdtsc() - tsc_at_boot);
+	uint64_t tsc = rdtsc();
+
+	return stamp.stime + scale_delta(tsc > stamp.tsc ? tsc - stamp.tsc : 0);
+}
+
+/*
+ * The first TSC value at which system_time_ns() >= ns: the inverse of
+ * scale_delta, rounded up, so the host timer is never early by our clock
+ * (scale_delta of a sum is at least the sum of the parts). At most 2^31
+ * ns (2 s) from now, so the arithmetic fits 64 bits: a later deadline
+ * wakes us early, and we arm again. From now, not from the stamp: a vcpu
+ * blocked for long has an old stamp.
+ */
+#define MAX_ARM_NS	(1UL << 31)
+
+static uint64_t tsc_at(uint64_t ns)
+{
+	uint64_t now_tsc = rdtsc();
+	uint64_t now = stamp.stime + scale_delta(now_tsc > stamp.tsc ? now_tsc - stamp.tsc : 0);
+	uint64_t d;
+
+	if (ns <= now)
+		return now_tsc;
+	d = ns - now;
+	if (d > MAX_ARM_NS)
+		d = MAX_ARM_NS;
+	d = ((d << 32) + mul_frac - 1) / mul_frac;
+	if (tsc_shift < 0)
+		d <<= -tsc_shift;
+	else
+		d = (d + (1UL << tsc_shift) - 1) >> tsc_shift;
+	return now_tsc + d + 1;
 }
 
 static uint8_t cmos(uint8_t reg)
@@ -112,7 +155,8 @@ void time_init(void)
 
 	tsc_hz = calibrate_tsc();
 	set_time_scale(tsc_hz);
-	tsc_at_boot = rdtsc();
+	stamp.tsc = rdtsc();
+	stamp.stime = 0;
 	wall = rtc_seconds();
 	s->wc_version = 1;
 	s->wc_sec = (uint32_t)wall;
@@ -121,24 +165,37 @@ void time_init(void)
 	s->wc_version = 2;
 	printk("TSC %lu.%03lu MHz", (unsigned long)(tsc_hz / 1000000),
 	       (unsigned long)(tsc_hz / 1000 % 1000));
-	update_vcpu_time();
+	update_vcpu_time(true);
 }
 
-void update_vcpu_time(void)
+/*
+ * Xen's __update_vcpu_system_time: the record only changes when the stamp
+ * (or the place of vcpu_info) does, and then under the version protocol:
+ * odd while the fields change, even again after. No TSC_STABLE flag:
+ * Xen sets it only with clocksource=tsc.
+ */
+void update_vcpu_time(bool force)
 {
-	struct vcpu_time_info *t = &vcpu_info0()->time;
-	uint64_t tsc = rdtsc();
+	struct vcpu_time_info *t = &vcpu_info0()->time, u = { 0 };
+	uint64_t now = rdtsc();
 
-	t->version++;		/* odd: update in progress */
+	if (now - stamp.tsc >= tsc_hz) {		/* Xen's calibration: once a second */
+		stamp.stime = system_time_ns();
+		stamp.tsc = now;
+	}
+	u.tsc_timestamp = stamp.tsc;
+	u.system_time = stamp.stime;
+	u.tsc_to_system_mul = mul_frac;
+	u.tsc_shift = tsc_shift;
+	u.flags = 0;
+	u.version = t->version;
+	if (!force && !memcmp(t, &u, sizeof(u)))
+		return;
+	t->version = u.version = (t->version + 1) | 1;	/* version_update_begin */
 	asm volatile("" ::: "memory");
-	t->tsc_timestamp = tsc;
-	t->system_time = scale_delta(tsc - tsc_at_boot);
-	t->tsc_to_system_mul = mul_frac;
-	t->tsc_shift = tsc_shift;
-	/* No TSC_STABLE: Xen only promises it on hosts it trusts (not emulators). */
-	t->flags = 0;
+	*t = u;
 	asm volatile("" ::: "memory");
-	t->version++;
+	t->version = u.version + 1;			/* version_update_end */
 }
 
 void time_check_timers(void)
@@ -175,33 +232,12 @@ uint64_t time_next_event(void)
 	return next;
 }
 
-/*
- * Blocked: wait (really) until a timer fires and makes an event pending,
- * or until the extra deadline (system time ns, 0 for none) passes.
- */
-void time_wait_for_event(uint64_t deadline)
+/* The host timer for the next guest timer (and extra, a deadline of our own; 0: none). */
+void time_arm_host_timer(uint64_t extra)
 {
-	for (;;) {
-		uint64_t now;
+	uint64_t next = time_next_event();
 
-		if (evtchn_upcall_pending())
-			return;
-		if (deadline && system_time_ns() >= deadline)
-			return;
-		if (!dom.timer_deadline && !dom.periodic_period && !deadline)
-			/* Nothing can ever wake us: on Xen the domain would hang. Say so. */
-			domain_crash("vcpu blocked with no pending event and no timer set");
-		now = system_time_ns();
-		if (dom.virq_to_port[VIRQ_TIMER] <= 0) {
-			/* Nobody listens to VIRQ_TIMER: a one-shot deadline just wakes us. */
-			if (dom.timer_deadline && now >= dom.timer_deadline) {
-				dom.timer_deadline = 0;
-				return;
-			}
-			if (!dom.timer_deadline && !deadline)
-				domain_crash("vcpu blocked with no pending event and VIRQ_TIMER unbound");
-		}
-		time_check_timers();
-		cpu_relax();
-	}
+	if (extra && extra < next)
+		next = extra;
+	host_timer_arm(next == ~0UL ? 0 : tsc_at(next));
 }

@@ -385,6 +385,7 @@ void handle_exit(const struct vexit *e)
 	case VEXIT_INTR:
 		dom.nr_ticks++;
 		host_ack_interrupts();
+		host_timer_interrupted();
 		break;
 	case VEXIT_SWINT:
 		handle_swint();

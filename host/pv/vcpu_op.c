@@ -21,9 +21,14 @@ void vcpu_runstate_set(int state)
 	runstate.state_entry_time = now;
 }
 
+/* Xen's vcpu_runstate_get: the current state's time counted up to now. */
 static void fill_runstate(struct vcpu_runstate_info *r)
 {
+	uint64_t now = system_time_ns();
+
 	*r = runstate;
+	if (now > r->state_entry_time)
+		r->time[r->state] += now - r->state_entry_time;
 }
 
 long do_vcpu_op(int cmd, unsigned int vcpuid, uint64_t arg)
@@ -54,7 +59,8 @@ long do_vcpu_op(int cmd, unsigned int vcpuid, uint64_t arg)
 			return -EFAULT;
 		dom.runstate_va = (uint64_t)(uintptr_t)a.addr.h.p;
 		if (dom.runstate_va) {
-			fill_runstate(&r);
+			/* Xen's update_runstate_area: the record as it stands, no interval added. */
+			r = runstate;
 			copy_to_guest(dom.runstate_va, &r, sizeof(r));	/* best effort, as Xen */
 		}
 		return 0;

@@ -3,7 +3,9 @@
 # with EPT), serial on stdout. Debian's Bochs has its debugger built in
 # (we answer its prompt with "c") and no headless display, so it runs
 # under script(1) with the term display, its screen thrown away; the
-# serial port goes to a file that we follow. Bounded by PARAHOST_TIMEOUT.
+# serial port is a pseudo-terminal that serial-bridge.py holds: it copies
+# it to our stdout and our stdin to it (console input). Bounded by
+# PARAHOST_TIMEOUT.
 # Exit status: 0 if parahost reported a guest poweroff, 1 otherwise.
 iso=${1:?usage: run-bochs.sh ISO}
 timeout_s=${PARAHOST_TIMEOUT:-1200}
@@ -14,14 +16,26 @@ bios=/usr/share/bochs/BIOS-bochs-latest
 vgabios=/usr/share/vgabios/vgabios.bin
 [ -f "$vgabios" ] || vgabios=/usr/share/bochs/VGABIOS-lgpl-latest
 
+# The bridge's terminal first: Bochs opens it as it starts.
+: > "$dir/serial.out"
+# An asynchronous command's stdin is /dev/null before its own redirections
+# apply, so ours goes to it through another descriptor.
+exec 3<&0
+python3 "$(dirname "$0")/serial-bridge.py" "$dir/tty" "$dir/serial.out" <&3 &
+exec 3<&-
+bridgepid=$!
+for i in $(seq 100); do [ -s "$dir/tty" ] && break; sleep 0.05; done
+serial_tty=$(cat "$dir/tty" 2>/dev/null)
+[ -n "$serial_tty" ] || { echo "run-bochs: the serial bridge did not start" >&2; exit 1; }
+
 cat > "$dir/bochsrc" <<EOF2
-megs: 256
+megs: ${PARAHOST_BOCHS_MEGS:-256}
 cpu: model=corei7_skylake_x, count=1, ips=200000000, reset_on_triple_fault=0
 romimage: file=$bios
 vgaromimage: file=$vgabios
 ata0-master: type=cdrom, path=$iso, status=inserted
 boot: cdrom
-com1: enabled=1, mode=file, dev=$dir/serial.out
+com1: enabled=1, mode=term, dev=$serial_tty
 display_library: term
 clock: sync=none, time0=utc
 log: $dir/bochs.log
@@ -31,15 +45,13 @@ info: action=ignore
 debug: action=ignore
 EOF2
 echo c > "$dir/dbg.rc"
-: > "$dir/serial.out"
 
-tail -n +1 -f "$dir/serial.out" &
-tailpid=$!
 TERM=xterm timeout -k 5 "$timeout_s" script -qfec "bochs -q -f $dir/bochsrc -rc $dir/dbg.rc" /dev/null >/dev/null 2>&1 </dev/null
 rc=$?
-sleep 0.3
-kill $tailpid 2>/dev/null
-wait $tailpid 2>/dev/null
+# Bochs is gone: give the bridge a moment for the last bytes, then end it.
+sleep 0.5
+kill $bridgepid 2>/dev/null
+wait $bridgepid 2>/dev/null
 if [ $rc -eq 124 ]; then
 	echo "run-bochs: timed out after ${timeout_s}s" >&2
 	grep -iE "panic|error" "$dir/bochs.log" | tail -5 >&2

@@ -16,6 +16,7 @@
 
 #include "arch/x86/hypercall.h"
 #include "kernel/kernel.h"
+#include "xen/evtchn.h"
 #include "xen/start_info.h"
 
 struct capture {
@@ -58,28 +59,19 @@ uint64_t capture_run(void (*fn)(void), uint64_t user_rsp, uint64_t user_rflags);
 /*
  * While a test has events unmasked, only its own event may come in: an
  * upcall stacked on top of the one under test would change what the
- * handler sees. events_quiet masks every port but keep (ours are all below
- * 64) and forgets what is pending; events_unquiet puts the mask back and
- * makes the next upcall rescan every port, so nothing is lost for good.
+ * handler sees. events_quiet masks every port but keep, which it unmasks
+ * without raising anything, and forgets what is queued; events_unquiet
+ * puts the masks back and re-raises what came meanwhile (xen/evtchn.h:
+ * the same on both ABIs).
  */
-static inline xen_ulong_t events_quiet(evtchn_port_t keep)
+static inline void events_quiet(evtchn_port_t keep)
 {
-	struct vcpu_info *vi = &shared_info->vcpu_info[0];
-	xen_ulong_t saved = __atomic_exchange_n(&shared_info->evtchn_mask[0], ~(1ul << keep),
-						__ATOMIC_SEQ_CST);
-
-	WRITE_ONCE(vi->evtchn_pending_sel, 0);
-	WRITE_ONCE(vi->evtchn_upcall_pending, 0);
-	return saved;
+	evtchn_quiet(keep);
 }
 
-static inline void events_unquiet(xen_ulong_t saved)
+static inline void events_unquiet(void)
 {
-	struct vcpu_info *vi = &shared_info->vcpu_info[0];
-
-	__atomic_store_n(&shared_info->evtchn_mask[0], saved, __ATOMIC_SEQ_CST);
-	WRITE_ONCE(vi->evtchn_pending_sel, ~0ul);
-	WRITE_ONCE(vi->evtchn_upcall_pending, 1);
+	evtchn_unquiet();
 }
 
 /* A trap-table entry of our own; traps_reset() (kernel.h) puts ours back. */

@@ -20,13 +20,12 @@
 
 static bool pending(evtchn_port_t p)
 {
-	return (READ_ONCE(shared_info->evtchn_pending[p / 64]) >> (p % 64)) & 1;
+	return evtchn_is_pending(p);
 }
 
 static void clear_pending(evtchn_port_t p)
 {
-	__atomic_fetch_and(&shared_info->evtchn_pending[p / 64], ~(1UL << (p % 64)),
-			   __ATOMIC_SEQ_CST);
+	evtchn_clear_pending(p);
 }
 
 /* Give a backend every chance to act: exits, time. */

@@ -31,14 +31,13 @@
 /* ---- one VIRQ_TIMER upcall, and where it found us --------------------------- */
 
 static evtchn_port_t timer_port;
-static xen_ulong_t saved_mask[sizeof(((struct shared_info *)0)->evtchn_mask) / sizeof(xen_ulong_t)];
 static uint64_t (*progress)(void);
 static volatile bool upcall_hit;
 static volatile uint64_t upcall_rip, upcall_progress;
 
 static bool port_pending(evtchn_port_t p)
 {
-	return (READ_ONCE(shared_info->evtchn_pending[p / 64]) >> (p % 64)) & 1;
+	return evtchn_is_pending(p);
 }
 
 static void on_upcall(const struct cpu_regs *r)
@@ -57,17 +56,17 @@ static long arm_timer(uint64_t delay_ns)
 	struct vcpu_set_singleshot_timer t = { 0 };
 	long rc;
 
-	/* No periodic tick may make the port pending before the one-shot does. */
+	/* The kernel lends its VIRQ; no periodic tick may make the port pending first. */
+	time_lend_virq();
 	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
 	rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &bv);
-	if (rc)
+	if (rc) {
+		time_reclaim_virq();
 		return rc;
+	}
 	timer_port = bv.port;
-	__atomic_fetch_and(&shared_info->evtchn_pending[timer_port / 64],
-			   ~(1UL << (timer_port % 64)), __ATOMIC_SEQ_CST);
-	memcpy(saved_mask, shared_info->evtchn_mask, sizeof(saved_mask));
-	memset(shared_info->evtchn_mask, 0xff, sizeof(saved_mask));
-	shared_info->evtchn_mask[timer_port / 64] &= ~(1UL << (timer_port % 64));
+	evtchn_quiet(timer_port);
+	evtchn_clear_pending(timer_port);
 	upcall_hit = false;
 	upcall_hook = on_upcall;
 	t.timeout_abs_ns = xen_system_time() + delay_ns;
@@ -86,8 +85,11 @@ static void disarm_timer(void)
 	hypercall_event_channel_op(EVTCHNOP_close, &c);
 	upcall_hook = NULL;
 	progress = NULL;
-	memcpy(shared_info->evtchn_mask, saved_mask, sizeof(saved_mask));
+	evtchn_clear_pending(timer_port);
+	evtchn_unquiet();
 	hypercall_vcpu_op(VCPUOP_set_periodic_timer, 0, &p);
+	/* The kernel's VIRQ back, its periodic timer stopped again (tickless). */
+	time_reclaim_virq();
 }
 
 /* The stub's SYSCALL: where a continuation leaves us (hypercall.h's page layout). */
@@ -104,8 +106,10 @@ static uint64_t stub_syscall(unsigned int nr)
  * 62.5 us). The point is a timer that lands inside the call, on any CPU
  * and under any load: a first measurement taken while the emulator was
  * descheduled once left every try too short. A timer that lands before the
- * call even began (no element done) says nothing either way, and is tried
- * again.
+ * call even began (no element done: the emulator's thread was off the host
+ * CPU for longer than the delay, so the timer was overdue when it came
+ * back) says nothing either way, and is tried again on its own budget, so
+ * that a loaded host cannot use up the tries that adapt n and the delay.
  */
 #define MAX_ELEMENTS	32768
 
@@ -126,15 +130,18 @@ static struct timed timed_call(void (*fill)(unsigned long n), long (*call)(unsig
 	call(256);
 	t.n = 256UL * 10000000 / (xen_system_time() - t0 + 1);
 	t.n = t.n < 1024 ? 1024 : t.n > MAX_ELEMENTS ? MAX_ELEMENTS : t.n;
-	for (unsigned int tries = 0, delay_ns = 1000000; ; tries++) {
+	for (unsigned int tries = 0, early = 0, delay_ns = 1000000; ; ) {
 		fill(t.n);
 		t.arm = arm_timer(delay_ns);
 		t.rc = call(t.n);
 		disarm_timer();
-		if (t.arm || tries == 12 || (upcall_hit && upcall_progress > 0))
+		if (t.arm || tries == 12 || early == 16 || (upcall_hit && upcall_progress > 0))
 			return t;
-		if (upcall_hit)
+		if (upcall_hit) {
+			early++;
 			continue;
+		}
+		tries++;
 		if (t.n < MAX_ELEMENTS)
 			t.n = 2 * t.n > MAX_ELEMENTS ? MAX_ELEMENTS : 2 * t.n;
 		else if (delay_ns > 62500)

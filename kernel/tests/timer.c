@@ -26,45 +26,44 @@ static void set_mask(uint8_t m)
 
 static bool port_pending(evtchn_port_t p)
 {
-	return READ_ONCE(shared_info->evtchn_pending[p / 64]) & (1ul << (p % 64));
+	return evtchn_is_pending(p);
 }
 
-static void clear_pending(evtchn_port_t p)
-{
-	__atomic_fetch_and(&shared_info->evtchn_pending[p / 64], ~(1ul << (p % 64)),
-			   __ATOMIC_SEQ_CST);
-}
-
-static xen_ulong_t saved_mask0;
-
-/* VIRQ_TIMER on a port of its own, no timer running, no other event. */
+/*
+ * VIRQ_TIMER on a port of its own (the kernel lends us its VIRQ), no
+ * timer running, no other event. The port gets an empty handler so that
+ * the upcall acknowledges it and counts it (evtchn_upcalls).
+ */
 static long timer_bind(void)
 {
 	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
-	long rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &bv);
+	long rc;
 
-	if (rc)
+	time_lend_virq();
+	rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &bv);
+	if (rc) {
+		time_reclaim_virq();
 		return rc;
+	}
 	timer_port = bv.port;
 	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
 	hypercall_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL);
 	_hypercall1(__HYPERVISOR_set_timer_op, 0);
-	saved_mask0 = events_quiet(timer_port);
-	clear_pending(timer_port);
+	events_quiet(timer_port);
+	evtchn_clear_pending(timer_port);
+	evtchn_set_handler(timer_port, NULL, NULL);
 	return 0;
 }
 
 static void timer_unbind(void)
 {
-	struct evtchn_close c = { .port = timer_port };
-
 	set_mask(1);
 	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
 	hypercall_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL);
 	_hypercall1(__HYPERVISOR_set_timer_op, 0);
-	hypercall_event_channel_op(EVTCHNOP_close, &c);
-	clear_pending(timer_port);
-	events_unquiet(saved_mask0);
+	evtchn_close(timer_port);
+	events_unquiet();
+	time_reclaim_virq();
 }
 
 /* Poll the timer port (events masked): true if it became pending. */

@@ -17,6 +17,7 @@
 #include "kernel/ktest.h"
 #include "lib/printf.h"
 #include "mm/p2m.h"
+#include "xen/evtchn.h"
 #include "xen/start_info.h"
 #include "xen/time.h"
 
@@ -52,8 +53,7 @@ static bool xs_get(void *data, uint32_t len)
 
 			set_xen_guest_handle(sp.ports, &p);
 			hypercall_sched_op(SCHEDOP_poll, &sp);
-			__atomic_fetch_and(&shared_info->evtchn_pending[p / 64], ~(1ul << (p % 64)),
-					   __ATOMIC_SEQ_CST);
+			evtchn_clear_pending(p);
 			if (xen_system_time() - start > REPLY_WAIT_NS)
 				return false;
 		}

@@ -513,10 +513,10 @@ def images():
 
 # --------------------------------------------------------------- guest cpio
 
-def guest_cfg(cfg_path, kernel_in_initrd, guest_args=""):
+def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None):
     """The xl config for dom0: boot/paraos.cfg with the kernel path replaced
-    by the guest's path inside the initramfs, and the guest's command line
-    (xl's `extra`) when one is given."""
+    by the guest's path inside the initramfs, the guest's command line
+    (xl's `extra`) when one is given, and its memory (MiB) if asked."""
     with open(cfg_path) as f:
         text = f.read()
     new, n = re.subn(r'(?m)^\s*kernel\s*=.*$',
@@ -528,10 +528,13 @@ def guest_cfg(cfg_path, kernel_in_initrd, guest_args=""):
             raise BuildError("guest command line %r: no quotes or newlines" % guest_args)
         new = re.sub(r'(?m)^\s*extra\s*=.*\n?', '', new)
         new += 'extra = "%s"\n' % guest_args
+    if memory:
+        new = re.sub(r'(?m)^\s*memory\s*=.*\n?', '', new)
+        new += 'memory = %d\n' % memory
     return new
 
 
-def build_guest_initrd(guest, cfg, out=None, guest_args=""):
+def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None):
     """initrd for a domU run: dom0.cpio followed by a small cpio holding the
     guest and its config (concatenation; only the small part changes)."""
     if not os.path.isfile(guest):
@@ -539,7 +542,7 @@ def build_guest_initrd(guest, cfg, out=None, guest_args=""):
     out = out or os.path.join(XDIR, "initrd-domu.cpio")
     c = Cpio()
     c.copy("guest/paraos", guest, 0o644)
-    c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args).encode())
+    c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args, memory).encode())
     small = os.path.join(XDIR, "guest.cpio")
     c.write(small)
     with open(out + ".tmp", "wb") as fo:

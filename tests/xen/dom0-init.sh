@@ -94,12 +94,25 @@ say "domain $NAME created as domid $DOMID (uptime $(cut -d' ' -f1 /proc/uptime)s
 # Stream the guest console (complete lines only) while polling the domain.
 : >>"$LOG"
 shown=0
+# The guest's console test asks for a line: type it, as a person at
+# `xl console` would, into the pty xenconsoled holds for the domain.
+type_line() {
+    tty=$(xenstore-read "/local/domain/$DOMID/console/tty" 2>/dev/null)
+    if [ -n "$tty" ] && printf '%s\r' "$1" >"$tty"; then
+        say "typed \"$1\" on $tty"
+    else
+        say "cannot type \"$1\": no console tty"
+    fi
+}
 # One sed, and the count moves on only if it worked: a sed that died (seen
 # once: a segfault under TCG) must not silently drop the lines it skipped.
 show_new() {
     total=$(wc -l <"$LOG") || return
     if [ "$total" -gt "$shown" ] && \
-        sed -n "$((shown + 1)),${total}s/^/[domu] /p" "$LOG"; then
+        sed -n "$((shown + 1)),${total}p" "$LOG" >/tmp/new-lines; then
+        sed 's/^/[domu] /' /tmp/new-lines
+        sed -n 's/.*console: please type "\([^"]*\)" and Enter.*/\1/p' /tmp/new-lines |
+            while read -r text; do type_line "$text"; done
         shown=$total
     fi
 }

@@ -21,7 +21,7 @@ XEN_DOMU_TIMEOUT ?= 300
 XEN_DOM0_TIMEOUT ?= 120
 XEN_BOCHS_TIMEOUT ?= 900
 
-.PHONY: xen-images xen-domu-test xen-dom0-test xen-bochs-test run-xen run-xen-dom0
+.PHONY: xen-images xen-domu-test xen-domu-2l-test xen-dom0-test xen-bochs-test run-xen run-xen-dom0
 .PHONY: run-xen-bochs xen-shell
 
 xen-images:
@@ -29,6 +29,11 @@ xen-images:
 
 xen-domu-test: $(BUILD)/paraos
 	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT)
+
+# The whole suite again with the 2-level event ABI (the guest would pick FIFO).
+xen-domu-2l-test: $(BUILD)/paraos
+	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT) \
+		--guest-args evtchn=2l --name xen-domu-2l
 
 xen-dom0-test: $(BUILD)/paraos
 	@$(XEN_PY) test dom0 --guest $(BUILD)/paraos --timeout $(XEN_DOM0_TIMEOUT)
@@ -48,12 +53,21 @@ run-xen-bochs: $(BUILD)/paraos
 xen-shell: $(BUILD)/paraos
 	@$(XEN_PY) shell --guest $(BUILD)/paraos
 
-# make bench: the same runs with the guest booted with "bench" (figures only).
-.PHONY: xen-domu-bench xen-dom0-bench
+# make bench: the guest booted with "bench" (figures only, no suite) at
+# 32 MiB, and again at 1 GiB for the boot figure alone.
+.PHONY: xen-domu-bench xen-dom0-bench xen-domu-1g-bench xen-dom0-1g-bench
 xen-domu-bench: $(BUILD)/paraos
 	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT) \
-		--guest-args bench --name xen-domu-bench
+		--memory 32 --guest-args "bench ktest=-" --name xen-domu-bench
+
+xen-domu-1g-bench: $(BUILD)/paraos
+	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT) \
+		--memory 1024 --guest-args "bench=boot ktest=-" --name xen-domu-1g-bench
 
 xen-dom0-bench: $(BUILD)/paraos
 	@$(XEN_PY) test dom0 --guest $(BUILD)/paraos --timeout $(XEN_DOM0_TIMEOUT) \
-		--guest-args bench --name xen-dom0-bench
+		--memory 32 --guest-args "bench ktest=-" --name xen-dom0-bench
+
+xen-dom0-1g-bench: $(BUILD)/paraos
+	@$(XEN_PY) test dom0 --guest $(BUILD)/paraos --timeout $(XEN_DOM0_TIMEOUT) \
+		--memory 1024 --guest-args "bench=boot ktest=-" --name xen-dom0-1g-bench

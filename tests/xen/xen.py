@@ -84,8 +84,9 @@ CRASH_PATTERNS = [
     r"Kernel panic - not syncing",                # dom0 Linux
     r"xen-harness: domain \S+ ended: (crash|watchdog)",
 ]
+TYPE_ON = r'console: please type "([^"]*)" and Enter'
 ECHO_PATTERNS = [
-    r"xen-harness: (domain \S+ ended|.*failed|xl create|no guest|.*does not)",
+    r"xen-harness: (domain \S+ ended|.*failed|xl create|no guest|.*does not|typed|cannot type)",
 ]
 
 
@@ -213,8 +214,9 @@ def dom0_cmdline(timeout, dom0_extra=""):
             "xenharness.timeout=%d %s" % (timeout, dom0_extra)).strip()
 
 
-def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args=""):
-    """The QEMU command line for one run."""
+def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=None):
+    """The QEMU command line for one run; memory: the guest's MiB (None: the
+    config's for a domU, 64 as dom0)."""
     xen = bi.XEN_ELF
     if accel == "kvm":
         cpu = ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
@@ -227,14 +229,14 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args=""):
             raise bi.BuildError("path %r: QEMU's -initrd list cannot hold "
                                 "commas or spaces" % p)
     if mode == "domu":
-        initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args)
+        initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory)
         vmlinux = os.path.join(bi.KDIR, "vmlinux")
-        mem = "768"
+        mem = str(max(768, 384 + (memory or 0) + 384))
         xen_args += " dom0_mem=384M,max:384M"
         mods = "%s %s,%s" % (vmlinux, dom0_cmdline(timeout, dom0_extra), initrd)
     else:
-        mem = "256"
-        xen_args += " dom0_mem=64M,max:64M"
+        mem = str((memory or 64) + 192)
+        xen_args += " dom0_mem=%dM,max:%dM" % (memory or 64, memory or 64)
         if "," in guest_args:
             raise bi.BuildError("guest command line %r: QEMU's -initrd list "
                                 "cannot hold commas" % guest_args)
@@ -325,7 +327,7 @@ def prepare(name, mode, guest, quiet=False):
     return None, accel
 
 
-def emulator_cmd(name, mode, guest, accel, left, guest_args=""):
+def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None):
     """The command runvm.py runs, for a run that may take `left` seconds.
     dom0 destroys a guest that overstays a little before that deadline, so
     that its console and the xl log still reach us.  Under Bochs dom0 starts
@@ -336,7 +338,7 @@ def emulator_cmd(name, mode, guest, accel, left, guest_args=""):
         return bochs_cmd(name, bochs_iso(name, guest, domu_s,
                                          guest_args=guest_args))
     return qemu_cmd(mode, guest, accel, max(10, left - 25),
-                    guest_args=guest_args)
+                    guest_args=guest_args, memory=memory)
 
 
 def cmd_test(args, echo_all=False, name=None):
@@ -349,7 +351,8 @@ def cmd_test(args, echo_all=False, name=None):
         return rc
     left = max(30, int(args.timeout - (time.monotonic() - t0)))
     try:
-        cmd = emulator_cmd(name, mode, args.guest, accel, left, args.guest_args)
+        cmd = emulator_cmd(name, mode, args.guest, accel, left, args.guest_args,
+                           args.memory)
     except bi.BuildError as e:
         return say_fail(name, str(e))
     argv = [sys.executable, RUNVM, "--name", name, "--timeout", str(left),
@@ -362,6 +365,11 @@ def cmd_test(args, echo_all=False, name=None):
         argv += ["--crash-pattern", p]
     for p in ECHO_PATTERNS:
         argv += ["--echo-pattern", p]
+    if mode == "dom0":
+        # The console test's prompt: typed on Xen's serial line, which Xen
+        # hands to the initial domain (VIRQ_CONSOLE, CONSOLEIO_read). A
+        # domU's line is typed by dom0's init into its console's pty.
+        argv += ["--type-on", TYPE_ON]
     argv += ["--"] + cmd
     sys.stdout.flush()
     os.execv(sys.executable, argv)
@@ -400,6 +408,8 @@ def main(argv):
                        help="the guest's command line (xl extra=, or dom0's module line)")
         s.add_argument("--name", default=None,
                        help="platform name for the log and results files")
+        s.add_argument("--memory", type=int, default=None,
+                       help="the guest's memory in MiB (default: boot/paraos.cfg's; 64 as dom0)")
     a = p.parse_args(argv)
     if getattr(a, "timeout", 0) is None:
         a.timeout = 600 if a.cmd == "run" or a.mode == "bochs" else 300
