@@ -31,6 +31,7 @@ enum host_exit_code {
 	EXIT_BAD_INPUT = 16,	/* no module, bad image, too little RAM: 33 */
 	EXIT_NO_VIRT = 17,	/* neither VT-x nor AMD-V usable: 35 */
 	EXIT_HOST_BUG = 18,	/* parahost itself failed: 37 */
+	EXIT_AUDIT = 19,	/* option audit found parahost's state broken: 39 */
 };
 
 /* Serial console (COM1, polled). */
@@ -75,6 +76,7 @@ struct host_options {
 	bool strict;		/* log every privileged-instruction attempt */
 	bool dom0;		/* build the guest as the initial domain */
 	bool verbose;		/* log every hypercall */
+	bool audit;		/* check page types and invariants before every entry */
 	const char *guest_cmdline;
 	char selftest[16];	/* selftest=NAME: host/boot/selftest.c */
 };

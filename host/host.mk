@@ -151,3 +151,62 @@ parahost-vmx-1g-bench: $(PARAHOST_BENCH_1G_ISO)
 		--log $(BUILD)/logs/parahost-vmx-1g-bench.log -- \
 		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) PARAHOST_BOCHS_MEGS=1536 \
 		host/tools/run-bochs.sh $(PARAHOST_BENCH_1G_ISO)
+
+# --- the hostile fuzzer (docs/fuzz.md) ------------------------------------------
+# The guest makes N random hypercalls ("fuzz=N seed=S" on its command line)
+# while parahost checks its page types and its own invariants before every
+# VM entry ("audit"). A run passes when the guest reaches N and its own
+# checks pass: no host panic (exit 18), no audit violation (exit 19), no
+# guest crash. The counts fit the time: QEMU TCG about a minute for 10^5,
+# Bochs 2 minutes or more for 10^4, 10^6 about 9 minutes (docs/fuzz.md).
+FUZZ_SEED ?= 1
+PARAHOST_FUZZ_SVM_CALLS ?= 100000
+PARAHOST_FUZZ_VMX_CALLS ?= 10000
+FUZZ_HOSTILE_CALLS ?= 1000000
+FUZZ_HOST_OPTS ?= guest_mem=4M audit
+PARAHOST_FUZZ_TIMEOUT_SVM ?= 900
+PARAHOST_FUZZ_TIMEOUT_VMX ?= 900
+FUZZ_HOSTILE_TIMEOUT ?= 7200
+FUZZ_RUNVM_ARGS := --crash-pattern '\(parahost\) (AUDIT|PANIC)' \
+	--crash-pattern '\(parahost\) d[0-9]+ crashed' --crash-pattern 'FATAL TRAP|PANIC:'
+
+# build/fuzz-CALLS-SEED.iso: the fuzzer's command lines on both sides.
+$(BUILD)/fuzz-%.iso: $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	@rm -rf $(BUILD)/iso-fuzz-$* && mkdir -p $(BUILD)/iso-fuzz-$*/boot/grub
+	@cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-fuzz-$*/boot/
+	@sed -e 's|^\(\s*multiboot2 /boot/parahost\).*$$|\1 $(FUZZ_HOST_OPTS)|' \
+	     -e 's|^\(\s*module2 /boot/paraos\).*$$|\1 fuzz=$(word 1,$(subst -, ,$*)) seed=$(word 2,$(subst -, ,$*))|' \
+		boot/grub.cfg > $(BUILD)/iso-fuzz-$*/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(BUILD)/iso-fuzz-$* 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+
+.PHONY: parahost-svm-fuzz-test parahost-vmx-fuzz-test fuzz-hostile
+
+parahost-svm-fuzz-test: $(BUILD)/fuzz-$(PARAHOST_FUZZ_SVM_CALLS)-$(FUZZ_SEED).iso
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@if ! command -v qemu-system-x86_64 >/dev/null; then \
+		echo "[parahost-svm-fuzz] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
+		echo "parahost-svm-fuzz 0 0 0 skip qemu-system-x86_64 is not installed" > $(BUILD)/results/parahost-svm-fuzz.txt; \
+	else \
+		$(PYTHON) tests/runvm.py --name parahost-svm-fuzz --timeout $(PARAHOST_FUZZ_TIMEOUT_SVM) \
+			--log $(BUILD)/logs/parahost-svm-fuzz.log $(FUZZ_RUNVM_ARGS) -- \
+			host/tools/run-qemu.sh $<; \
+	fi
+
+parahost-vmx-fuzz-test: $(BUILD)/fuzz-$(PARAHOST_FUZZ_VMX_CALLS)-$(FUZZ_SEED).iso
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
+	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
+		echo "[parahost-vmx-fuzz] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
+		echo "parahost-vmx-fuzz 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx-fuzz.txt; \
+	else \
+		$(PYTHON) tests/runvm.py --name parahost-vmx-fuzz --timeout $(PARAHOST_FUZZ_TIMEOUT_VMX) \
+			--log $(BUILD)/logs/parahost-vmx-fuzz.log $(FUZZ_RUNVM_ARGS) -- \
+			env PARAHOST_TIMEOUT=$(PARAHOST_FUZZ_TIMEOUT_VMX) host/tools/run-bochs.sh $<; \
+	fi
+
+# Not in make test: 10^6 calls on parahost/AMD-V in QEMU (FUZZ_SEED=S for another run).
+fuzz-hostile: $(BUILD)/fuzz-$(FUZZ_HOSTILE_CALLS)-$(FUZZ_SEED).iso
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(PYTHON) tests/runvm.py --name fuzz-hostile --timeout $(FUZZ_HOSTILE_TIMEOUT) \
+		--log $(BUILD)/logs/fuzz-hostile.log $(FUZZ_RUNVM_ARGS) -- \
+		host/tools/run-qemu.sh $<

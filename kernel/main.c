@@ -7,6 +7,7 @@
  * before threads (time slices).
  */
 #include "kernel/bench.h"
+#include "kernel/fuzz.h"
 #include "kernel/kernel.h"
 #include "kernel/ktest.h"
 #include "arch/x86/hypercall.h"
@@ -62,6 +63,8 @@ void start_kernel(const struct start_info *si)
 	boot_ready_tsc = rdtsc_now();
 	boot_running_ns[1] = running_ns();
 
+	if (fuzz_requested())
+		fuzz_run();	/* instead of the test suite */
 	if (bench_requested())
 		bench_run();
 	if (ktest_run_all() == 0)

@@ -56,6 +56,7 @@ exception_\vec:
  * RSP is 16-byte aligned for the C call, as the ABI wants.
  */
 exception_common:
+	cld			/* Xen's bounce keeps the interrupted DF; C wants it clear */
 	SAVE_ALL
 	mov	%rsp, %rdi
 	call	do_exception
@@ -74,6 +75,7 @@ hypervisor_callback:
 	pop	%r11
 	push	$0
 	push	$-1			/* not an exception vector */
+	cld
 	SAVE_ALL
 	mov	%rsp, %rdi
 	call	do_hypervisor_callback

@@ -103,6 +103,7 @@ static const char *const exit_names[] = {
 	[EXIT_BAD_INPUT] = "bad input",
 	[EXIT_NO_VIRT] = "no usable virtualization",
 	[EXIT_HOST_BUG] = "parahost failure",
+	[EXIT_AUDIT] = "audit violation",
 };
 
 void host_exit(enum host_exit_code code)

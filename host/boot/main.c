@@ -73,6 +73,8 @@ static void parse_cmdline(const char *c)
 			memcpy(host_opts.selftest, eq + 1, len);
 			host_opts.selftest[len] = 0;
 		}
+		else if (word_is(w, n, "audit"))
+			host_opts.audit = true;
 	}
 }
 

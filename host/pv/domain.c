@@ -412,6 +412,8 @@ void pv_run(const struct boot_module *m)
 	       dom.domid, dom.nr_pages, dom.nr_pages >> 8, (unsigned long)ps.entry,
 	       (unsigned long)ps.start_info_va, (unsigned long)ps.l4_mfn);
 
+	if (host_opts.audit)
+		pv_audit_init();
 	printk("host timer: %s", host_timer_init());
 	serial_input_start();
 	exit_rip = dom.st->rip;
@@ -423,6 +425,8 @@ void pv_run(const struct boot_module *m)
 		/* The guest runs until its next deadline at most: no periodic tick. */
 		time_arm_host_timer(0);
 		pv_check_entry(exit_rip);
+		if (unlikely(host_opts.audit))
+			pv_audit();
 		if (host_opts.verbose && dom.nr_exits < 50)
 			printk("entry %lu: rip %#lx", dom.nr_exits, (unsigned long)dom.st->rip);
 		vcpu_hw->run(dom.v, &e);
@@ -432,6 +436,8 @@ void pv_run(const struct boot_module *m)
 			printk("exit %lu: kind %d raw %#lx info %#lx %#lx rip %#lx", dom.nr_exits, e.kind,
 			       (unsigned long)e.raw, (unsigned long)e.raw_info1,
 			       (unsigned long)e.raw_info2, (unsigned long)dom.st->rip);
+		if (unlikely(host_opts.audit))
+			pv_audit_note_exit(&e);
 		handle_exit(&e);
 		if (!dom.is_dom0) {
 			console_backend_poll();

@@ -215,6 +215,34 @@ int evtchn_backend_bind(evtchn_port_t guest_port, void (*notify)(void))
 	return -ENOSPC;
 }
 
+/*
+ * For parahost's audit (audit.c): our backend ports and the guest's ports
+ * bound to them name each other. NULL, or what is wrong.
+ */
+const char *evtchn_backend_check(void)
+{
+	for (int p = 1; p < NR_BACKEND_PORTS; p++) {
+		const struct backend_port *b = &backend_ports[p];
+		const struct evtchn *peer = b->bound ? evtchn_from_port(b->peer) : NULL;
+
+		if (b->bound && (!b->used || !peer || !is_backend_peer(peer) ||
+				 peer->remote_port != (evtchn_port_t)p))
+			return "a backend's bound port and the guest's port do not name each other";
+		if (b->used && !b->notify)
+			return "a backend port without a backend";
+	}
+	for (evtchn_port_t p = 1; p < dom.valid_evtchns; p++) {
+		const struct evtchn *c = evtchn_from_port(p);
+
+		if (c && is_backend_peer(c) &&
+		    (c->remote_port == 0 || c->remote_port >= NR_BACKEND_PORTS ||
+		     !backend_ports[c->remote_port].bound ||
+		     backend_ports[c->remote_port].peer != p))
+			return "a guest port bound to domain 0 whose backend port is not its pair";
+	}
+	return NULL;
+}
+
 void evtchn_backend_notify(int be_port)
 {
 	if (be_port > 0 && be_port < NR_BACKEND_PORTS && backend_ports[be_port].bound)

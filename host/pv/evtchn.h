@@ -48,5 +48,7 @@ void evtchn_mark_events_pending(void);
 long evtchn_fifo_init_control(struct evtchn_init_control *ic);
 long evtchn_fifo_expand_array(const struct evtchn_expand_array *ea);
 void evtchn_fifo_destroy(void);
+struct mm_held;
+unsigned int evtchn_fifo_held(struct mm_held *out, unsigned int max);	/* audit.c */
 
 #endif

@@ -184,6 +184,18 @@ static void *map_guest_page(uint64_t gfn)
 	return gframe_get(&dom, gfn, GF_WRITABLE);
 }
 
+/* For audit.c: the writable references we hold on the guest's FIFO frames. */
+unsigned int evtchn_fifo_held(struct mm_held *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (fifo.control && n < max)
+		out[n++] = (struct mm_held){ fifo.control_mfn, MM_T_WRITABLE };
+	for (unsigned int i = 0; i < fifo.num_evtchns / WORDS_PER_PAGE && n < max; i++)
+		out[n++] = (struct mm_held){ fifo.page_mfn[i], MM_T_WRITABLE };
+	return n;
+}
+
 void evtchn_fifo_destroy(void)
 {
 	if (fifo.control)

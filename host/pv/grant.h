@@ -26,5 +26,6 @@ bool gnttab_pinned(grant_ref_t ref);	/* any mapping of it (Xen: act->pin) */
 long gnttab_map_grant_ref(unsigned int cmd, uint64_t uop, unsigned int count);
 long gnttab_unmap_grant_ref(unsigned int cmd, uint64_t uop, unsigned int count);
 long gnttab_unmap_and_replace(unsigned int cmd, uint64_t uop, unsigned int count);
+unsigned int gnttab_device_refs(struct mm_held *out, unsigned int max);	/* audit.c */
 
 #endif

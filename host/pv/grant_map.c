@@ -395,3 +395,22 @@ long gnttab_unmap_and_replace(unsigned int cmd, uint64_t uop, unsigned int count
 {
 	return unmap_batches(cmd, uop, count, true);
 }
+
+/*
+ * For parahost's audit (audit.c): what device mappings hold, which no L1
+ * entry does: per mapping a reference, and a writable type use unless it
+ * is read-only. Returns how many were written (at most max).
+ */
+unsigned int gnttab_device_refs(struct mm_held *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (grant_handle_t h = 0; h < maptrack_limit && n < max; h++) {
+		const struct maptrack *m = mt(h);
+
+		if (m->flags & GNTMAP_device_map)
+			out[n++] = (struct mm_held){ active[m->ref].mfn,
+				(m->flags & GNTMAP_readonly) ? MM_T_NONE : MM_T_WRITABLE };
+	}
+	return n;
+}

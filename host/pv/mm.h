@@ -428,6 +428,21 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 	     unsigned int nr_vcpus, uint32_t *scratch, const char **why,
 	     xen_pfn_t *bad_mfn);
 
+/*
+ * The same, counting the references the host itself keeps between calls
+ * (mm_get_page_and_type without a put yet: Xen's GDT frames, a registered
+ * vcpu_info page, a device mapping of a grant): held[i] is one reference
+ * and one use of held[i].type, or only the reference for MM_T_NONE.
+ */
+struct mm_held {
+	xen_pfn_t mfn;
+	enum mm_type type;
+};
+int mm_audit_held(const struct mm_domain *d, const struct mm_vcpu *vcpus,
+		  unsigned int nr_vcpus, const struct mm_held *held,
+		  unsigned int nr_held, uint32_t *scratch, const char **why,
+		  xen_pfn_t *bad_mfn);
+
 /* ---- Shared by host/pv/mm*.c only ------------------------------------------ */
 
 struct mm_page *mm__page(const struct mm_domain *d, xen_pfn_t mfn);

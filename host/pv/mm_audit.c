@@ -25,13 +25,21 @@ static bool user_bits_ok(unsigned int level, uint64_t e)
 	return true;
 }
 
+/* mm_owns, inline: parahost's audit runs this for every entry before every VM entry. */
+static inline const struct mm_page *owned(const struct mm_domain *d, xen_pfn_t mfn)
+{
+	uint64_t i = mfn - d->mfn_base;
+
+	return i < d->nr_frames && (d->pages[i].flags & MM_PG_OWNED) ? &d->pages[i] : NULL;
+}
+
 /* Add one reference (and type use) on mfn from a scratch count. */
-static bool add(const struct mm_domain *d, uint32_t *cnt, uint32_t *tcnt,
-		xen_pfn_t mfn, bool type)
+static inline bool add(const struct mm_domain *d, uint32_t *cnt, uint32_t *tcnt,
+		       xen_pfn_t mfn, bool type)
 {
 	uint64_t i;
 
-	if (!mm_owns(d, mfn))
+	if (!owned(d, mfn))
 		return false;
 	i = mfn - d->mfn_base;
 	cnt[i]++;
@@ -40,22 +48,71 @@ static bool add(const struct mm_domain *d, uint32_t *cnt, uint32_t *tcnt,
 	return true;
 }
 
+/* The entries of a validated L1: one reference each, a type use if writable. */
+static int audit_l1(const struct mm_domain *d, const uint64_t *tab, xen_pfn_t mfn,
+		    uint32_t *cnt, uint32_t *tcnt, const char **why, xen_pfn_t *bad_mfn)
+{
+	uint64_t dis = mm__disallow(d, 1);
+
+	for (unsigned int s = 0; s < MM_ENTRIES; s++) {
+		uint64_t e = tab[s];
+		xen_pfn_t t = MM_PTE_MFN(e);
+		const struct mm_page *tp;
+
+		if (!(e & MM_PTE_P))
+			continue;
+		/*
+		 * A grant mapping holds what any L1 entry holds (the grant
+		 * table took it for the entry): counted below.
+		 */
+		if (e & dis)
+			FAIL("disallowed bit in a validated entry", mfn);
+		if (!user_bits_ok(1, e))
+			FAIL("64-bit PV adjustment missing", mfn);
+		tp = owned(d, t);
+		if (!tp) {
+			enum mm_foreign f = d->ops->foreign ?
+				d->ops->foreign(d->ctx, t) : MM_FOREIGN_RAM;
+
+			if (f == MM_FOREIGN_IO_OK && !d->io_caps)
+				f = MM_FOREIGN_IO;
+			if (f == MM_FOREIGN_RAM || f == MM_FOREIGN_IO)
+				FAIL("L1 maps a frame outside the domain", mfn);
+			if (f == MM_FOREIGN_RO && (e & MM_PTE_RW))
+				FAIL("L1 maps a read-only host frame writable", mfn);
+			continue;
+		}
+		if ((e & MM_PTE_RW) && tp->type != MM_T_WRITABLE)
+			FAIL("writable mapping of a non-writable frame", t);
+		cnt[t - d->mfn_base]++;
+		if (e & MM_PTE_RW)
+			tcnt[t - d->mfn_base]++;
+	}
+	return 0;
+}
+
 int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 	     unsigned int nr_vcpus, uint32_t *scratch, const char **why,
 	     xen_pfn_t *bad_mfn)
+{
+	return mm_audit_held(d, vcpus, nr_vcpus, NULL, 0, scratch, why, bad_mfn);
+}
+
+int mm_audit_held(const struct mm_domain *d, const struct mm_vcpu *vcpus,
+		  unsigned int nr_vcpus, const struct mm_held *held,
+		  unsigned int nr_held, uint32_t *scratch, const char **why,
+		  xen_pfn_t *bad_mfn)
 {
 	uint64_t n = d->nr_frames, owned = 0, special = 0;
 	uint32_t *cnt = scratch, *tcnt = scratch + n;
 	uint32_t *lin_entries = scratch + 2 * n, *lin_uses = scratch + 3 * n;
 
-	for (uint64_t i = 0; i < 4 * n; i++)
-		scratch[i] = 0;
-
-	/* References that are not entries. */
+	/* References that are not entries (and the scratch counts zeroed on the way). */
 	for (uint64_t i = 0; i < n; i++) {
 		const struct mm_page *p = &d->pages[i];
 		xen_pfn_t mfn = d->mfn_base + i;
 
+		cnt[i] = tcnt[i] = lin_entries[i] = lin_uses[i] = 0;
 		if (!(p->flags & MM_PG_OWNED)) {
 			if (p->count || p->type_count || p->flags || p->linear)
 				FAIL("state on a frame the domain does not own", mfn);
@@ -88,6 +145,14 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 		FAIL("owned-frame total is off", 0);
 	if (special != d->nr_special)
 		FAIL("special-frame total is off", 0);
+	for (unsigned int k = 0; k < nr_held; k++) {
+		bool typed = held[k].type != MM_T_NONE;
+
+		if (!add(d, cnt, tcnt, held[k].mfn, typed))
+			FAIL("host-held reference to a frame not owned", held[k].mfn);
+		if (typed && d->pages[held[k].mfn - d->mfn_base].type != held[k].type)
+			FAIL("host-held reference of another type", held[k].mfn);
+	}
 	for (unsigned int k = 0; k < nr_vcpus; k++) {
 		xen_pfn_t b[2] = { vcpus[k].guest_table, vcpus[k].guest_table_user };
 
@@ -107,11 +172,18 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 		xen_pfn_t mfn = d->mfn_base + i;
 		unsigned int level = p->type;
 		const uint64_t *tab;
+		uint64_t dis;
 
 		if (!(p->flags & MM_PG_OWNED) || level < MM_T_L1 ||
 		    level > MM_T_L4 || !(p->flags & MM_PG_VALIDATED))
 			continue;
 		tab = mm__map(d, mfn);
+		if (level == 1) {
+			if (audit_l1(d, tab, mfn, cnt, tcnt, why, bad_mfn))
+				return -1;
+			continue;
+		}
+		dis = mm__disallow(d, level);
 		for (unsigned int s = 0; s < MM_ENTRIES; s++) {
 			uint64_t e = tab[s];
 			xen_pfn_t t = MM_PTE_MFN(e);
@@ -122,34 +194,10 @@ int mm_audit(const struct mm_domain *d, const struct mm_vcpu *vcpus,
 				continue;
 			if (!(e & MM_PTE_P))
 				continue;
-			/*
-			 * A grant mapping holds what any L1 entry holds (the
-			 * grant table took it for the entry): counted below.
-			 */
-			if (e & mm__disallow(d, level))
+			if (e & dis)
 				FAIL("disallowed bit in a validated entry", mfn);
 			if (!user_bits_ok(level, e))
 				FAIL("64-bit PV adjustment missing", mfn);
-			if (level == 1) {
-				if (!mm_owns(d, t)) {
-					enum mm_foreign f = d->ops->foreign ?
-						d->ops->foreign(d->ctx, t) :
-						MM_FOREIGN_RAM;
-
-					if (f == MM_FOREIGN_IO_OK && !d->io_caps)
-						f = MM_FOREIGN_IO;
-					if (f == MM_FOREIGN_RAM || f == MM_FOREIGN_IO)
-						FAIL("L1 maps a frame outside the domain", mfn);
-					if (f == MM_FOREIGN_RO && (e & MM_PTE_RW))
-						FAIL("L1 maps a read-only host frame writable", mfn);
-					continue;
-				}
-				tp = &d->pages[t - d->mfn_base];
-				if ((e & MM_PTE_RW) && tp->type != MM_T_WRITABLE)
-					FAIL("writable mapping of a non-writable frame", t);
-				add(d, cnt, tcnt, t, e & MM_PTE_RW);
-				continue;
-			}
 			if (t == mfn) {		/* linear self-map */
 				if (e & MM_PTE_RW)
 					FAIL("writable linear self-map", mfn);

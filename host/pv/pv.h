@@ -271,6 +271,11 @@ long do_reservation_op(unsigned int op, unsigned long start_extent, uint64_t arg
 unsigned int memop_max_order(void);
 unsigned long memop_max_pages(void);	/* Xen's max_pages (maximum_reservation) */
 
+/* audit.c: option audit, before every VM entry (host_opts.audit) */
+void pv_audit_init(void);
+void pv_audit(void);
+void pv_audit_note_exit(const struct vexit *e);
+
 /* descriptor.c */
 bool read_segment_descriptor(uint16_t sel, struct vseg *out);
 bool load_segment_descriptor(uint16_t sel, struct vseg *out);
@@ -295,6 +300,7 @@ evtchn_port_t evtchn_alloc_unbound_for(domid_t remote);	/* the toolstack's job *
  * backend's end is then unbound). Returns the dom0-side port, or -errno.
  */
 int evtchn_backend_bind(evtchn_port_t guest_port, void (*notify)(void));
+const char *evtchn_backend_check(void);	/* for audit.c */
 void evtchn_backend_notify(int be_port);
 void evtchn_set_pending(evtchn_port_t port);
 void send_guest_virq(unsigned int virq);
