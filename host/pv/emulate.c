@@ -451,13 +451,20 @@ static bool emulate_0f(struct insn *in)
  * Xen's emulator reads an instruction before it looks at it: a byte it
  * needs that cannot be read is the guest's #PF there, error code 0 (Xen's
  * fetch says neither "instruction fetch" nor "present"; the user bit is
- * set as for every PV #PF). need: the bytes the decoder needs so far.
+ * set as for every PV #PF); an address the guest may not name is the
+ * #GP(0) instead. need: the bytes the decoder needs so far.
  */
 static bool fetch_faulted(const struct insn *in, unsigned int need)
 {
+	uint64_t va = dom.st->rip + in->n;
+
 	if (need <= in->n || in->n == sizeof(in->b))
 		return false;
-	pv_inject_page_fault(dom.st->rip + in->n, 0);
+	/* Xen's __addr_ok: its own range and non-canonical addresses are the #GP(0). */
+	if ((uint64_t)((int64_t)(va << 16) >> 16) != va ||
+	    (va >= HYPERVISOR_VIRT_START && va < HYPERVISOR_VIRT_END))
+		return false;
+	pv_inject_page_fault(va, 0);
 	return true;
 }
 

@@ -161,12 +161,12 @@ long do_iret(void)
 		segment_loaded(&ss);
 		s->seg[SEG_CS] = cs;
 		s->seg[SEG_SS] = ss;
-	} else if (cs_ok && (cs.attr & AR_L) && canonical(s->rip) && f.vector == X86_EXC_GP &&
-		   (s->seg[SEG_SS].sel & ~3) == 0 && emulate_fetch_faults()) {
+	} else if (cs_ok && f.vector == X86_EXC_GP && (s->seg[SEG_SS].sel & ~3) == 0 &&
+		   rip_ok(s->rip, &cs, &f) && emulate_fetch_faults()) {
 		/*
-		 * A null SS under a good 64-bit CS and RIP: Xen's #GP(0) handler
-		 * reads the instruction at the target first, and could not (the
-		 * #PF it raises is now the guest's).
+		 * A null SS under a good CS and RIP: Xen's #GP(0) handler reads
+		 * the instruction at the target first, and could not (the #PF it
+		 * raises is now the guest's).
 		 */
 	} else {
 		/* IRETQ faulted: the guest's own exception, at the frame's target. */

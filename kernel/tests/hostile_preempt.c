@@ -27,140 +27,7 @@
 #include "xen/evtchn.h"
 #include "xen/start_info.h"
 #include "xen/time.h"
-
-/* ---- one VIRQ_TIMER upcall, and where it found us --------------------------- */
-
-static evtchn_port_t timer_port;
-static uint64_t (*progress)(void);
-static volatile bool upcall_hit;
-static volatile uint64_t upcall_rip, upcall_progress;
-
-static bool port_pending(evtchn_port_t p)
-{
-	return evtchn_is_pending(p);
-}
-
-static void on_upcall(const struct cpu_regs *r)
-{
-	if (upcall_hit || !port_pending(timer_port))
-		return;
-	upcall_hit = true;
-	upcall_rip = r->rip;
-	upcall_progress = progress ? progress() : 0;
-}
-
-/* Only our timer port unmasked, the timer due in delay_ns, upcalls on. */
-static long arm_timer(uint64_t delay_ns)
-{
-	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
-	struct vcpu_set_singleshot_timer t = { 0 };
-	long rc;
-
-	/* The kernel lends its VIRQ; no periodic tick may make the port pending first. */
-	time_lend_virq();
-	hypercall_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
-	rc = hypercall_event_channel_op(EVTCHNOP_bind_virq, &bv);
-	if (rc) {
-		time_reclaim_virq();
-		return rc;
-	}
-	timer_port = bv.port;
-	evtchn_quiet(timer_port);
-	evtchn_clear_pending(timer_port);
-	upcall_hit = false;
-	upcall_hook = on_upcall;
-	t.timeout_abs_ns = xen_system_time() + delay_ns;
-	rc = hypercall_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-	shared_info->vcpu_info[0].evtchn_upcall_mask = 0;
-	return rc;
-}
-
-static void disarm_timer(void)
-{
-	struct evtchn_close c = { .port = timer_port };
-	struct vcpu_set_periodic_timer p = { .period_ns = 10000000 };	/* Xen's default */
-
-	shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
-	hypercall_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL);
-	hypercall_event_channel_op(EVTCHNOP_close, &c);
-	upcall_hook = NULL;
-	progress = NULL;
-	evtchn_clear_pending(timer_port);
-	evtchn_unquiet();
-	hypercall_vcpu_op(VCPUOP_set_periodic_timer, 0, &p);
-	/* The kernel's VIRQ back, its periodic timer stopped again (tickless). */
-	time_reclaim_virq();
-}
-
-/* The stub's SYSCALL: where a continuation leaves us (hypercall.h's page layout). */
-static uint64_t stub_syscall(unsigned int nr)
-{
-	return (uint64_t)hypercall_page + nr * 32 + 8;
-}
-
-/*
- * call(n): the hypercall on n elements that fill(n) prepared, with
- * VIRQ_TIMER due 1 ms into it. n starts where a first, measured call says
- * it lasts ~10 ms, and doubles (up to MAX_ELEMENTS) while the call ends
- * before the timer; at MAX_ELEMENTS the timer comes sooner instead (down to
- * 62.5 us). The point is a timer that lands inside the call, on any CPU
- * and under any load: a first measurement taken while the emulator was
- * descheduled once left every try too short. A timer that lands before the
- * call even began (no element done: the emulator's thread was off the host
- * CPU for longer than the delay, so the timer was overdue when it came
- * back) says nothing either way, and is tried again on its own budget, so
- * that a loaded host cannot use up the tries that adapt n and the delay.
- */
-#define MAX_ELEMENTS	32768
-
-struct timed {
-	long rc, arm;
-	unsigned long n;
-};
-
-static struct timed timed_call(void (*fill)(unsigned long n), long (*call)(unsigned long n))
-{
-	struct timed t = { 0 };
-	uint64_t t0;
-
-	fill(256);
-	call(256);				/* warm up */
-	fill(256);
-	t0 = xen_system_time();
-	call(256);
-	t.n = 256UL * 10000000 / (xen_system_time() - t0 + 1);
-	t.n = t.n < 1024 ? 1024 : t.n > MAX_ELEMENTS ? MAX_ELEMENTS : t.n;
-	for (unsigned int tries = 0, early = 0, delay_ns = 1000000; ; ) {
-		fill(t.n);
-		t.arm = arm_timer(delay_ns);
-		t.rc = call(t.n);
-		disarm_timer();
-		if (t.arm || tries == 12 || early == 16 || (upcall_hit && upcall_progress > 0))
-			return t;
-		if (upcall_hit) {
-			early++;
-			continue;
-		}
-		tries++;
-		if (t.n < MAX_ELEMENTS)
-			t.n = 2 * t.n > MAX_ELEMENTS ? MAX_ELEMENTS : 2 * t.n;
-		else if (delay_ns > 62500)
-			delay_ns /= 2;
-		else
-			return t;
-	}
-}
-
-#define KT_ASSERT_MID_WAY(t, nr, what)						\
-	do {									\
-		KT_ASSERT_EQ((t).arm, 0, "arming VIRQ_TIMER");			\
-		KT_ASSERT(upcall_hit, "the timer never fired during %s of %lu", what, (t).n); \
-		KT_ASSERT(upcall_rip == stub_syscall(nr) && upcall_progress > 0 &&	\
-			  upcall_progress < (t).n,					\
-			  "the timer's upcall came at RIP %#lx with %lu of %lu done: " \
-			  "not in the middle of %s", (unsigned long)upcall_rip,	\
-			  (unsigned long)upcall_progress, (t).n, what);		\
-	} while (0)
+#include "kernel/tests/preempt.h"
 
 /* ---- multicall -------------------------------------------------------------- */
 
@@ -198,7 +65,7 @@ KTEST(hostile, multicall_preempted_mid_way)
 
 	calls = kmalloc(MAX_ELEMENTS * sizeof(*calls));
 	KT_ASSERT(calls, "no memory for the multicall list");
-	progress = calls_done;
+	preempt_progress = calls_done;
 	t = timed_call(fill_calls, multicall_n);
 	done = calls_done();
 	for (unsigned long i = 0; i < t.n; i++)
@@ -252,7 +119,7 @@ KTEST(hostile, mmu_update_preempted_mid_way)
 		KT_FAIL("no memory");
 		return;
 	}
-	progress = mmu_done;
+	preempt_progress = mmu_done;
 	t = timed_call(fill_reqs_n, mmu_update_n);
 	kfree(reqs);
 	frame_free(reqs_pfn);
@@ -310,7 +177,7 @@ KTEST(hostile, grant_copy_preempted_mid_way)
 		return;
 	}
 	copies_mfn = pfn_to_mfn(pfn);
-	progress = copies_done;
+	preempt_progress = copies_done;
 	t = timed_call(fill_copies_n, grant_copy_n);
 	done = copies_done();
 	kfree(copies);
@@ -318,209 +185,6 @@ KTEST(hostile, grant_copy_preempted_mid_way)
 	KT_ASSERT_EQ(t.rc, 0, "GNTTABOP_copy");
 	KT_ASSERT_EQ(done, t.n, "statuses written");
 	KT_ASSERT_MID_WAY(t, __HYPERVISOR_grant_table_op, "a grant copy");
-}
-
-/* ---- grant map and unmap ------------------------------------------------------ */
-
-/*
- * Read-only device mappings of grants we give ourselves (refs GREF0 on,
- * each mapped at most 110 times: Xen refuses a pin counter's 128th): no
- * page-table entries, so as many as MAX_ELEMENTS at once. Unmaps run in
- * batches of 32, preempted only between batches.
- */
-#define GREF0		200
-#define NR_GREFS	300
-
-static struct gnttab_map_grant_ref *maps;
-static int own_domid_cached;
-static struct gnttab_unmap_grant_ref *unmaps;
-static unsigned long nr_maps, nr_unmaps;
-static volatile grant_entry_v1_t *gtable;
-static uint64_t gbus;
-
-static bool grants_made(xen_pfn_t mfn, domid_t self)
-{
-	struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
-	xen_pfn_t frame = 0;
-	unsigned long va;
-
-	set_xen_guest_handle(st.frame_list, &frame);
-	if (hypercall_grant_table_op(GNTTABOP_setup_table, &st, 1) || st.status || !frame)
-		return false;
-	va = vmap_alloc(1);
-	if (va) {
-		struct pt_batch b = { 0 };	/* the L1 for va */
-
-		if (!pt_walk(&b, kernel_l4, va, true))
-			va = 0;
-		pt_commit(&b);
-	}
-	if (!va || hypercall_update_va_mapping(va, (frame << PAGE_SHIFT) | PTE_KERNEL_RW,
-					       UVMF_INVLPG | UVMF_LOCAL))
-		return false;
-	gtable = (void *)va;
-	for (unsigned int r = GREF0; r < GREF0 + NR_GREFS; r++) {
-		gtable[r].domid = self;
-		gtable[r].frame = (uint32_t)mfn;
-		gtable[r].flags = GTF_permit_access | GTF_readonly;
-	}
-	gbus = (uint64_t)mfn << PAGE_SHIFT;
-	return true;
-}
-
-static void grants_gone(void)
-{
-	if (!gtable)
-		return;
-	for (unsigned int r = GREF0; r < GREF0 + NR_GREFS; r++)
-		gtable[r] = (grant_entry_v1_t){ 0 };
-	hypercall_update_va_mapping((unsigned long)gtable, 0, UVMF_INVLPG | UVMF_LOCAL);
-	vmap_free((unsigned long)gtable, 1);
-	gtable = NULL;
-}
-
-/* Undo every mapping maps[] made, in one call (not timed). */
-static void unmap_all(void)
-{
-	unsigned long k = 0;
-
-	for (unsigned long i = 0; i < nr_maps; i++)
-		if (maps[i].status == GNTST_okay)
-			unmaps[k++] = (struct gnttab_unmap_grant_ref){
-				.dev_bus_addr = gbus, .handle = maps[i].handle, .status = 99 };
-	if (k)
-		hypercall_grant_table_op(GNTTABOP_unmap_grant_ref, unmaps, (unsigned int)k);
-	nr_maps = 0;
-}
-
-static void fill_maps(unsigned long n)
-{
-	unmap_all();
-	nr_maps = n;
-	for (unsigned long i = 0; i < n; i++)
-		maps[i] = (struct gnttab_map_grant_ref){
-			.flags = GNTMAP_device_map | GNTMAP_readonly,
-			.ref = GREF0 + (grant_ref_t)(i % NR_GREFS),
-			.dom = (domid_t)own_domid_cached, .status = 99,
-		};
-}
-
-static uint64_t maps_done(void)
-{
-	uint64_t n = 0;
-
-	for (unsigned long i = 0; i < nr_maps; i++)
-		n += maps[i].status != 99;
-	return n;
-}
-
-static long map_n(unsigned long n)
-{
-	return hypercall_grant_table_op(GNTTABOP_map_grant_ref, maps, (unsigned int)n);
-}
-
-/* n mappings made (not timed), their unmaps ready. */
-static void fill_unmaps(unsigned long n)
-{
-	fill_maps(n);
-	map_n(n);
-	nr_unmaps = n;
-	for (unsigned long i = 0; i < n; i++)
-		unmaps[i] = (struct gnttab_unmap_grant_ref){
-			.dev_bus_addr = gbus, .handle = maps[i].handle, .status = 99 };
-}
-
-static uint64_t unmaps_done(void)
-{
-	uint64_t n = 0;
-
-	for (unsigned long i = 0; i < nr_unmaps; i++)
-		n += unmaps[i].status != 99;
-	return n;
-}
-
-static long unmap_n(unsigned long n)
-{
-	long rc = hypercall_grant_table_op(GNTTABOP_unmap_grant_ref, unmaps, (unsigned int)n);
-
-	nr_maps = 0;		/* all undone (unless it failed, checked below) */
-	return rc;
-}
-
-static bool grant_batch_setup(unsigned long *pfn)
-{
-	*pfn = frame_alloc();
-	maps = kmalloc(MAX_ELEMENTS * sizeof(*maps));
-	unmaps = kmalloc(MAX_ELEMENTS * sizeof(*unmaps));
-	nr_maps = nr_unmaps = 0;
-	own_domid_cached = own_domid();
-	return *pfn != FRAME_NONE && maps && unmaps && own_domid_cached >= 0 &&
-	       grants_made(pfn_to_mfn(*pfn), (domid_t)own_domid_cached);
-}
-
-static void grant_batch_cleanup(unsigned long pfn)
-{
-	if (maps)
-		unmap_all();
-	grants_gone();
-	kfree(maps);
-	kfree(unmaps);
-	maps = NULL;
-	unmaps = NULL;
-	if (pfn != FRAME_NONE)
-		frame_free(pfn);
-}
-
-KTEST(hostile, grant_map_preempted_mid_way)
-{
-	unsigned long pfn;
-	uint64_t done = 0, ok = 0;
-	struct timed t = { 0 };
-	bool setup = grant_batch_setup(&pfn);
-
-	if (setup) {
-		progress = maps_done;
-		t = timed_call(fill_maps, map_n);
-		done = maps_done();
-		for (unsigned long i = 0; i < nr_maps; i++)
-			ok += maps[i].status == GNTST_okay && maps[i].dev_bus_addr == gbus;
-	}
-	grant_batch_cleanup(pfn);
-	KT_ASSERT(setup, "no memory, or no grant table");
-	KT_ASSERT_EQ(t.rc, 0, "GNTTABOP_map_grant_ref");
-	KT_ASSERT(done == t.n && ok == t.n, "%lu of %lu statuses written, %lu mapped",
-		  (unsigned long)done, t.n, (unsigned long)ok);
-	KT_ASSERT_MID_WAY(t, __HYPERVISOR_grant_table_op, "a grant map");
-}
-
-KTEST(hostile, grant_unmap_preempted_mid_way)
-{
-	unsigned long pfn;
-	uint64_t done = 0, ok = 0;
-	struct timed t = { 0 };
-	bool setup = grant_batch_setup(&pfn);
-
-	if (setup) {
-		progress = unmaps_done;
-		t = timed_call(fill_unmaps, unmap_n);
-		done = unmaps_done();
-		for (unsigned long i = 0; i < nr_unmaps; i++)
-			ok += unmaps[i].status == GNTST_okay;
-		/* Every pin gone: the table may change version again. */
-		if (ok == t.n && !hypercall_grant_table_op(GNTTABOP_set_version,
-						      &(struct gnttab_set_version){ 2 }, 1))
-			hypercall_grant_table_op(GNTTABOP_set_version,
-						 &(struct gnttab_set_version){ 1 }, 1);
-		else
-			ok = 0;
-	}
-	grant_batch_cleanup(pfn);
-	KT_ASSERT(setup, "no memory, or no grant table");
-	KT_ASSERT_EQ(t.rc, 0, "GNTTABOP_unmap_grant_ref");
-	KT_ASSERT(done == t.n && ok == t.n, "%lu of %lu statuses written, %lu unmapped "
-		  "(and the table free to change version)", (unsigned long)done, t.n,
-		  (unsigned long)ok);
-	KT_ASSERT_MID_WAY(t, __HYPERVISOR_grant_table_op, "a grant unmap");
 }
 
 /* ---- huge counts -------------------------------------------------------------- */
