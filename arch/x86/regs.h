@@ -34,6 +34,7 @@ enum {
 #define X86_EFLAGS_DF	(1ul << 10)
 #define X86_EFLAGS_IOPL	(3ul << 12)
 #define X86_EFLAGS_NT	(1ul << 14)
+#define X86_EFLAGS_RF	(1ul << 16)
 #define X86_EFLAGS_VM	(1ul << 17)
 #define X86_EFLAGS_AC	(1ul << 18)
 

@@ -139,9 +139,9 @@ void pv_reflect_fault(unsigned int vector, bool has_ec, uint32_t ec)
 	pv_inject_exception(vector, has_ec, ec);
 }
 
-void pv_inject_page_fault(uint64_t cr2, uint32_t ec)
+/* The guest reads CR2 from vcpu_info; the user bit says guest user mode. */
+static uint32_t page_fault_prepare(uint64_t cr2, uint32_t ec)
 {
-	/* The guest reads CR2 from vcpu_info; the user bit says guest user mode. */
 	vcpu_info0()->arch.cr2 = cr2;
 	dom.st->cr2 = cr2;
 	ec &= ~PFEC_USER;
@@ -149,7 +149,17 @@ void pv_inject_page_fault(uint64_t cr2, uint32_t ec)
 		ec |= PFEC_USER;
 	if (!dom.traps[X86_EXC_PF].address)
 		printk("d%uv0 #PF at %#lx, ec %#x", dom.domid, (unsigned long)cr2, ec);
-	pv_reflect_fault(X86_EXC_PF, true, ec);
+	return ec;
+}
+
+void pv_inject_page_fault(uint64_t cr2, uint32_t ec)
+{
+	pv_reflect_fault(X86_EXC_PF, true, page_fault_prepare(cr2, ec));
+}
+
+void pv_inject_page_fault_trap(uint64_t cr2, uint32_t ec)
+{
+	pv_inject_exception(X86_EXC_PF, true, page_fault_prepare(cr2, ec));
 }
 
 void pv_inject_gp(uint32_t ec)

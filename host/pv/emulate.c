@@ -454,47 +454,45 @@ static bool emulate_0f(struct insn *in)
  * set as for every PV #PF); an address the guest may not name is the
  * #GP(0) instead. need: the bytes the decoder needs so far.
  */
-static bool fetch_faulted(const struct insn *in, unsigned int need)
+static bool fetch_faulted(const struct insn *in, unsigned int need, uint64_t *va)
 {
-	uint64_t va = dom.st->rip + in->n;
-
+	*va = dom.st->rip + in->n;
 	if (need <= in->n || in->n == sizeof(in->b))
 		return false;
 	/* Xen's __addr_ok: its own range and non-canonical addresses are the #GP(0). */
-	if ((uint64_t)((int64_t)(va << 16) >> 16) != va ||
-	    (va >= HYPERVISOR_VIRT_START && va < HYPERVISOR_VIRT_END))
-		return false;
-	pv_inject_page_fault(va, 0);
-	return true;
+	return (uint64_t)((int64_t)(*va << 16) >> 16) == *va &&
+	       !(*va >= HYPERVISOR_VIRT_START && *va < HYPERVISOR_VIRT_END);
 }
 
 enum insn_read { INSN_READ, INSN_UNDECODABLE, INSN_FAULTED };
 
-/* The prefixes and opcode bytes at RIP. */
-static enum insn_read read_insn(struct insn *in)
+/* The prefixes and opcode bytes at RIP; INSN_FAULTED: reading them faults at *va. */
+static enum insn_read read_insn(struct insn *in, uint64_t *va)
 {
 	memset(in, 0, sizeof(*in));
 	if (!decode_prefixes(in))
-		return fetch_faulted(in, in->len + 1) ? INSN_FAULTED : INSN_UNDECODABLE;
+		return fetch_faulted(in, in->len + 1, va) ? INSN_FAULTED : INSN_UNDECODABLE;
 	if (in->b[in->len] == 0x0f && in->len + 1 >= in->n)
-		return fetch_faulted(in, in->len + 2) ? INSN_FAULTED : INSN_UNDECODABLE;
+		return fetch_faulted(in, in->len + 2, va) ? INSN_FAULTED : INSN_UNDECODABLE;
 	return INSN_READ;
 }
 
-bool emulate_fetch_faults(void)
+bool emulate_fetch_faults(uint64_t *va)
 {
 	struct insn in;
 
-	return read_insn(&in) == INSN_FAULTED;
+	return read_insn(&in, va) == INSN_FAULTED;
 }
 
 bool emulate_privileged_op(void)
 {
 	struct insn in;
+	uint64_t va;
 	uint8_t op;
 
-	switch (read_insn(&in)) {
+	switch (read_insn(&in, &va)) {
 	case INSN_FAULTED:
+		pv_inject_page_fault(va, 0);
 		return true;
 	case INSN_UNDECODABLE:
 		return false;

@@ -115,7 +115,7 @@ long do_iret(void)
 	struct iret_context c;
 	struct vseg cs, ss;
 	struct fault f;
-	uint64_t rflags;
+	uint64_t rflags, fault_va;
 	bool cs_ok;
 
 	if (copy_from_guest(&c, GREG(RSP), sizeof(c)))
@@ -162,12 +162,14 @@ long do_iret(void)
 		s->seg[SEG_CS] = cs;
 		s->seg[SEG_SS] = ss;
 	} else if (cs_ok && f.vector == X86_EXC_GP && (s->seg[SEG_SS].sel & ~3) == 0 &&
-		   rip_ok(s->rip, &cs, &f) && emulate_fetch_faults()) {
+		   rip_ok(s->rip, &cs, &f) && emulate_fetch_faults(&fault_va)) {
 		/*
 		 * A null SS under a good CS and RIP: Xen's #GP(0) handler reads
-		 * the instruction at the target first, and could not (the #PF it
-		 * raises is now the guest's).
+		 * the instruction at the target first, and could not: the #PF it
+		 * raises is the guest's, in a frame Xen made (RF as the iret
+		 * frame had it).
 		 */
+		pv_inject_page_fault_trap(fault_va, 0);
 	} else {
 		/* IRETQ faulted: the guest's own exception, at the frame's target. */
 		pv_inject_exception(f.vector, true, f.ec);

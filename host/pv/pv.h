@@ -218,6 +218,7 @@ void handle_exit(const struct vexit *e);
 void pv_inject_exception(unsigned int vector, bool has_ec, uint32_t ec);
 void pv_reflect_fault(unsigned int vector, bool has_ec, uint32_t ec);	/* RF in the frame */
 void pv_inject_page_fault(uint64_t cr2, uint32_t ec);
+void pv_inject_page_fault_trap(uint64_t cr2, uint32_t ec);	/* RF as it stands: what Xen makes up */
 void pv_inject_gp(uint32_t ec);
 void pv_inject_ud(void);
 void toggle_guest_mode(void);
@@ -329,7 +330,7 @@ void pv_poll_input(void);
 
 /* emulate.c */
 bool emulate_privileged_op(void);	/* true: handled (bounced or emulated) */
-bool emulate_fetch_faults(void);	/* true: reading the instruction at RIP raised the guest's #PF */
+bool emulate_fetch_faults(uint64_t *va);	/* true: reading the instruction at RIP faults at *va */
 bool emulate_forced_cpuid(void);
 void emulate_cpuid_exit(uint64_t len);
 void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);

@@ -54,7 +54,7 @@ uint64_t capture_run(void (*fn)(void), uint64_t user_rsp, uint64_t user_rflags);
  * has not. Xen on QEMU 7.2's TCG cannot show it (rf-fault-frame), so the
  * frame checks leave RF out there.
  */
-#define FAULT_RF	(1ul << 16)
+#define FAULT_RF	X86_EFLAGS_RF
 
 /*
  * While a test has events unmasked, only its own event may come in: an

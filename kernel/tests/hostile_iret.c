@@ -112,6 +112,9 @@ KTEST(hostile, iret_null_ss_reads_the_target)
 	KT_ASSERT_CAUGHT(c, X86_EXC_PF, 0, "iret to a null SS and an unmapped RIP");
 	KT_ASSERT_EQ(c.rip, 0x1000, "RIP in the #PF frame");
 	KT_ASSERT_EQ(shared_info->vcpu_info[0].arch.cr2, 0x1000, "CR2");
+	/* Xen made this fault up from the iret frame: its RF is the frame's (clear). */
+	KT_ASSERT(!(c.rflags & X86_EFLAGS_RF), "RF set in the #PF frame: %#lx",
+		  (unsigned long)c.rflags);
 }
 
 /*

@@ -97,7 +97,11 @@ KTEST(time, wall_clock_rate)
 		  "wall clock moved %lu ns, system time %lu ns", wall, sys);
 	KT_ASSERT(khz != 0, "Xen's CPUID time leaf gives no TSC frequency");
 	by_tsc = (t1 - t0) * 1000 / khz * 1000;
-	KT_ASSERT(by_tsc / 100 * 99 < sys && sys < by_tsc / 100 * 101,
+	/*
+	 * 5%: a wrong scale is off by far more; Xen in QEMU on a loaded host
+	 * re-syncs system time to its platform timer by 1% in a second.
+	 */
+	KT_ASSERT(by_tsc / 100 * 95 < sys && sys < by_tsc / 100 * 105,
 		  "system time moved %lu ns, the TSC at %u kHz says %lu ns", sys, khz, by_tsc);
 }
 
