@@ -3,8 +3,8 @@
  * matters: shared_info before the trap table (the #PF handler reads CR2
  * from it), the console before anything that prints, the trap table
  * before mm_init (a fault there must be reported, not lost), memory
- * before events (FIFO's pages), events before time (VIRQ_TIMER), time
- * before threads (time slices).
+ * before events (FIFO's pages) and grants (their frames are mapped),
+ * events before time (VIRQ_TIMER), time before threads (time slices).
  */
 #include "kernel/bench.h"
 #include "kernel/fuzz.h"
@@ -15,6 +15,7 @@
 #include "mm/mm.h"
 #include "xen/console.h"
 #include "xen/evtchn.h"
+#include "xen/grant_table.h"
 #include "xen/start_info.h"
 #include "xen/time.h"
 #include "xen/version.h"
@@ -45,6 +46,8 @@ static uint64_t rdtsc_now(void)
 
 void start_kernel(const struct start_info *si)
 {
+	long rc;
+
 	start_info_init(si);
 	boot_running_ns[0] = running_ns();
 	console_init();
@@ -57,6 +60,8 @@ void start_kernel(const struct start_info *si)
 	traps_init();
 	mm_init();
 	evtchn_init();
+	if ((rc = gnttab_init()))
+		kprintf("gnttab: no grant table (%ld): nothing can be shared\n", rc);
 	time_init();
 	sched_init();
 	console_start();
