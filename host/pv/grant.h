@@ -26,6 +26,9 @@ bool gnttab_pinned(grant_ref_t ref);	/* any mapping of it (Xen: act->pin) */
 long gnttab_map_grant_ref(unsigned int cmd, uint64_t uop, unsigned int count);
 long gnttab_unmap_grant_ref(unsigned int cmd, uint64_t uop, unsigned int count);
 long gnttab_unmap_and_replace(unsigned int cmd, uint64_t uop, unsigned int count);
+int16_t gnttab_copy_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn, uint16_t *off,
+			    uint16_t *len);
+void gnttab_copy_release(grant_ref_t ref, bool ro);
 unsigned int gnttab_device_refs(struct mm_held *out, unsigned int max);	/* audit.c */
 
 #endif

@@ -30,6 +30,7 @@
 static struct active {
 	uint32_t pin;
 	xen_pfn_t mfn;
+	uint16_t start, length;	/* the part granted: all of it, or a v2 sub-page (copies only) */
 } active[MAX_GRANT_ENTRIES];
 
 bool gnttab_pinned(grant_ref_t ref)
@@ -105,14 +106,14 @@ static void clear_flags(grant_ref_t ref, uint16_t mask)
 }
 
 /*
- * Xen's _set_status_v1/_v2 for a map: an unpinned entry must permit access
- * to us (v2: or be transitive), whole pages only; a writable pin needs a
- * writable grant. Sets GTF_reading, and GTF_writing for a writable pin.
+ * Xen's _set_status_v1/_v2: an unpinned entry must permit access to us
+ * (v2: or be transitive), whole pages only for a map; a writable pin needs
+ * a writable grant. Sets GTF_reading, and GTF_writing for a writable pin.
  */
-static int16_t set_status(grant_ref_t ref, uint32_t pin, bool ro)
+static int16_t set_status(grant_ref_t ref, uint32_t pin, bool ro, bool map)
 {
 	grant_entry_header_t *h = gnttab_header(ref);
-	uint16_t flags = h->flags, type = flags & (GTF_type_mask | GTF_sub_page);
+	uint16_t flags = h->flags, type = flags & (GTF_type_mask | (map ? GTF_sub_page : 0));
 
 	if (!pin && ((type != GTF_permit_access &&
 		      (gnttab_version() == 1 || type != GTF_transitive)) ||
@@ -161,7 +162,7 @@ static int16_t map_own(struct gnttab_map_grant_ref *op, grant_handle_t h)
 	if (act->pin & PIN_OVERFLOW(pins(op->flags)))
 		return GNTST_general_error;
 	if (!act->pin || (!ro && !(act->pin & PIN_WRITABLE))) {
-		rc = set_status(op->ref, act->pin, ro);
+		rc = set_status(op->ref, act->pin, ro, true);
 		if (rc)
 			return rc;
 		if (!act->pin) {
@@ -173,6 +174,8 @@ static int16_t map_own(struct gnttab_map_grant_ref *op, grant_handle_t h)
 			}
 			refs = 1;
 			act->mfn = mfn;
+			act->start = 0;
+			act->length = PAGE_SIZE;
 		}
 	}
 	act->pin += pins(op->flags);
@@ -256,6 +259,62 @@ long gnttab_map_grant_ref(unsigned int cmd, uint64_t uop, unsigned int count)
 			return -EFAULT;
 	}
 	return 0;
+}
+
+/*
+ * Xen's acquire_grant_for_copy, for a grant of our own: the pin and flags
+ * a copy holds while it runs, and the part of which frame it may touch.
+ * The caller takes its references on that frame through gframe_get (a
+ * frame given back since: not ours, GNTST_bad_page). Transitive grants
+ * name another domain's grant: the only other is domain 0 (parahost),
+ * which grants nothing, and one naming ourselves is refused by Xen too.
+ */
+int16_t gnttab_copy_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn, uint16_t *off,
+			    uint16_t *len)
+{
+	struct active *act;
+	uint16_t type;
+	int16_t rc;
+
+	if (ref >= gnttab_nr_entries())
+		return GNTST_bad_gntref;
+	act = &active[ref];
+	if (act->pin & PIN_OVERFLOW(PIN_HSTW | PIN_HSTR | PIN_DEVW | PIN_DEVR))
+		return GNTST_general_error;	/* "risk of counter overflow" */
+	type = gnttab_header(ref)->flags & GTF_type_mask;
+	if (!act->pin || (!ro && !(act->pin & PIN_WRITABLE))) {
+		rc = set_status(ref, act->pin, ro, false);
+		if (rc)
+			return rc;
+		if (gnttab_version() == 2 && type == GTF_transitive) {
+			unpin_flags(ref, ro);
+			return GNTST_general_error;
+		}
+		if (!act->pin) {
+			act->mfn = gnttab_frame(ref);
+			act->start = 0;
+			act->length = PAGE_SIZE;
+			if (gnttab_version() == 2 && (gnttab_header(ref)->flags & GTF_sub_page)) {
+				const grant_entry_v2_t *e = (const void *)gnttab_header(ref);
+
+				act->mfn = e->sub_page.frame;
+				act->start = e->sub_page.page_off;
+				act->length = e->sub_page.length;
+			}
+		}
+	}
+	act->pin += ro ? PIN_HSTR : PIN_HSTW;
+	*mfn = act->mfn;
+	*off = act->start;
+	*len = act->length;
+	return GNTST_okay;
+}
+
+/* Xen's release_grant_for_copy: the copy's pin goes, and the flags with the last. */
+void gnttab_copy_release(grant_ref_t ref, bool ro)
+{
+	active[ref].pin -= ro ? PIN_HSTR : PIN_HSTW;
+	unpin_flags(ref, ro);
 }
 
 /* Shared by unmap_grant_ref and unmap_and_replace (Xen: gnttab_unmap_common). */

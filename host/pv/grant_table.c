@@ -3,9 +3,9 @@
  * measured against Xen 4.17: the shared grant table (v1 or v2, up to 64
  * frames, xl's default), its frames handed to the guest as Xen shares them
  * (owned, writable, never a page table), the queries, version switches,
- * swap_grant_ref, cache_flush, and copies between the domain's own frames,
- * which take the references Xen's take (the destination a writable type
- * reference). Mapping the domain's own grants is grant_map.c. Long batches
+ * swap_grant_ref, cache_flush, and copies between the domain's own frames
+ * and grants, which take the references and pins Xen's take (the
+ * destination a writable type reference). Mapping the domain's own grants is grant_map.c. Long batches
  * continue as Xen's do.
  */
 #include "host/pv/grant.h"
@@ -303,33 +303,79 @@ static int16_t copy_domain(domid_t d, bool by_gref)
 	return GNTST_okay;
 }
 
-/*
- * One side of a copy, by frame (Xen's gnttab_copy_claim_buf with
- * get_paged_frame): a frame the domain owns, and for the destination a
- * writable type reference, which a page table, a descriptor page or a
- * pinned frame cannot give.
- */
-static int16_t claim(const struct gnttab_copy_ptr *ptr, bool by_gref, bool dest, uint8_t **p)
+/* One side of a copy, claimed: the frame, the part of it we may touch, what we hold. */
+struct copy_buf {
+	uint8_t *p;
+	uint64_t mfn;
+	uint16_t start, length;
+	bool have_grant, have_type;
+	grant_ref_t ref;
+};
+
+static void release(struct copy_buf *b, bool dest)
 {
-	if (by_gref)
-		return ptr->domid == 0 ? GNTST_general_error : GNTST_bad_gntref;
-	*p = gframe_get(&dom, ptr->u.gmfn, GF_READ);
-	if (!*p)
-		return GNTST_bad_page;
+	if (b->p)
+		gframe_put(&dom, b->mfn, b->have_type ? GF_WRITABLE : GF_READ);
+	if (b->have_grant)
+		gnttab_copy_release(b->ref, !dest);
+	*b = (struct copy_buf){ 0 };
+}
+
+/*
+ * One side of a copy (Xen's gnttab_copy_claim_buf): by frame, a frame the
+ * domain owns (get_paged_frame); by grant reference, one of our own grants
+ * made out to us (acquire_grant_for_copy; domain 0, which parahost plays,
+ * grants nothing). The destination then needs a writable type reference,
+ * which a page table, a descriptor page or a pinned frame cannot give.
+ */
+static int16_t claim(const struct gnttab_copy_ptr *ptr, bool by_gref, bool dest,
+		     struct copy_buf *b)
+{
+	int16_t rc;
+
+	*b = (struct copy_buf){ .mfn = ptr->u.gmfn, .length = PAGE_SIZE };
+	if (by_gref) {
+		bool pinned;
+
+		if (!self(ptr->domid))
+			return GNTST_general_error;
+		pinned = ptr->u.ref < gnttab_nr_entries() && gnttab_pinned(ptr->u.ref);
+		rc = gnttab_copy_acquire(ptr->u.ref, !dest, &b->mfn, &b->start, &b->length);
+		if (rc != GNTST_okay)
+			return rc;
+		b->have_grant = true;
+		b->ref = ptr->u.ref;
+		b->p = gframe_get(&dom, b->mfn, GF_READ);
+		if (!b->p) {
+			release(b, dest);
+			/* A pinned grant's frame not ours any more: Xen's owner check. */
+			return pinned ? GNTST_bad_domain : GNTST_bad_page;
+		}
+	} else {
+		b->p = gframe_get(&dom, b->mfn, GF_READ);
+		if (!b->p)
+			return GNTST_bad_page;
+	}
 	if (dest) {
-		gframe_put(&dom, ptr->u.gmfn, GF_READ);
-		*p = gframe_get(&dom, ptr->u.gmfn, GF_WRITABLE);
-		if (!*p)
+		gframe_put(&dom, b->mfn, GF_READ);
+		b->p = gframe_get(&dom, b->mfn, GF_WRITABLE);
+		if (!b->p) {
+			release(b, dest);
 			return GNTST_general_error;	/* "Could not get writable frame" */
+		}
+		b->have_type = true;
 	}
 	return GNTST_okay;
 }
 
-/* Xen's gnttab_copy_one, in Xen's order: domains, source, destination, bounds. */
+/*
+ * Xen's gnttab_copy_one, in Xen's order: domains, source, destination,
+ * the page's bounds, then the grant's (a v2 sub-page grant's part).
+ */
 static int16_t do_copy(const struct gnttab_copy *c)
 {
 	bool src_gref = c->flags & GNTCOPY_source_gref, dst_gref = c->flags & GNTCOPY_dest_gref;
-	uint8_t *src = NULL, *dst = NULL;
+	struct copy_buf src = { 0 }, dst = { 0 };
 	int16_t rc;
 
 	rc = copy_domain(c->source.domid, src_gref);
@@ -337,20 +383,21 @@ static int16_t do_copy(const struct gnttab_copy *c)
 		rc = copy_domain(c->dest.domid, dst_gref);
 	if (rc == GNTST_okay)
 		rc = claim(&c->source, src_gref, false, &src);
-	if (rc == GNTST_okay) {
+	if (rc == GNTST_okay)
 		rc = claim(&c->dest, dst_gref, true, &dst);
-		if (rc != GNTST_okay)
-			dst = NULL;
-	}
 	if (rc == GNTST_okay && ((uint32_t)c->source.offset + c->len > PAGE_SIZE ||
 				 (uint32_t)c->dest.offset + c->len > PAGE_SIZE))
 		rc = GNTST_bad_copy_arg;
+	if (rc == GNTST_okay &&
+	    (c->source.offset < src.start ||
+	     (uint32_t)c->source.offset + c->len > (uint32_t)src.start + src.length ||
+	     c->dest.offset < dst.start ||
+	     (uint32_t)c->dest.offset + c->len > (uint32_t)dst.start + dst.length))
+		rc = GNTST_general_error;	/* "copy source/dest out of bounds" */
 	if (rc == GNTST_okay)
-		memmove(dst + c->dest.offset, src + c->source.offset, c->len);
-	if (dst)
-		gframe_put(&dom, c->dest.u.gmfn, GF_WRITABLE);
-	if (src)
-		gframe_put(&dom, c->source.u.gmfn, GF_READ);
+		memmove(dst.p + c->dest.offset, src.p + c->source.offset, c->len);
+	release(&dst, true);
+	release(&src, false);
 	return rc;
 }
 
