@@ -272,8 +272,9 @@ long gnttab_map_grant_ref(unsigned int cmd, uint64_t uop, unsigned int count)
 int16_t gnttab_copy_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn, uint16_t *off,
 			    uint16_t *len)
 {
+	uint16_t type, start, length;
 	struct active *act;
-	uint16_t type;
+	xen_pfn_t frame;
 	int16_t rc;
 
 	if (ref >= gnttab_nr_entries())
@@ -290,17 +291,28 @@ int16_t gnttab_copy_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn, uint16_t *
 			unpin_flags(ref, ro);
 			return GNTST_general_error;
 		}
-		if (!act->pin) {
-			act->mfn = gnttab_frame(ref);
-			act->start = 0;
-			act->length = PAGE_SIZE;
-			if (gnttab_version() == 2 && (gnttab_header(ref)->flags & GTF_sub_page)) {
-				const grant_entry_v2_t *e = (const void *)gnttab_header(ref);
+		frame = gnttab_frame(ref);
+		start = 0;
+		length = PAGE_SIZE;
+		if (gnttab_version() == 2 && (gnttab_header(ref)->flags & GTF_sub_page)) {
+			const grant_entry_v2_t *e = (const void *)gnttab_header(ref);
 
-				act->mfn = e->sub_page.frame;
-				act->start = e->sub_page.page_off;
-				act->length = e->sub_page.length;
-			}
+			frame = e->sub_page.frame;
+			start = e->sub_page.page_off;
+			length = e->sub_page.length;
+		}
+		if (!act->pin) {
+			act->mfn = frame;
+			act->start = start;
+			act->length = length;
+		} else if (frame != act->mfn) {
+			/*
+			 * A write pin on top of read-only mappings, the entry now
+			 * naming another frame: measured on Xen 4.17, refused, and
+			 * nothing written to either frame.
+			 */
+			unpin_flags(ref, ro);
+			return GNTST_general_error;
 		}
 	}
 	act->pin += ro ? PIN_HSTR : PIN_HSTW;

@@ -197,3 +197,69 @@ KTEST(hostile, grant_copy_v2_sub_page_and_transitive)
 	KT_ASSERT_EQ(f_trans, GTF_transitive, "the transitive grant's flags after");
 	KT_ASSERT_EQ(to1, 0, "switching back to v1");
 }
+
+#define MOVED	26	/* a v1 entry of our own, below the API's pool */
+
+/*
+ * A grant mapped read-only whose entry is then pointed at another frame:
+ * a read-only copy reads the mapped frame (the active one); a writable
+ * copy, which re-reads the entry, is refused and writes neither frame.
+ */
+KTEST(hostile, grant_copy_entry_repointed_under_mapping)
+{
+	int self = own_domid();
+	struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
+	unsigned long va = vmap_alloc(2), a = frame_alloc(), b = frame_alloc(), buf = frame_alloc();
+	volatile grant_entry_v1_t *e = (volatile void *)va;
+	xen_pfn_t frame0 = 0;
+	long mapped = -1;
+	int16_t m = 99, from = 99, into = 99, un = 99;
+	uint16_t f_after = 0;
+	bool read_a = false, a_kept = false, b_kept = false;
+	grant_handle_t h = 0;
+
+	KT_ASSERT(self >= 0 && va && vmap_slot(va) && vmap_slot(va + PAGE_SIZE) &&
+		  a != FRAME_NONE && b != FRAME_NONE && buf != FRAME_NONE, "setup");
+	KT_ASSERT_EQ(gnttab_version(), 1, "version");
+	set_xen_guest_handle(st.frame_list, &frame0);
+	if (!hypercall_grant_table_op(GNTTABOP_setup_table, &st, 1) && !st.status)
+		mapped = hypercall_update_va_mapping(va, (frame0 << PAGE_SHIFT) | PTE_KERNEL_RW,
+						     UVMF_INVLPG | UVMF_LOCAL);
+	if (mapped == 0) {
+		memset(pfn_to_virt(a), 0xaa, PAGE_SIZE);
+		memset(pfn_to_virt(b), 0xbb, PAGE_SIZE);
+		e[MOVED].domid = (domid_t)self;
+		e[MOVED].frame = (uint32_t)pfn_to_mfn(a);
+		e[MOVED].flags = GTF_permit_access;
+		m = map_ro((domid_t)self, MOVED, va + PAGE_SIZE, &h);
+		if (m == GNTST_okay) {
+			e[MOVED].frame = (uint32_t)pfn_to_mfn(b);
+			memset(pfn_to_virt(buf), 0, PAGE_SIZE);
+			from = copy_ref(true, (domid_t)self, MOVED, 0, pfn_to_mfn(buf), 0, 16);
+			read_a = ((uint8_t *)pfn_to_virt(buf))[0] == 0xaa;
+			memset(pfn_to_virt(buf), 0x11, PAGE_SIZE);
+			into = copy_ref(false, (domid_t)self, MOVED, 0, pfn_to_mfn(buf), 0, 16);
+			a_kept = ((uint8_t *)pfn_to_virt(a))[0] == 0xaa;
+			b_kept = ((uint8_t *)pfn_to_virt(b))[0] == 0xbb;
+			f_after = e[MOVED].flags;
+			un = unmap(va + PAGE_SIZE, h);
+		}
+		e[MOVED].flags = 0;
+		e[MOVED].frame = 0;
+		e[MOVED].domid = 0;
+		hypercall_update_va_mapping(va, 0, UVMF_INVLPG | UVMF_LOCAL);
+	}
+	frame_free(a);
+	frame_free(b);
+	frame_free(buf);
+	vmap_free(va, 2);
+	KT_ASSERT_EQ(mapped, 0, "mapping our first grant frame");
+	KT_ASSERT_EQ(m, GNTST_okay, "mapping the grant read-only");
+	KT_ASSERT_EQ(from, GNTST_okay, "a copy out of the re-pointed grant");
+	KT_ASSERT(read_a, "the copy out did not read the mapped frame");
+	KT_ASSERT_EQ(into, GNTST_general_error, "a copy into the re-pointed grant");
+	KT_ASSERT(a_kept && b_kept, "the refused copy wrote a frame (mapped %d, new %d)", !a_kept,
+		  !b_kept);
+	KT_ASSERT_EQ(f_after, GTF_permit_access | GTF_reading, "flags after the refused copy");
+	KT_ASSERT_EQ(un, GNTST_okay, "unmap");
+}
