@@ -290,10 +290,14 @@ long gnttab_grant_access(domid_t domid, xen_pfn_t mfn, bool readonly)
 	return ref;
 }
 
+/* Ending a grant twice would free it twice: a driver's bug, said at once. */
 static void check_out(grant_ref_t ref)
 {
 	if (!is_out(ref))
 		panic("gnttab: ending grant %u, which is not granted", ref);
+	for (const struct deferred *d = deferred; d; d = d->next)
+		if (d->ref == ref)
+			panic("gnttab: ending grant %u, which is already ended (deferred)", ref);
 }
 
 long gnttab_try_end_access(grant_ref_t ref)
