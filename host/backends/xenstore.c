@@ -1,485 +1,663 @@
 /*
  * A minimal xenstored for the one domU: the store as xl/libxl 4.17 lays it
- * out for a PV guest (measured with host/tools/oracle/zz_oracle3.c against
- * Debian's Xen), served over the guest's xenstore ring (<xen/io/xs_wire.h>)
- * with xenstored's answers: relative paths under /local/domain/<id>,
- * permissions (owner, then per-domain rights), watches (an event when
- * registered and on every change at or below the path, or above it for
- * removals), trivial transactions, and the error strings of xsd_errors.
- * Nothing the guest writes is trusted: ring indexes, lengths and paths are
- * all checked; a malformed message gets an error, never a crash.
- * This file holds the protocol: replies, watch events, the requests, the
- * ring and the initial store; the node tree is in xenstore_tree.c.
+ * out for a PV guest, served over the guest's xenstore ring
+ * (<xen/io/xs_wire.h>) with C xenstored 4.17's answers, measured on Xen's
+ * harness (kernel/tests/xenstore*.c, hostile_xenstore.c): relative paths
+ * under /local/domain/<id>, permissions, watches (the initial event, then
+ * one per change at or below the path; a removal fires each removed node's
+ * exact watches, deepest first, then those at or above the root removed),
+ * transactions (the guest's own view; EAGAIN at the end if anything they
+ * read or wrote changed meanwhile), xenstored's default quotas and the
+ * error strings of xsd_errors. The request handlers are here; the store in
+ * xenstore_tree.c, the ring in xenstore_ring.c.
  */
 /* Before pv.h: its E* macros would make xs_wire.h define its error table. */
 #include <stdint.h>
 #include <xen/io/xs_wire.h>
 
 #include "host/pv/pv.h"
-#include "lib/barrier.h"
-#include "lib/bytering.h"
+#include "host/backends/xenstore.h"
 #include "host/backends/xenstore_tree.h"
 
-#define MAX_WATCHES	32
-
 struct watch {
-	bool used;
-	char path[256];			/* as the guest gave it */
-	char token[64];
-	char abs[256];			/* absolute form */
+	bool relative;
+	uint32_t plen;			/* path (canonical), NUL, token, NUL */
+	char buf[XENSTORE_PAYLOAD_MAX];
 };
 
-static struct watch watches[MAX_WATCHES];
-static struct xenstore_domain_interface *ring;
-static int port;			/* domain 0's end of the store channel */
-static unsigned int next_tx = 1;
+static struct watch watches[XS_QUOTA_WATCHES];
+static unsigned int nr_watches;
 
-/* Replies wait here until the response ring has room. */
-static char outq[16384];
-static uint32_t outq_len;
+struct txn {
+	bool used, failed;
+	uint32_t id;
+};
 
-static bool memchr_safe(const char *p, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (!p[i])
-			return true;
-	return false;
-}
+static struct txn txns[XS_QUOTA_TRANS];
+static uint32_t next_tx_id = 1;
 
-/* ---- replies and watch events -------------------------------------------- */
+/* The request being handled. */
+static const struct xsd_sockmsg *req;
+static uint32_t cur_tx;
 
-static void out_bytes(const void *data, uint32_t len)
-{
-	if (len > sizeof(outq) - outq_len)
-		return;			/* the guest stopped reading: drop */
-	memcpy(outq + outq_len, data, len);
-	outq_len += len;
-}
-
-static void reply(uint32_t type, const struct xsd_sockmsg *req, const void *data, uint32_t len)
+static void reply(uint32_t type, const void *data, uint32_t len)
 {
 	struct xsd_sockmsg m = { .type = type, .req_id = req->req_id, .tx_id = req->tx_id, .len = len };
 
-	out_bytes(&m, sizeof(m));
-	out_bytes(data, len);
+	xs_queue(&m, data, true);
 }
 
-static void reply_error(const struct xsd_sockmsg *req, const char *err)
+static void ack(void)
 {
-	reply(XS_ERROR, req, err, (uint32_t)strlen(err) + 1);
+	reply(req->type, "OK", 3);
 }
 
-static void reply_ok(const struct xsd_sockmsg *req)
+/* ---- watches ------------------------------------------------------------- */
+
+static void event(const struct watch *w, const char *path)
 {
-	reply(req->type, req, "OK", 3);
+	const char *token = w->buf + w->plen + 1;
+	uint32_t pl = (uint32_t)strlen(path) + 1, tl = (uint32_t)strlen(token) + 1;
+	struct xsd_sockmsg m = { .type = XS_WATCH_EVENT, .len = pl + tl };
+	char buf[XENSTORE_PAYLOAD_MAX];
+
+	if (m.len > XENSTORE_PAYLOAD_MAX)
+		return;			/* xenstored drops over-long events */
+	memcpy(buf, path, pl);
+	memcpy(buf + pl, token, tl);
+	xs_queue(&m, buf, false);
 }
 
-static void watch_event(const struct watch *w, const char *path)
+/* Shown the way the watch was set: relative to the domain's home or not. */
+static void event_for(const struct watch *w, const char *name)
 {
-	struct xsd_sockmsg m = { .type = XS_WATCH_EVENT, .req_id = 0, .tx_id = 0 };
-	uint32_t pl = (uint32_t)strlen(path) + 1, tl = (uint32_t)strlen(w->token) + 1;
+	size_t n = strlen(dom_path);
 
-	m.len = pl + tl;
-	out_bytes(&m, sizeof(m));
-	out_bytes(path, pl);
-	out_bytes(w->token, tl);
+	if (w->relative && !strncmp(name, dom_path, n) && name[n] == '/')
+		name += n + 1;
+	event(w, name);
 }
 
-static bool is_prefix(const char *pre, const char *path)
+/* xenstored's fire_watches: exact ones only, or all at and above name. */
+static void fire_now(const char *name, bool exact)
 {
-	size_t n = strlen(pre);
-
-	return !strncmp(pre, path, n) && (path[n] == 0 || path[n] == '/' || !strcmp(pre, "/"));
-}
-
-/* Something changed at abs: fire every watch at or above it (and below it, for removals). */
-static void fire(const char *abs, bool removed)
-{
-	for (unsigned int i = 0; i < MAX_WATCHES; i++) {
+	for (unsigned int i = 0; i < nr_watches; i++) {
 		const struct watch *w = &watches[i];
-		char shown[MAX_PATH];
 
-		if (!w->used)
-			continue;
-		if (is_prefix(w->abs, abs)) {
-			/* Show the changed node the way the watch was set: relative or not. */
-			if (w->path[0] == '/')
-				snprintf(shown, sizeof(shown), "%s", abs);
-			else
-				snprintf(shown, sizeof(shown), "%s", abs + strlen(dom_path) + 1);
-			watch_event(w, shown);
-		} else if (removed && is_prefix(abs, w->abs)) {
-			watch_event(w, w->path);
+		if (exact ? !strcmp(name, w->buf) : xs_is_child(name, w->buf))
+			event_for(w, name);
+	}
+}
+
+/* In a transaction, watches fire when it commits. */
+static void fire(const char *name, bool exact)
+{
+	struct xs_rec *r;
+
+	if (!cur_tx) {
+		fire_now(name, exact);
+		return;
+	}
+	for (uint32_t i = 0; i < XS_RECORDS; i++) {
+		r = &xs_recs[i];
+		if (r->state != REC_FREE && r->tx == cur_tx && !strcmp(r->key, name)) {
+			r->fire = true;
+			r->fire_exact = exact;
 		}
 	}
 }
 
-/* ---- requests ------------------------------------------------------------ */
+/* ---- arguments ------------------------------------------------------------ */
 
-/* The n-th NUL-terminated string of the payload (NULL if absent). */
-static const char *arg(const char *data, uint32_t len, unsigned int n, uint32_t *off_out)
+/* xenstored counts the NULs: trailing bytes without one are no string. */
+static unsigned int nr_strings(const char *p, uint32_t len)
 {
-	uint32_t off = 0;
+	unsigned int n = 0;
 
-	for (unsigned int k = 0; k < n; k++) {
-		while (off < len && data[off])
-			off++;
-		if (off >= len)
-			return NULL;
-		off++;
-	}
-	if (off >= len || !memchr_safe(data + off, len - off))
+	for (uint32_t i = 0; i < len; i++)
+		n += !p[i];
+	return n;
+}
+
+/* Exactly one string, NUL-terminated at the end. */
+static const char *onearg(const char *p, uint32_t len)
+{
+	if (!len || strlen(p) + 1 != len)
 		return NULL;
-	if (off_out)
-		*off_out = off;
-	return data + off;
+	return p;
 }
 
-static void handle(const struct xsd_sockmsg *req, const char *data)
+/* ---- nodes ----------------------------------------------------------------- */
+
+/* What xenstored says for a node we may not see, or that is not there. */
+static const char *missing(const char *path, int perm)
 {
-	if (host_opts.verbose)
-		printk("xenstore: type %u len %u '%s'", req->type, req->len, data);
-	char path[MAX_PATH];
-	const char *p0 = arg(data, req->len, 0, NULL);
-	int i;
+	char parent[XS_KEY_MAX], cur[XS_KEY_MAX];
+	struct xs_rec *p = NULL;
 
-	switch (req->type) {
-	case XS_READ:
-	case XS_DIRECTORY:
-	case XS_GET_PERMS:
-		if (!p0 || !canonical(p0, path, sizeof(path)))
-			return reply_error(req, "EINVAL");
-		i = lookup(path, false, NULL);
-		if (i == NOT_FOUND) {
-			/* Not there: ENOENT if we could see where it would be, else EACCES. */
-			int pi = nearest_ancestor(path);
-
-			if (!(perm_of(pi, dom.domid) & PERM_READ))
-				return reply_error(req, "EACCES");
-			return reply_error(req, "ENOENT");
-		}
-		if (!(perm_of(i, dom.domid) & PERM_READ))
-			return reply_error(req, "EACCES");
-		if (req->type == XS_READ)
-			return reply(XS_READ, req, nodes[i].value, nodes[i].value_len);
-		if (req->type == XS_DIRECTORY) {
-			char buf[XENSTORE_PAYLOAD_MAX];
-			uint32_t n = 0;
-
-			for (int c = nodes[i].first_child; c; c = nodes[c].next_sibling) {
-				uint32_t l = (uint32_t)strlen(nodes[c].name) + 1;
-
-				if (n + l > sizeof(buf))
-					return reply_error(req, "E2BIG");
-				memcpy(buf + n, nodes[c].name, l);
-				n += l;
-			}
-			return reply(XS_DIRECTORY, req, buf, n);
-		}
-		{
-			char buf[128];
-			uint32_t n = 0;
-			static const char letters[] = "nrwb";
-
-			for (unsigned int k = 0; k < nodes[i].nr_perms; k++)
-				n += (uint32_t)snprintf(buf + n, sizeof(buf) - n, "%c%u",
-							letters[nodes[i].perms[k].perm & 3],
-							nodes[i].perms[k].dom) + 1;
-			return reply(XS_GET_PERMS, req, buf, n);
-		}
-	case XS_WRITE:
-	case XS_MKDIR: {
-		uint32_t voff = 0;
-		int created, pi;
-
-		if (!p0 || !canonical(p0, path, sizeof(path)))
-			return reply_error(req, "EINVAL");
-		i = lookup(path, false, NULL);
-		if (i >= 0 && req->type == XS_MKDIR)
-			return reply_ok(req);
-		if (i >= 0 && !(perm_of(i, dom.domid) & PERM_WRITE))
-			return reply_error(req, "EACCES");
-		if (i == NOT_FOUND) {
-			/* Creating: the nearest existing ancestor must be writable. */
-			pi = nearest_ancestor(path);
-			if (!(perm_of(pi, dom.domid) & PERM_WRITE))
-				return reply_error(req, "EACCES");
-			i = lookup(path, true, &created);
-			if (i < 0)
-				return reply_error(req, "ENOSPC");
-			/* New nodes belong to their creator, as xenstored's. */
-			for (int n = created; n; n = nodes[n].first_child)
-				nodes[n].perms[0].dom = (uint16_t)dom.domid;
-		}
-		if (req->type == XS_WRITE) {
-			uint32_t vlen;
-
-			arg(data, req->len, 0, &voff);
-			voff += (uint32_t)strlen(p0) + 1;
-			vlen = voff <= req->len ? req->len - voff : 0;
-			if (vlen > MAX_VALUE)
-				return reply_error(req, "E2BIG");
-			memcpy(nodes[i].value, data + voff, vlen);
-			nodes[i].value_len = (uint16_t)vlen;
-		}
-		fire(path, false);
-		return reply_ok(req);
+	strlcpy(cur, path, sizeof(cur));
+	while (!p && strcmp(cur, "/")) {
+		xs_parent(cur, parent);
+		p = xs_get(cur_tx, parent);
+		strlcpy(cur, parent, sizeof(cur));
 	}
-	case XS_RM:
-		if (!p0 || !canonical(p0, path, sizeof(path)))
-			return reply_error(req, "EINVAL");
-		i = lookup(path, false, NULL);
-		if (i == NOT_FOUND)
-			return reply_ok(req);		/* xenstored: removing nothing is fine */
-		if (i <= 0 || !(perm_of(i, dom.domid) & PERM_WRITE) ||
-		    i == lookup(dom_path, false, NULL))
-			return reply_error(req, "EACCES");
-		node_free(i);
-		fire(path, true);
-		return reply_ok(req);
-	case XS_SET_PERMS: {
-		uint32_t off;
-		unsigned int n = 0;
-		struct perm_entry pe[MAX_PERMS];
-
-		if (!p0 || !canonical(p0, path, sizeof(path)))
-			return reply_error(req, "EINVAL");
-		i = lookup(path, false, NULL);
-		if (i < 0 || nodes[i].perms[0].dom != dom.domid)
-			return reply_error(req, "EACCES");
-		for (unsigned int k = 1; k <= MAX_PERMS; k++) {
-			const char *s = arg(data, req->len, k, &off);
-			unsigned int d = 0;
-
-			if (!s)
-				break;
-			if (!strchr("nrwb", s[0]) || !s[1])
-				return reply_error(req, "EINVAL");
-			for (const char *q = s + 1; *q; q++) {
-				if (*q < '0' || *q > '9')
-					return reply_error(req, "EINVAL");
-				d = d * 10 + (unsigned int)(*q - '0');
-			}
-			pe[n].dom = (uint16_t)d;
-			pe[n].perm = (uint8_t)(strchr("nrwb", s[0]) - "nrwb");
-			n++;
-		}
-		if (!n)
-			return reply_error(req, "EINVAL");
-		memcpy(nodes[i].perms, pe, sizeof(pe));
-		nodes[i].nr_perms = n;
-		fire(path, false);
-		return reply_ok(req);
-	}
-	case XS_WATCH: {
-		const char *token = arg(data, req->len, 1, NULL);
-		struct watch *w = NULL;
-
-		if (!p0 || !token || !canonical(p0, path, sizeof(path)) ||
-		    strlen(p0) >= sizeof(w->path) || strlen(token) >= sizeof(w->token))
-			return reply_error(req, "EINVAL");
-		for (unsigned int k = 0; k < MAX_WATCHES; k++) {
-			if (watches[k].used && !strcmp(watches[k].path, p0) &&
-			    !strcmp(watches[k].token, token))
-				return reply_error(req, "EEXIST");
-			if (!watches[k].used && !w)
-				w = &watches[k];
-		}
-		if (!w)
-			return reply_error(req, "E2BIG");
-		w->used = true;
-		strlcpy(w->path, p0, sizeof(w->path));
-		strlcpy(w->token, token, sizeof(w->token));
-		strlcpy(w->abs, path, sizeof(w->abs));
-		reply_ok(req);
-		watch_event(w, w->path);	/* fires once when set */
-		return;
-	}
-	case XS_UNWATCH: {
-		const char *token = arg(data, req->len, 1, NULL);
-
-		if (!p0 || !token)
-			return reply_error(req, "EINVAL");
-		for (unsigned int k = 0; k < MAX_WATCHES; k++)
-			if (watches[k].used && !strcmp(watches[k].path, p0) &&
-			    !strcmp(watches[k].token, token)) {
-				watches[k].used = false;
-				return reply_ok(req);
-			}
-		return reply_error(req, "ENOENT");
-	}
-	case XS_RESET_WATCHES:
-		memset(watches, 0, sizeof(watches));
-		return reply_ok(req);
-	case XS_TRANSACTION_START: {
-		char id[16];
-		int n = snprintf(id, sizeof(id), "%u", next_tx++);
-
-		return reply(XS_TRANSACTION_START, req, id, (uint32_t)n + 1);
-	}
-	case XS_TRANSACTION_END:
-		/* Operations apply at once; ending a transaction we handed out is fine. */
-		if (!p0 || (strcmp(p0, "T") && strcmp(p0, "F")))
-			return reply_error(req, "EINVAL");
-		if (req->tx_id == 0 || req->tx_id >= next_tx)
-			return reply_error(req, "ENOENT");
-		return reply_ok(req);
-	case XS_GET_DOMAIN_PATH: {
-		char buf[32];
-		unsigned int d = 0;
-
-		if (!p0 || !*p0)
-			return reply_error(req, "EINVAL");
-		for (const char *q = p0; *q; q++) {
-			if (*q < '0' || *q > '9')
-				return reply_error(req, "EINVAL");
-			d = d * 10 + (unsigned int)(*q - '0');
-		}
-		snprintf(buf, sizeof(buf), "/local/domain/%u", d);
-		return reply(XS_GET_DOMAIN_PATH, req, buf, (uint32_t)strlen(buf) + 1);
-	}
-	case XS_CONTROL:
-	case XS_INTRODUCE:
-	case XS_RELEASE:
-	case XS_IS_DOMAIN_INTRODUCED:
-	case XS_RESUME:
-	case XS_SET_TARGET:
-		return reply_error(req, "EACCES");	/* dom0's business */
-	default:
-		return reply_error(req, "ENOSYS");
-	}
+	if (p && (xs_perm_of(p, dom.domid) & perm))
+		return "ENOENT";
+	return "EACCES";
 }
 
-/* ---- the ring ------------------------------------------------------------ */
-
-static char inbuf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
-static uint32_t inlen;
-
-void xenstore_poll(void)
+/* xenstored's get_node: NULL with *err set if invalid, hidden or absent. */
+static struct xs_rec *get_node(const char *name, char *path, int perm, const char **err)
 {
-	bool produced = false;
+	struct xs_rec *r;
 
-	if (!ring)
-		return;
-	/* Requests: take what is there, process each complete message. */
+	if (!name || !xs_canonical(name, path, XS_KEY_MAX)) {
+		*err = "EINVAL";
+		return NULL;
+	}
+	r = xs_get(cur_tx, path);
+	if (r && (xs_perm_of(r, dom.domid) & perm) != perm) {
+		*err = "EACCES";
+		return NULL;
+	}
+	if (!r)
+		*err = missing(path, perm);
+	return r;
+}
+
+/* A record the guest writes must fit xenstored's entry quota; a failure spoils a transaction. */
+static bool fits(const struct xs_rec *r)
+{
+	if (xs_record_fits(r))
+		return true;
+	for (unsigned int i = 0; cur_tx && i < ARRAY_SIZE(txns); i++)
+		if (txns[i].used && txns[i].id == cur_tx)
+			txns[i].failed = true;
+	return false;
+}
+
+static struct xs_rec *writable(const char *path)
+{
+	return xs_touch(cur_tx, path);
+}
+
+static void written(struct xs_rec *r)
+{
+	if (!cur_tx)
+		xs_written(r);
+}
+
+/*
+ * xenstored's create_node: the missing nodes down to path, each inheriting
+ * its parent's permissions with the guest as owner, checked deepest first
+ * against the node count and the record size, then the existing parent
+ * with its new child. Nothing changes unless all fit.
+ */
+static const char *create(const char *path, const void *val, uint32_t vlen)
+{
+	static uint16_t cut[XS_KEY_MAX / 2];	/* the missing prefixes' lengths, deepest first */
+	static char pre[XS_KEY_MAX];
+	unsigned int n = 0, owned = xs_owned(cur_tx, dom.domid);
+	size_t l = strlen(path);
+	struct xs_rec *p, probe;
+
 	for (;;) {
-		uint32_t cons = READ_ONCE(ring->req_cons), prod = READ_ONCE(ring->req_prod);
-		size_t n;
-
-		rmb();
-		n = bytering_get(ring->req, XENSTORE_RING_SIZE, &cons, prod,
-				 inbuf + inlen, sizeof(inbuf) - inlen);
-		mb();
-		WRITE_ONCE(ring->req_cons, cons);
-		inlen += (uint32_t)n;
-		while (inlen >= sizeof(struct xsd_sockmsg)) {
-			struct xsd_sockmsg m;
-			uint32_t total;
-
-			memcpy(&m, inbuf, sizeof(m));
-			if (m.len > XENSTORE_PAYLOAD_MAX) {
-				/* A lying length: answer and resynchronise by dropping it all. */
-				reply_error(&m, "E2BIG");
-				inlen = 0;
-				break;
-			}
-			total = (uint32_t)sizeof(m) + m.len;
-			if (inlen < total)
-				break;
-			{
-				/* NUL-terminate a copy so string parsing cannot run off. */
-				static char payload[XENSTORE_PAYLOAD_MAX + 1];
-
-				memcpy(payload, inbuf + sizeof(m), m.len);
-				payload[m.len] = 0;
-				handle(&m, payload);
-			}
-			memmove(inbuf, inbuf + total, inlen - total);
-			inlen -= total;
-		}
-		if (!n)
+		cut[n++] = (uint16_t)l;
+		memcpy(pre, path, l);
+		pre[l] = 0;
+		xs_parent(pre, pre);
+		l = strlen(pre);
+		if ((p = xs_get(cur_tx, pre)) != NULL)
 			break;
 	}
-	/* Replies: as much as fits. */
-	while (outq_len) {
-		uint32_t prod = READ_ONCE(ring->rsp_prod), cons = READ_ONCE(ring->rsp_cons);
-		size_t n;
-
-		rmb();
-		n = bytering_put(ring->rsp, XENSTORE_RING_SIZE, &prod, cons, outq, outq_len);
-		if (!n)
-			break;
-		wmb();
-		WRITE_ONCE(ring->rsp_prod, prod);
-		memmove(outq, outq + n, outq_len - n);
-		outq_len -= (uint32_t)n;
-		produced = true;
+	probe.nperms = p->nperms;
+	for (unsigned int k = 0; k < n; k++) {
+		if (owned + k >= XS_QUOTA_NODES)
+			return "ENOSPC";
+		probe.vlen = (uint16_t)(k ? 0 : vlen);
+		probe.clen = (uint16_t)(k ? cut[k - 1] - cut[k] : 0);	/* its one child's name */
+		if (!fits(&probe))
+			return "ENOSPC";
 	}
-	if (produced)
-		evtchn_backend_notify(port);
+	probe = *p;
+	probe.clen = (uint16_t)(p->clen + cut[n - 1] - l + (l == 1));
+	if (!fits(&probe))
+		return "ENOSPC";
+
+	/* All fit: make them, top down. */
+	p = writable(pre);
+	for (unsigned int k = n; k-- > 0; ) {
+		struct xs_rec *r;
+
+		memcpy(pre, path, cut[k]);
+		pre[cut[k]] = 0;
+		r = xs_new(cur_tx, pre);
+		if (!p || !r || !xs_add_child(p, xs_basename(pre)))
+			return "ENOMEM";	/* parahost's store is full */
+		written(p);
+		r->nperms = p->nperms;
+		memcpy(r->perms, p->perms, sizeof(r->perms));
+		r->perms[0].id = dom.domid;
+		if (!k)
+			xs_set_value(r, val, vlen);
+		written(r);
+		p = r;
+	}
+	return NULL;
 }
 
-/* The store as xl leaves it for a PV domU (see the file comment). */
-void xenstore_init(void)
+static void do_read(const char *pl, uint32_t len, int type)
 {
-	int i;
-	char v[64];
+	char path[XS_KEY_MAX];
+	const char *err;
+	struct xs_rec *r = get_node(onearg(pl, len), path, XS_P_READ, &err);
 
-	/*
-	 * The ring stays referenced writable for as long as it is open, so the
-	 * guest can never make it a page table under us; we signal the guest
-	 * only through our end of its channel.
-	 */
-	ring = gframe_get(&dom, dom.store_mfn, GF_WRITABLE);
-	if (!ring || !mfn_is_ram(dom.store_mfn))
-		panic("xenstore ring mfn %#lx is not a writable guest frame",
-		      (unsigned long)dom.store_mfn);
-	port = evtchn_backend_bind(dom.store_port, xenstore_poll);
-	if (port < 0)
-		panic("xenstore event channel %u: %d", dom.store_port, port);
-	snprintf(dom_path, sizeof(dom_path), "/local/domain/%u", dom.domid);
+	if (!r)
+		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+	if (type == XS_READ)
+		return reply(XS_READ, r->data, r->vlen);
+	if (type == XS_DIRECTORY)
+		return reply(XS_DIRECTORY, r->data + r->vlen, r->clen);
+	{
+		static const char letters[] = "nrwb";
+		char buf[XS_PERMS_MAX * 12];
+		uint32_t n = 0;
 
-	memset(nodes, 0, sizeof(nodes));
-	nodes[0].used = true;				/* "/" */
-	set_perms(0, 0, PERM_NONE, -1, 0);
-	i = put("", "");				/* n0 r<domid>: read-only home */
-	set_perms(i, 0, PERM_NONE, dom.domid, PERM_READ);
-	snprintf(v, sizeof(v), "/vm/00000000-0000-0000-0000-%012x", dom.domid);
-	put("vm", v);
-	put("name", "paraos");
-	put("cpu/0/availability", "online");
-	snprintf(v, sizeof(v), "%lu", dom.nr_pages * 4);
-	put("memory/static-max", v);
-	put("memory/target", v);
-	put("memory/videoram", "0");
-	i = put("device/suspend/event-channel", "");
-	set_perms(i, dom.domid, PERM_NONE, -1, 0);
-	static const char *const rw[] = {
-		"control/shutdown", "control/feature-poweroff", "control/feature-reboot",
-		"control/feature-suspend", "control/sysrq",
-	};
-	for (unsigned int k = 0; k < ARRAY_SIZE(rw); k++)
-		set_perms(put(rw[k], ""), dom.domid, PERM_NONE, -1, 0);
-	put("control/platform-feature-multiprocessor-suspend", "1");
-	put("control/platform-feature-xs_reset_watches", "1");
-	static const char *const rwdirs[] = { "data", "drivers", "feature", "attr", "error" };
-	for (unsigned int k = 0; k < ARRAY_SIZE(rwdirs); k++)
-		set_perms(put(rwdirs[k], ""), dom.domid, PERM_NONE, -1, 0);
-	snprintf(v, sizeof(v), "%u", dom.domid);
-	put("domid", v);
-	snprintf(v, sizeof(v), "%u", dom.store_port);
-	put("store/port", v);
-	snprintf(v, sizeof(v), "%lu", (unsigned long)dom.store_mfn);
-	put("store/ring-ref", v);
-	snprintf(v, sizeof(v), "/local/domain/0/backend/console/%u/0", dom.domid);
-	put("console/backend", v);
-	set_perms(put("console/backend-id", "0"), dom.domid, PERM_NONE, 0, PERM_READ);
-	put("console/limit", "1048576");
-	put("console/type", "xenconsoled");
-	put("console/output", "pty");
-	put("console/tty", "/dev/pts/0");
-	snprintf(v, sizeof(v), "%u", dom.console_port);
-	put("console/port", v);
-	snprintf(v, sizeof(v), "%lu", (unsigned long)dom.console_mfn);
-	put("console/ring-ref", v);
+		for (unsigned int k = 0; k < r->nperms; k++)
+			n += (uint32_t)snprintf(buf + n, sizeof(buf) - n, "%c%u",
+						letters[r->perms[k].perm & 3], r->perms[k].id) + 1;
+		reply(XS_GET_PERMS, buf, n);
+	}
 }
+
+#define FAIL(e)	return reply(XS_ERROR, (e), (uint32_t)strlen(e) + 1)
+
+static void do_write(const char *pl, uint32_t len, bool mkdir)
+{
+	char path[XS_KEY_MAX];
+	const char *err, *name = mkdir ? onearg(pl, len) : (nr_strings(pl, len) ? pl : NULL);
+	uint32_t off = name ? (uint32_t)strlen(name) + 1 : 0;
+	struct xs_rec *r = get_node(name, path, XS_P_WRITE, &err);
+
+	if (!r && strcmp(err, "ENOENT"))
+		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+	if (!r) {
+		err = create(path, pl + off, mkdir ? 0 : len - off);
+		if (err)
+			return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+	} else if (mkdir) {
+		return ack();		/* there already: fine, and no event */
+	} else {
+		struct xs_rec probe = *r;
+
+		probe.vlen = (uint16_t)(len - off);
+		if (len - off > XS_DATA_MAX || !fits(&probe))
+			FAIL("ENOSPC");
+		r = writable(path);
+		xs_set_value(r, pl + off, len - off);
+		written(r);
+	}
+	fire(path, false);
+	ack();
+}
+
+/*
+ * Post-order, as xenstored's walk (and without recursion: a path can be a
+ * thousand nodes deep): each node below root fires its exact watches as
+ * it goes, root those at and above it.
+ */
+static void remove_tree(const char *root)
+{
+	static char path[XS_KEY_MAX], parent[XS_KEY_MAX];
+	size_t rl = strlen(root);
+
+	strlcpy(path, root, sizeof(path));
+	for (;;) {
+		struct xs_rec *r = xs_get(cur_tx, path), *p;
+		size_t l = strlen(path);
+
+		if (r && r->clen && l + 1 + strlen(r->data + r->vlen) < sizeof(path)) {
+			snprintf(path + l, sizeof(path) - l, "/%s", r->data + r->vlen);
+			continue;
+		}
+		xs_del(cur_tx, path);
+		fire(path, l != rl);
+		if (l == rl)
+			return;
+		xs_parent(path, parent);
+		if ((p = writable(parent)) != NULL)
+			xs_remove_child(p, xs_basename(path));
+		strlcpy(path, parent, sizeof(path));
+	}
+}
+
+static void do_rm(const char *pl, uint32_t len)
+{
+	char path[XS_KEY_MAX], parent[XS_KEY_MAX];
+	const char *err;
+	struct xs_rec *r = get_node(onearg(pl, len), path, XS_P_WRITE, &err), *p;
+
+	if (!r) {
+		if (!strcmp(err, "ENOENT")) {
+			xs_parent(path, parent);
+			if (xs_get(cur_tx, parent))
+				return ack();	/* not there, parent there: fine */
+		}
+		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+	}
+	if (!strcmp(path, "/"))
+		FAIL("EINVAL");
+	xs_parent(path, parent);
+	remove_tree(path);
+	p = writable(parent);
+	if (p) {
+		xs_remove_child(p, xs_basename(path));
+		written(p);
+	}
+	ack();
+}
+
+/* xs_strings_to_perms: a letter, then strtol(, 0) to the end. */
+static bool parse_perm(const char *s, struct xs_perm *p)
+{
+	static const char letters[] = "nrwb";
+	const char *l = s[0] ? strchr(letters, s[0]) : NULL;
+	long v = 0, base = 10, sign = 1;
+	const char *q = s + 1;
+
+	if (!l || !*q)
+		return false;
+	if (*q == '-' || *q == '+')
+		sign = *q++ == '-' ? -1 : 1;
+	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+		base = 16, q += 2;
+	else if (q[0] == '0')
+		base = 8;
+	for (; *q; q++) {
+		int d = *q >= '0' && *q <= '9' ? *q - '0' :
+			*q >= 'a' && *q <= 'f' ? *q - 'a' + 10 :
+			*q >= 'A' && *q <= 'F' ? *q - 'A' + 10 : 99;
+
+		if (d >= base)
+			return false;
+		v = v * base + d;
+	}
+	p->perm = (uint8_t)(l - letters);
+	p->id = (uint32_t)(sign * v);
+	return true;
+}
+
+static void do_set_perms(const char *pl, uint32_t len)
+{
+	unsigned int n = nr_strings(pl, len);
+	struct xs_perm pe[XS_PERMS_MAX];
+	char path[XS_KEY_MAX];
+	const char *err, *s;
+	struct xs_rec *r, probe;
+
+	if (n < 2)
+		FAIL("EINVAL");
+	if (--n > XS_QUOTA_PERMS)
+		FAIL("ENOSPC");
+	s = pl + strlen(pl) + 1;
+	for (unsigned int k = 0; k < n; k++, s += strlen(s) + 1)
+		if (!parse_perm(s, &pe[k]))
+			FAIL("EINVAL");
+	if (pl[0] == '@')
+		FAIL("ENOENT");		/* special nodes are the toolstack's */
+	r = get_node(pl, path, XS_P_WRITE | XS_P_OWNER, &err);
+	if (!r)
+		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+	if (pe[0].id != r->perms[0].id)
+		FAIL("EPERM");		/* the guest may not give its nodes away */
+	probe = *r;
+	probe.nperms = (uint8_t)n;
+	if (!fits(&probe))
+		FAIL("ENOSPC");
+	r = writable(path);
+	r->nperms = (uint8_t)n;
+	memcpy(r->perms, pe, sizeof(pe));
+	written(r);
+	fire(path, false);
+	ack();
+}
+
+static void do_watch(const char *pl, uint32_t len, bool add)
+{
+	char path[XS_KEY_MAX];
+	const char *token;
+	uint32_t tl;
+
+	if (nr_strings(pl, len) != 2 || len != strlen(pl) + 1 + strlen(pl + strlen(pl) + 1) + 1)
+		FAIL("EINVAL");
+	token = pl + strlen(pl) + 1;
+	if (pl[0] == '@') {
+		strlcpy(path, pl, sizeof(path));
+	} else if (!xs_canonical(pl, path, sizeof(path))) {
+		if (add || strlen(dom_path) + 1 + strlen(pl) >= sizeof(path))
+			FAIL(add ? "EINVAL" : "ENOENT");
+		snprintf(path, sizeof(path), "%s%s%s", pl[0] == '/' ? "" : dom_path,
+			 pl[0] == '/' ? "" : "/", pl);
+	}
+	tl = (uint32_t)strlen(token) + 1;
+	for (unsigned int i = 0; i < nr_watches; i++) {
+		struct watch *w = &watches[i];
+
+		if (strcmp(w->buf, path) || strcmp(w->buf + w->plen + 1, token))
+			continue;
+		if (add)
+			FAIL("EEXIST");
+		memmove(w, w + 1, (nr_watches - i - 1) * sizeof(*w));
+		nr_watches--;
+		return ack();
+	}
+	if (!add)
+		FAIL("ENOENT");
+	if (nr_watches >= XS_QUOTA_WATCHES)
+		FAIL("E2BIG");
+	{
+		struct watch *w = &watches[nr_watches];
+		uint32_t pl2 = (uint32_t)strlen(path);
+
+		if (pl2 + 1 + tl > sizeof(w->buf))
+			FAIL("E2BIG");
+		w->relative = pl[0] != '/' && pl[0] != '@';
+		w->plen = pl2;
+		memcpy(w->buf, path, pl2 + 1);
+		memcpy(w->buf + pl2 + 1, token, tl);
+		nr_watches++;
+		ack();
+		event_for(w, path);		/* fires once when set */
+	}
+}
+
+static struct txn *txn_of(uint32_t id)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(txns); i++)
+		if (txns[i].used && txns[i].id == id)
+			return &txns[i];
+	return NULL;
+}
+
+static void do_transaction_start(void)
+{
+	char id[16];
+	int n;
+
+	if (cur_tx)
+		FAIL("EBUSY");		/* no nesting */
+	for (unsigned int i = 0; i < ARRAY_SIZE(txns); i++) {
+		struct txn *t = &txns[i];
+
+		if (t->used)
+			continue;
+		while (txn_of(next_tx_id) || !next_tx_id)
+			next_tx_id++;
+		t->used = true;
+		t->failed = false;
+		t->id = next_tx_id++;
+		n = snprintf(id, sizeof(id), "%u", t->id);
+		return reply(XS_TRANSACTION_START, id, (uint32_t)n + 1);
+	}
+	FAIL("ENOSPC");
+}
+
+/* Commit: the transaction's records into the store, in the order touched, then their watches. */
+static void commit(uint32_t tx)
+{
+	for (uint32_t seq = 0, i; (i = xs_tx_records_from(tx, seq)) != ~0u; seq = xs_recs[i].seq) {
+		struct xs_rec *r = &xs_recs[i], *g;
+
+		if (r->state == REC_LIVE) {
+			g = xs_touch(0, r->key);
+			if (!g)
+				g = xs_new(0, r->key);
+			if (!g)
+				continue;	/* parahost's store is full */
+			g->nperms = r->nperms;
+			memcpy(g->perms, r->perms, sizeof(g->perms));
+			g->vlen = r->vlen;
+			g->clen = r->clen;
+			memcpy(g->data, r->data, r->vlen + r->clen);
+			xs_written(g);
+		} else if (r->state == REC_GONE) {
+			xs_del(0, r->key);
+		}
+	}
+	for (uint32_t seq = 0, i; (i = xs_tx_records_from(tx, seq)) != ~0u; seq = xs_recs[i].seq)
+		if (xs_recs[i].fire)
+			fire_now(xs_recs[i].key, xs_recs[i].fire_exact);
+}
+
+static void do_transaction_end(const char *pl, uint32_t len)
+{
+	const char *arg = onearg(pl, len);
+	struct txn *t = txn_of(cur_tx);
+	const char *err = NULL;
+
+	if (!arg || (strcmp(arg, "T") && strcmp(arg, "F")))
+		FAIL("EINVAL");
+	if (!t)
+		FAIL("ENOENT");
+	if (!strcmp(arg, "T")) {
+		if (t->failed)
+			err = "ENOMEM";	/* xenstored's answer once a write in it failed */
+		else if (xs_tx_conflicts(cur_tx))
+			err = "EAGAIN";
+		else
+			commit(cur_tx);
+	}
+	xs_tx_drop(cur_tx);
+	t->used = false;
+	if (err)
+		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+	ack();
+}
+
+static void do_get_domain_path(const char *pl, uint32_t len)
+{
+	const char *arg = onearg(pl, len);
+	char buf[32];
+	unsigned int d = 0;
+	const char *q = arg;
+	bool neg;
+
+	if (!arg)
+		FAIL("EINVAL");
+	/* xenstored: atoi, printed unsigned ("abc" is 0, "-1" 4294967295) */
+	while (*q == ' ' || (*q >= '\t' && *q <= '\r'))
+		q++;
+	neg = *q == '-';
+	if (*q == '-' || *q == '+')
+		q++;
+	for (; *q >= '0' && *q <= '9'; q++)
+		d = d * 10 + (unsigned int)(*q - '0');
+	if (neg)
+		d = -d;
+	snprintf(buf, sizeof(buf), "/local/domain/%u", d);
+	reply(XS_GET_DOMAIN_PATH, buf, (uint32_t)strlen(buf) + 1);
+}
+
+/* DIRECTORY_PART: the node's generation, then as many children as fit, "" at the end. */
+static void do_directory_part(const char *pl, uint32_t len)
+{
+	char path[XS_KEY_MAX], buf[XENSTORE_PAYLOAD_MAX];
+	const char *err;
+	struct xs_rec *r;
+	uint32_t off = 0, genlen, n = 0;
+
+	if (nr_strings(pl, len) != 2)
+		FAIL("EINVAL");
+	if (!(r = get_node(pl, path, XS_P_READ, &err)))
+		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+	for (const char *q = pl + strlen(pl) + 1; *q >= '0' && *q <= '9'; q++)
+		off = off * 10 + (uint32_t)(*q - '0');
+	genlen = (uint32_t)snprintf(buf, sizeof(buf), "%lu", (unsigned long)r->gen) + 1;
+	if (off >= r->clen) {
+		buf[genlen] = 0;
+		return reply(XS_DIRECTORY_PART, buf, genlen + 1);
+	}
+	for (const char *c = r->data + r->vlen + off; off + n < r->clen; ) {
+		uint32_t l = (uint32_t)strlen(c) + 1;
+
+		if (genlen + n + l >= XENSTORE_PAYLOAD_MAX - 1)
+			break;
+		n += l;
+		c += l;
+	}
+	memcpy(buf + genlen, r->data + r->vlen + off, n);
+	if (off + n == r->clen)
+		buf[genlen + n++] = 0;
+	reply(XS_DIRECTORY_PART, buf, genlen + n);
+}
+
+/* pl is NUL-terminated at len (one byte past what the guest sent). */
+void xs_handle(const struct xsd_sockmsg *m, const char *pl)
+{
+	uint32_t len = m->len;
+	bool notid = m->type == XS_WATCH || m->type == XS_UNWATCH;
+
+	req = m;
+	cur_tx = 0;
+	if (m->type >= XS_TYPE_COUNT || m->type == XS_WATCH_EVENT || m->type == XS_ERROR ||
+	    m->type == XS_RESET_WATCHES - 1)
+		FAIL("ENOSYS");
+	switch (m->type) {
+	case XS_CONTROL: case XS_INTRODUCE: case XS_RELEASE: case XS_IS_DOMAIN_INTRODUCED:
+	case XS_RESUME: case XS_SET_TARGET:
+		FAIL("EACCES");		/* dom0's business */
+	}
+	if (!notid && m->tx_id) {
+		if (!txn_of(m->tx_id))
+			FAIL("ENOENT");
+		cur_tx = m->tx_id;
+	}
+	switch (m->type) {
+	case XS_READ: case XS_DIRECTORY: case XS_GET_PERMS:
+		return do_read(pl, len, (int)m->type);
+	case XS_DIRECTORY_PART:
+		return do_directory_part(pl, len);
+	case XS_WRITE:
+		return do_write(pl, len, false);
+	case XS_MKDIR:
+		return do_write(pl, len, true);
+	case XS_RM:
+		return do_rm(pl, len);
+	case XS_SET_PERMS:
+		return do_set_perms(pl, len);
+	case XS_WATCH:
+	case XS_UNWATCH:
+		return do_watch(pl, len, m->type == XS_WATCH);
+	case XS_RESET_WATCHES:
+		nr_watches = 0;
+		return ack();
+	case XS_TRANSACTION_START:
+		return do_transaction_start();
+	case XS_TRANSACTION_END:
+		return do_transaction_end(pl, len);
+	case XS_GET_DOMAIN_PATH:
+		return do_get_domain_path(pl, len);
+	}
+	FAIL("ENOSYS");
+}
+

@@ -1,169 +1,272 @@
 /*
- * xenstored's node tree: nodes (lookup, create, free), their permissions,
- * the builder's writes, and path validation and canonicalisation. The
- * protocol over the ring is in xenstore.c.
+ * xenstored's store (see xenstore_tree.h): records by path, their
+ * generations, permissions, children lists and the transactions' own
+ * records; path validation as xenstored 4.17's. The protocol is in
+ * xenstore.c.
  */
 #include "host/host.h"
 #include "host/backends/xenstore_tree.h"
 
-struct node nodes[MAX_NODES];
+struct xs_rec xs_recs[XS_RECORDS];
+uint64_t xs_generation;
 char dom_path[32];
+static uint32_t next_seq;
 
-static char *strrchr_(char *s, char c)
+static uint32_t hash_of(const char *s)
 {
-	char *r = NULL;
+	uint32_t h = 5381;
 
-	for (; *s; s++)
-		if (*s == c)
-			r = s;
+	while (*s)
+		h = h * 33 + (uint8_t)*s++;
+	return h;
+}
+
+static struct xs_rec *find(uint32_t tx, const char *key)
+{
+	uint32_t h = hash_of(key);
+
+	for (unsigned int i = 0; i < XS_RECORDS; i++) {
+		struct xs_rec *r = &xs_recs[i];
+
+		if (r->state != REC_FREE && r->tx == tx && r->hash == h && !strcmp(r->key, key))
+			return r;
+	}
+	return NULL;
+}
+
+static struct xs_rec *alloc(uint32_t tx, const char *key)
+{
+	for (unsigned int i = 0; i < XS_RECORDS; i++) {
+		struct xs_rec *r = &xs_recs[i];
+
+		if (r->state != REC_FREE)
+			continue;
+		memset(r, 0, offsetof(struct xs_rec, key));
+		r->tx = tx;
+		r->hash = hash_of(key);
+		r->seq = ++next_seq;
+		strlcpy(r->key, key, sizeof(r->key));
+		return r;
+	}
+	return NULL;
+}
+
+struct xs_rec *xs_get(uint32_t tx, const char *key)
+{
+	struct xs_rec *r;
+
+	if (tx && (r = find(tx, key)) != NULL) {
+		if (r->state == REC_LIVE)
+			return r;
+		if (r->state == REC_GONE)
+			return NULL;
+	}
+	r = find(0, key);
+	if (tx && !find(tx, key)) {
+		/* First access: remember the generation it had (xenstored's access_node). */
+		struct xs_rec *s = alloc(tx, key);
+
+		if (s) {
+			s->state = REC_SEEN;
+			s->gen = r ? r->gen : XS_NO_GEN;
+		}
+	}
 	return r;
 }
 
-/* ---- the tree ------------------------------------------------------------ */
-
-static int node_alloc(int parent, const char *name, size_t len)
+struct xs_rec *xs_touch(uint32_t tx, const char *key)
 {
-	for (int i = 1; i < MAX_NODES; i++) {
-		struct node *n = &nodes[i];
+	struct xs_rec *r, *g;
 
-		if (n->used)
+	if (!tx)
+		return find(0, key);
+	r = find(tx, key);
+	if (r && r->state == REC_LIVE)
+		return r;
+	if (r && r->state == REC_GONE)
+		return NULL;
+	g = find(0, key);
+	if (!g)
+		return NULL;
+	if (!r) {
+		r = alloc(tx, key);
+		if (!r)
+			return NULL;
+		r->gen = g->gen;
+	}
+	r->state = REC_LIVE;
+	r->nperms = g->nperms;
+	memcpy(r->perms, g->perms, sizeof(r->perms));
+	r->vlen = g->vlen;
+	r->clen = g->clen;
+	memcpy(r->data, g->data, g->vlen + g->clen);
+	return r;
+}
+
+struct xs_rec *xs_new(uint32_t tx, const char *key)
+{
+	struct xs_rec *r = tx ? find(tx, key) : NULL;
+
+	if (!r) {
+		r = alloc(tx, key);
+		if (!r)
+			return NULL;
+		r->gen = XS_NO_GEN;
+	} else if (r->state == REC_SEEN) {
+		/* Seen absent (or gone since): keep the generation it was seen with. */
+	}
+	r->state = REC_LIVE;
+	r->nperms = 0;
+	r->vlen = r->clen = 0;
+	if (!tx)
+		xs_written(r);
+	return r;
+}
+
+void xs_del(uint32_t tx, const char *key)
+{
+	struct xs_rec *r;
+
+	if (!tx) {
+		if ((r = find(0, key)) != NULL)
+			r->state = REC_FREE;
+		return;
+	}
+	r = find(tx, key);
+	if (!r) {
+		struct xs_rec *g = find(0, key);
+
+		r = alloc(tx, key);
+		if (!r)
+			return;
+		r->gen = g ? g->gen : XS_NO_GEN;
+	}
+	r->state = REC_GONE;
+}
+
+void xs_written(struct xs_rec *r)
+{
+	r->gen = ++xs_generation;
+}
+
+/* A transaction conflicts if anything it touched changed in the store since. */
+bool xs_tx_conflicts(uint32_t tx)
+{
+	for (unsigned int i = 0; i < XS_RECORDS; i++) {
+		struct xs_rec *r = &xs_recs[i], *g;
+
+		if (r->state == REC_FREE || r->tx != tx)
 			continue;
-		memset(n, 0, sizeof(*n));
-		n->used = true;
-		memcpy(n->name, name, len);
-		n->name[len] = 0;
-		n->parent = parent;
-		n->first_child = n->next_sibling = 0;
-		/* xenstored: children inherit the parent's permissions. */
-		n->nr_perms = nodes[parent].nr_perms;
-		memcpy(n->perms, nodes[parent].perms, sizeof(n->perms));
-		/* Append: directory listings come in creation order. */
-		if (!nodes[parent].first_child) {
-			nodes[parent].first_child = i;
-		} else {
-			int c = nodes[parent].first_child;
+		g = find(0, r->key);
+		if ((g ? g->gen : XS_NO_GEN) != r->gen)
+			return true;
+	}
+	return false;
+}
 
-			while (nodes[c].next_sibling)
-				c = nodes[c].next_sibling;
-			nodes[c].next_sibling = i;
+void xs_tx_drop(uint32_t tx)
+{
+	for (unsigned int i = 0; i < XS_RECORDS; i++)
+		if (xs_recs[i].state != REC_FREE && xs_recs[i].tx == tx)
+			xs_recs[i].state = REC_FREE;
+}
+
+/* The index of tx's next record after seq, in the order it touched them (-1: none). */
+uint32_t xs_tx_records_from(uint32_t tx, uint32_t seq)
+{
+	uint32_t best = ~0u, idx = ~0u;
+
+	for (unsigned int i = 0; i < XS_RECORDS; i++) {
+		const struct xs_rec *r = &xs_recs[i];
+
+		if (r->state != REC_FREE && r->tx == tx && r->seq > seq && r->seq < best) {
+			best = r->seq;
+			idx = i;
 		}
-		return i;
 	}
-	return -1;
+	return idx;
 }
 
-void node_free(int i)
+/* Nodes dom owns (xenstored's per-domain entry count); a transaction adds its new ones. */
+unsigned int xs_owned(uint32_t tx, unsigned int dom)
 {
-	int p = nodes[i].parent, c;
+	unsigned int n = 0;
 
-	while (nodes[i].first_child)
-		node_free(nodes[i].first_child);
-	if (nodes[p].first_child == i) {
-		nodes[p].first_child = nodes[i].next_sibling;
-	} else {
-		for (c = nodes[p].first_child; c && nodes[c].next_sibling != i; c = nodes[c].next_sibling)
-			;
-		if (c)
-			nodes[c].next_sibling = nodes[i].next_sibling;
+	for (unsigned int i = 0; i < XS_RECORDS; i++) {
+		const struct xs_rec *r = &xs_recs[i];
+
+		if (r->state != REC_LIVE || r->perms[0].id != dom)
+			continue;
+		if (r->tx == 0 || (r->tx == tx && r->gen == XS_NO_GEN))
+			n++;
 	}
-	nodes[i].used = false;
+	return n;
 }
 
-/* Look an absolute path up; with create, make missing nodes. Root is node 0. */
-int lookup(const char *path, bool create, int *created_from)
+int xs_perm_of(const struct xs_rec *r, unsigned int dom)
 {
-	int cur = 0;
-	const char *p = path + 1;
+	if (r->perms[0].id == dom)
+		return XS_P_BOTH | XS_P_OWNER;		/* the owner */
+	for (unsigned int k = 1; k < r->nperms; k++)
+		if (r->perms[k].id == dom)
+			return r->perms[k].perm;
+	return r->perms[0].perm;
+}
 
-	if (created_from)
-		*created_from = 0;
-	while (*p) {
-		const char *e = strchr(p, '/');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		int c;
+/* xenstored's entry-size quota on a node record the guest writes. */
+bool xs_record_fits(const struct xs_rec *r)
+{
+	return XS_RECORD_HDR + XS_RECORD_PERM * r->nperms + r->vlen + r->clen < XS_QUOTA_RECORD;
+}
 
-		for (c = nodes[cur].first_child; c; c = nodes[c].next_sibling)
-			if (strlen(nodes[c].name) == len && !memcmp(nodes[c].name, p, len))
-				break;
-		if (!c) {
-			if (!create)
-				return NOT_FOUND;
-			c = node_alloc(cur, p, len);
-			if (c < 0)
-				return TREE_FULL;
-			if (created_from && !*created_from)
-				*created_from = c;
-		}
-		cur = c;
-		p += len;
-		if (*p == '/')
-			p++;
+bool xs_set_value(struct xs_rec *r, const void *v, uint32_t len)
+{
+	if (len + r->clen > sizeof(r->data))
+		return false;
+	memmove(r->data + len, r->data + r->vlen, r->clen);
+	memcpy(r->data, v, len);
+	r->vlen = (uint16_t)len;
+	return true;
+}
+
+bool xs_add_child(struct xs_rec *parent, const char *name)
+{
+	uint32_t l = (uint32_t)strlen(name) + 1;
+
+	if (parent->vlen + parent->clen + l > sizeof(parent->data))
+		return false;
+	memcpy(parent->data + parent->vlen + parent->clen, name, l);
+	parent->clen = (uint16_t)(parent->clen + l);
+	return true;
+}
+
+void xs_remove_child(struct xs_rec *parent, const char *name)
+{
+	char *c = parent->data + parent->vlen, *end = c + parent->clen;
+
+	for (; c < end; c += strlen(c) + 1) {
+		uint32_t l = (uint32_t)strlen(c) + 1;
+
+		if (strcmp(c, name))
+			continue;
+		memmove(c, c + l, (size_t)(end - c - l));
+		parent->clen = (uint16_t)(parent->clen - l);
+		return;
 	}
-	return cur;
-}
-
-int perm_of(int i, unsigned int dom)
-{
-	const struct node *n = &nodes[i];
-
-	if (n->perms[0].dom == dom)
-		return PERM_BOTH;			/* the owner */
-	for (unsigned int k = 1; k < n->nr_perms; k++)
-		if (n->perms[k].dom == dom)
-			return n->perms[k].perm;
-	return n->perms[0].perm;
-}
-
-void set_perms(int i, unsigned int owner, int other, int dom, int perm)
-{
-	nodes[i].nr_perms = 1;
-	nodes[i].perms[0].dom = (uint16_t)owner;
-	nodes[i].perms[0].perm = (uint8_t)other;
-	if (dom >= 0) {
-		nodes[i].perms[1].dom = (uint16_t)dom;
-		nodes[i].perms[1].perm = (uint8_t)perm;
-		nodes[i].nr_perms = 2;
-	}
-}
-
-/* Builder-time write (no permission checks). */
-int put(const char *rel, const char *value)
-{
-	char path[MAX_PATH];
-	int i;
-
-	snprintf(path, sizeof(path), "%s%s%s", dom_path, *rel ? "/" : "", rel);
-	i = lookup(path, true, NULL);
-	if (i < 0)
-		panic("xenstore: tree full");
-	nodes[i].value_len = (uint16_t)strlen(value);
-	memcpy(nodes[i].value, value, nodes[i].value_len);
-	return i;
-}
-
-/* The closest existing node on the way to path (the root at worst). */
-int nearest_ancestor(const char *path)
-{
-	char parent[MAX_PATH];
-	char *slash;
-	int pi;
-
-	snprintf(parent, sizeof(parent), "%s", path);
-	while ((slash = strrchr_(parent, '/')) && slash != parent) {
-		*slash = 0;
-		if ((pi = lookup(parent, false, NULL)) >= 0)
-			return pi;
-	}
-	return 0;
 }
 
 /* ---- paths --------------------------------------------------------------- */
 
+/*
+ * xenstored's is_valid_nodename: absolute, no trailing or double slash,
+ * its characters, and at most XS_QUOTA_PATH past /local/domain/<id>/ (or
+ * in all, elsewhere).
+ */
 static bool valid_path(const char *p)
 {
-	size_t n = strlen(p);
+	size_t n = strlen(p), local = 0;
 
-	if (n == 0 || n >= 256)
+	if (p[0] != '/' || (n > 1 && p[n - 1] == '/') || n > XENSTORE_ABS_PATH_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = p[i];
@@ -171,20 +274,107 @@ static bool valid_path(const char *p)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' || c == '@'))
 			return false;
-		if (c == '/' && i + 1 < n && p[i + 1] == '/')
+		if (c == '/' && p[i + 1] == '/')
 			return false;
 	}
-	if (n > 1 && p[n - 1] == '/')
-		return false;
-	return true;
+	if (!strncmp(p, "/local/domain/", 14)) {
+		size_t d = 14;
+
+		while (d < n && d < 19 && p[d] >= '0' && p[d] <= '9')
+			d++;
+		if (d > 14 && p[d] == '/')
+			local = d + 1;
+	}
+	return n <= local + XS_QUOTA_PATH;
 }
 
-/* Relative paths live under /local/domain/<id>. */
-bool canonical(const char *in, char *out, size_t size)
+/* Relative paths live under /local/domain/<id>; out is at least XS_KEY_MAX. */
+bool xs_canonical(const char *in, char *out, size_t size)
 {
-	if (!valid_path(in))
+	if (in[0] == '/' || in[0] == '@') {
+		if (strlen(in) >= size)
+			return false;
+		strlcpy(out, in, size);
+	} else if ((size_t)snprintf(out, size, "%s/%s", dom_path, in) >= size) {
 		return false;
-	if (in[0] == '/')
-		return (size_t)snprintf(out, size, "%s", in) < size;
-	return (size_t)snprintf(out, size, "%s/%s", dom_path, in) < size;
+	}
+	return valid_path(out);
+}
+
+void xs_parent(const char *path, char *out)
+{
+	size_t cut = 0;
+
+	for (size_t i = 1; path[i]; i++)
+		if (path[i] == '/')
+			cut = i;
+	if (!cut) {
+		out[0] = '/';
+		out[1] = 0;
+		return;
+	}
+	memmove(out, path, cut);
+	out[cut] = 0;
+}
+
+const char *xs_basename(const char *path)
+{
+	const char *b = path;
+
+	for (; *path; path++)
+		if (*path == '/')
+			b = path + 1;
+	return b;
+}
+
+bool xs_is_child(const char *child, const char *parent)
+{
+	size_t n = strlen(parent);
+
+	if (!strcmp(parent, "/"))
+		return true;
+	return !strncmp(child, parent, n) && (child[n] == '/' || child[n] == 0);
+}
+
+/* ---- the builder's nodes ----------------------------------------------- */
+
+void xs_set_perms(struct xs_rec *r, unsigned int owner, int other, int dom, int perm)
+{
+	r->nperms = 1;
+	r->perms[0].id = owner;
+	r->perms[0].perm = (uint8_t)other;
+	if (dom >= 0) {
+		r->perms[1].id = (uint32_t)dom;
+		r->perms[1].perm = (uint8_t)perm;
+		r->nperms = 2;
+	}
+}
+
+/* The node, made with its missing parents as the toolstack makes them (inheriting permissions). */
+static struct xs_rec *ensure(const char *path)
+{
+	char parent[XS_KEY_MAX];
+	struct xs_rec *r = find(0, path), *p;
+
+	if (r)
+		return r;
+	xs_parent(path, parent);
+	p = ensure(parent);
+	r = xs_new(0, path);
+	if (!r || !xs_add_child(p, xs_basename(path)))
+		panic("xenstore: store full");
+	r->nperms = p->nperms;
+	memcpy(r->perms, p->perms, sizeof(r->perms));
+	return r;
+}
+
+struct xs_rec *xs_put(const char *rel, const char *value)
+{
+	char path[XS_KEY_MAX];
+	struct xs_rec *r;
+
+	snprintf(path, sizeof(path), "%s%s%s", dom_path, *rel ? "/" : "", rel);
+	r = ensure(path);
+	xs_set_value(r, value, (uint32_t)strlen(value));
+	return r;
 }

@@ -16,7 +16,7 @@
 
 #define IDENTITY_LIMIT	(4UL << 30)		/* what the boot tables map */
 #define LARGE		(2UL << 20)
-#define NR_SMALL_TABLES	4			/* 4 KiB pages for the first 8 MiB */
+#define NR_SMALL_TABLES	8			/* 4 KiB pages for the first 16 MiB (xenstored's store is 6 MiB of bss) */
 
 extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[];
 

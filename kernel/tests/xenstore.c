@@ -15,84 +15,30 @@
 
 #include "arch/x86/hypercall.h"
 #include "kernel/ktest.h"
+#include "kernel/tests/xs_raw.h"
 #include "lib/printf.h"
 #include "mm/p2m.h"
 #include "xen/evtchn.h"
 #include "xen/start_info.h"
 #include "xen/time.h"
 
-#define REPLY_WAIT_NS	20000000000ull	/* a dead xenstored, not a slow one */
-
-static struct xenstore_domain_interface *xs;
 static uint32_t req_id;
 static char domid[8];
 
-static void xs_put(const void *data, uint32_t len)
-{
-	const char *d = data;
-
-	for (uint32_t i = 0; i < len; i++) {
-		while (xs->req_prod - READ_ONCE(xs->req_cons) >= XENSTORE_RING_SIZE)
-			hypercall_sched_op(SCHEDOP_yield, NULL);
-		xs->req[MASK_XENSTORE_IDX(xs->req_prod)] = d[i];
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		xs->req_prod++;
-	}
-}
-
-/* Events stay masked: wait for the ring with SCHEDOP_poll on its port. */
-static bool xs_get(void *data, uint32_t len)
-{
-	char *d = data;
-	uint64_t start = xen_system_time();
-
-	for (uint32_t i = 0; i < len; i++) {
-		while (READ_ONCE(xs->rsp_prod) == xs->rsp_cons) {
-			evtchn_port_t p = start_info.store_evtchn;
-			struct sched_poll sp = { .nr_ports = 1, .timeout = xen_system_time() + 50000000 };
-
-			set_xen_guest_handle(sp.ports, &p);
-			hypercall_sched_op(SCHEDOP_poll, &sp);
-			evtchn_clear_pending(p);
-			if (xen_system_time() - start > REPLY_WAIT_NS)
-				return false;
-		}
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		d[i] = xs->rsp[MASK_XENSTORE_IDX(xs->rsp_cons)];
-		xs->rsp_cons++;
-	}
-	return true;
-}
-
-/* One message from xenstored, payload NUL-free ('|' for NUL). */
 static bool xs_read_msg(struct xsd_sockmsg *m, char *buf, size_t size)
 {
-	if (!xs_get(m, sizeof(*m)))
-		return false;
-	for (uint32_t k = 0; k < m->len; k++) {
-		char c;
-
-		if (!xs_get(&c, 1))
-			return false;
-		if (k < size - 1)
-			buf[k] = c ? c : '|';
-	}
-	buf[m->len < size - 1 ? m->len : size - 1] = '\0';
-	return true;
+	return xsr_read(m, buf, size, XSR_WAIT_NS);
 }
 
 static void xs_send(uint32_t type, const char *p1, const char *p2, uint32_t p2len)
 {
-	uint32_t l1 = (uint32_t)strlen(p1) + 1;
-	struct xsd_sockmsg m = { .type = type, .req_id = ++req_id, .tx_id = 0,
-				 .len = l1 + (p2 ? p2len : 0) };
-	struct evtchn_send s = { .port = start_info.store_evtchn };
+	char buf[512];
+	uint32_t l1 = (uint32_t)strlen(p1) + 1, len = l1 + (p2 ? p2len : 0);
 
-	xs_put(&m, sizeof(m));
-	xs_put(p1, l1);
+	memcpy(buf, p1, l1);
 	if (p2)
-		xs_put(p2, p2len);
-	hypercall_event_channel_op(EVTCHNOP_send, &s);
+		memcpy(buf + l1, p2, p2len);
+	xsr_send(type, ++req_id, 0, buf, len);
 }
 
 /* "%D" in s becomes our domid. */
@@ -332,11 +278,15 @@ static const struct xs_case cases[] = {
 	REQ(XS_WRITE, "data/abs", "1", 1, XS_WRITE, "OK|", .event = "/local/domain/%D/data/abs|t3|"),
 	REQ(XS_TRANSACTION_END, "T", NULL, 0, XS_ERROR, "ENOENT|"),
 	REQ(XS_TRANSACTION_END, "X", NULL, 0, XS_ERROR, "EINVAL|"),
-	REQ(XS_RM, "data", NULL, 0, XS_RM, "OK|", .event = "/local/domain/%D/data/abs|t3|"),
-	REQ(XS_READ, "data", NULL, 0, XS_ERROR, "ENOENT|"),
+	/* Empty data/ again for the tests after this one (the guest cannot make data/ anew). */
+	REQ(XS_RM, "data/deep", NULL, 0, XS_RM, "OK|"),
+	REQ(XS_RM, "data/abs", NULL, 0, XS_RM, "OK|", .event = "/local/domain/%D/data/abs|t3|"),
+	REQ(XS_RM, "data/d", NULL, 0, XS_RM, "OK|"),
+	REQ(XS_DIRECTORY, "data", NULL, 0, XS_DIRECTORY, ""),
 	REQ(XS_READ, "/local/domain/2/name", NULL, 0, XS_ERROR, "EACCES|"),
 	REQ(XS_RESET_WATCHES, "", NULL, 0, XS_RESET_WATCHES, "OK|"),
-	REQ(XS_SET_PERMS, "data/d", "n1\0r0", 6, XS_ERROR, "EACCES|"),
+	REQ(XS_SET_PERMS, "data/d", "n1\0r0", 6, XS_ERROR, "ENOENT|"),
+	REQ(XS_SET_PERMS, "/local/domain/%D/nope", "n1\0r0", 6, XS_ERROR, "EACCES|"),
 	REQ(XS_GET_PERMS, "data/d", NULL, 0, XS_ERROR, "ENOENT|"),
 	REQ(XS_CONTROL, "print", "x", 2, XS_ERROR, "EACCES|"),
 	REQ(XS_IS_DOMAIN_INTRODUCED, "%D", NULL, 0, XS_ERROR, "EACCES|"),
@@ -352,13 +302,13 @@ KTEST(xenstore, ring_idle)
 			  (unsigned long)start_info.store_mfn, start_info.store_evtchn);
 		return;
 	}
-	xs = mfn_to_virt(start_info.store_mfn);
+	xsr_init();
 	/* Whoever used it before us left nothing in flight; xenstored 4.17
 	 * offers no ring features and keeps the connection up. */
-	KT_ASSERT(xs->req_cons == xs->req_prod && xs->rsp_cons == xs->rsp_prod,
-		  "ring indexes %u/%u %u/%u", xs->req_cons, xs->req_prod, xs->rsp_cons, xs->rsp_prod);
-	KT_ASSERT_EQ(xs->server_features, 0, "server features");
-	KT_ASSERT_EQ(xs->connection, XENSTORE_CONNECTED, "connection state");
+	KT_ASSERT(xsr_idle(), "ring indexes %u/%u %u/%u", xsr_ring->req_cons, xsr_ring->req_prod,
+		  xsr_ring->rsp_cons, xsr_ring->rsp_prod);
+	KT_ASSERT_EQ(xsr_ring->server_features, 0, "server features");
+	KT_ASSERT_EQ(xsr_ring->connection, XENSTORE_CONNECTED, "connection state");
 }
 
 static bool expect_event(const char *what, const char *want)
@@ -382,7 +332,7 @@ KTEST(xenstore, requests)
 {
 	if (is_initial_domain())
 		return;		/* no xenstore: see ring_idle */
-	xs = mfn_to_virt(start_info.store_mfn);
+	xsr_init();
 	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct xs_case *c = &cases[i];
 		char path[128], want[512], got[512];
@@ -405,6 +355,94 @@ KTEST(xenstore, requests)
 		if (c->fires && !expect_event(path, c->fires))
 			return;
 	}
-	KT_ASSERT(xs->req_cons == xs->req_prod && xs->rsp_cons == xs->rsp_prod,
-		  "ring not drained: %u/%u %u/%u", xs->req_cons, xs->req_prod, xs->rsp_cons, xs->rsp_prod);
+	KT_ASSERT(xsr_idle(), "ring not drained: %u/%u %u/%u", xsr_ring->req_cons,
+		  xsr_ring->req_prod, xsr_ring->rsp_cons, xsr_ring->rsp_prod);
+}
+
+#define ST(t, p, rt, r, ...) \
+	{ .type = XS_##t, XSR_S(p), .reply_type = XS_##rt, .reply = (r), __VA_ARGS__ }
+#define OK(t, p, ...)	ST(t, p, t, "OK|", __VA_ARGS__)
+#define ERR(t, p, e, ...) ST(t, p, ERROR, e "|", __VA_ARGS__)
+
+/*
+ * Watches as xenstored fires them: once when set (special @ paths too),
+ * for the one node a MKDIR makes (not its new parents), not for a MKDIR of
+ * what exists; a removal fires each removed node's exact watches, deepest
+ * first, then the watches at and above the removed root, in the order set.
+ */
+KTEST(xenstore, watches)
+{
+	static const struct xsr_step steps[] = {
+		OK(WATCH, "data/w\0t\0", .after = { "data/w|t|" }),
+		OK(MKDIR, "data/w/c/d\0", .before = { "data/w/c/d|t|" }),
+		OK(WRITE, "data/w/c/d\0v", .before = { "data/w/c/d|t|" }),
+		OK(MKDIR, "data/w/c/d\0"),
+		OK(WATCH, "data\0t2\0", .after = { "data|t2|" }),
+		OK(WATCH, "data/w/c/d\0t3\0", .after = { "data/w/c/d|t3|" }),
+		ERR(WATCH, "data\0t2\0", "EEXIST"),
+		OK(RM, "data/w\0", .before = { "data/w/c/d|t3|", "data/w|t|", "data/w|t2|" }),
+		OK(RM, "data/w\0"),
+		ERR(RM, "data/w/x/y\0", "ENOENT"),
+		OK(SET_PERMS, "data\0n1\0", .before = { "data|t2|" }),
+		OK(WATCH, "@releaseDomain\0t4\0", .after = { "@releaseDomain|t4|" }),
+		OK(WATCH, "@introduceDomain\0t5\0", .after = { "@introduceDomain|t5|" }),
+		OK(WATCH, "data/w\0\0", .after = { "data/w||" }),
+		OK(WATCH, "/local/domain/0\0t7\0", .after = { "/local/domain/0|t7|" }),
+		ERR(UNWATCH, "data\0nope\0", "ENOENT"),
+		OK(RESET_WATCHES, "junk"),
+		OK(WRITE, "data/w\0" "1"),
+		OK(RM, "data/w\0"),
+	};
+
+	if (is_initial_domain())
+		return;		/* no xenstore: see ring_idle */
+	xsr_init();
+	xsr_run("watches", steps, ARRAY_SIZE(steps));
+}
+
+/*
+ * SET_PERMS: more than 5 entries is ENOSPC before anything is parsed; a
+ * bad entry EINVAL; the owner may not change (EPERM); only the owner may
+ * set them (EACCES); strtol ids, unchecked; bytes after the last NUL are
+ * no entry. New nodes inherit their parent's permissions, owned by their
+ * creator.
+ */
+KTEST(xenstore, permissions)
+{
+	static const struct xsr_step steps[] = {
+		OK(MKDIR, "data/p\0"),
+		OK(SET_PERMS, "data/p\0n1\0r0\0"),
+		ST(GET_PERMS, "data/p\0", GET_PERMS, "n1|r0|"),
+		ERR(SET_PERMS, "data/p\0n0\0", "EPERM"),
+		ERR(SET_PERMS, "data/p\0x1\0", "EINVAL"),
+		ERR(SET_PERMS, "data/p\0", "EINVAL"),
+		OK(SET_PERMS, "data/p\0n1\0r2\0w3\0b4\0r5\0"),
+		ST(GET_PERMS, "data/p\0", GET_PERMS, "n1|r2|w3|b4|r5|"),
+		ERR(SET_PERMS, "data/p\0n1\0r2\0w3\0b4\0r5\0r6\0", "ENOSPC"),
+		ERR(SET_PERMS, "data/p\0x1\0r2\0w3\0b4\0r5\0r6\0", "ENOSPC"),
+		ERR(SET_PERMS, "data/p\0n1\0r\0", "EINVAL"),
+		ERR(SET_PERMS, "data/p\0n1x\0", "EINVAL"),
+		OK(SET_PERMS, "data/p\0n1\0r99999\0"),
+		OK(SET_PERMS, "data/p\0n1\0r-1\0"),
+		ERR(SET_PERMS, "name\0n1\0", "EACCES"),
+		ERR(SET_PERMS, "data/nope\0n1\0", "ENOENT"),
+		ERR(SET_PERMS, "@releaseDomain\0n1\0", "ENOENT"),
+		ERR(SET_PERMS, "/\0n1\0", "EACCES"),
+		OK(SET_PERMS, "data/p\0b1\0"),
+		ST(GET_PERMS, "data/p\0", GET_PERMS, "b1|"),
+		OK(SET_PERMS, "data/p\0n1\0r0"),
+		ST(GET_PERMS, "data/p\0", GET_PERMS, "n1|"),
+		OK(SET_PERMS, "data/p\0n1\0w0\0"),
+		OK(MKDIR, "data/p/c\0"),
+		ST(GET_PERMS, "data/p/c\0", GET_PERMS, "n1|w0|"),
+		OK(SET_PERMS, "control/shutdown\0n1\0r0\0"),
+		ST(GET_PERMS, "control/shutdown\0", GET_PERMS, "n1|r0|"),
+		OK(SET_PERMS, "control/shutdown\0n1\0"),
+		OK(RM, "data/p\0"),
+	};
+
+	if (is_initial_domain())
+		return;		/* no xenstore: see ring_idle */
+	xsr_init();
+	xsr_run("permissions", steps, ARRAY_SIZE(steps));
 }
