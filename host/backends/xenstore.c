@@ -98,12 +98,10 @@ static void fire(const char *name, bool exact)
 		fire_now(name, exact);
 		return;
 	}
-	for (uint32_t i = 0; i < XS_RECORDS; i++) {
-		r = &xs_recs[i];
-		if (r->state != REC_FREE && r->tx == cur_tx && !strcmp(r->key, name)) {
-			r->fire = true;
-			r->fire_exact = exact;
-		}
+	r = xs_record(cur_tx, name);
+	if (r) {
+		r->fire = true;
+		r->fire_exact = exact;
 	}
 }
 
@@ -176,6 +174,19 @@ static bool fits(const struct xs_rec *r)
 	return false;
 }
 
+/*
+ * parahost's store is out of records (only a transaction can make it
+ * so: the guest's own nodes have their quota): the request is ENOMEM and
+ * the transaction spoilt, as xenstored after a failed allocation.
+ */
+static const char *full(void)
+{
+	for (unsigned int i = 0; cur_tx && i < ARRAY_SIZE(txns); i++)
+		if (txns[i].used && txns[i].id == cur_tx)
+			txns[i].failed = true;
+	return "ENOMEM";
+}
+
 static struct xs_rec *writable(const char *path)
 {
 	return xs_touch(cur_tx, path);
@@ -233,7 +244,7 @@ static const char *create(const char *path, const void *val, uint32_t vlen)
 		pre[cut[k]] = 0;
 		r = xs_new(cur_tx, pre);
 		if (!p || !r || !xs_add_child(p, xs_basename(pre)))
-			return "ENOMEM";	/* parahost's store is full */
+			return full();
 		written(p);
 		r->nperms = p->nperms;
 		memcpy(r->perms, p->perms, sizeof(r->perms));
@@ -294,6 +305,8 @@ static void do_write(const char *pl, uint32_t len, bool mkdir)
 		if (len - off > XS_DATA_MAX || !fits(&probe))
 			FAIL("ENOSPC");
 		r = writable(path);
+		if (!r)
+			FAIL(full());
 		xs_set_value(r, pl + off, len - off);
 		written(r);
 	}
@@ -306,7 +319,7 @@ static void do_write(const char *pl, uint32_t len, bool mkdir)
  * thousand nodes deep): each node below root fires its exact watches as
  * it goes, root those at and above it.
  */
-static void remove_tree(const char *root)
+static bool remove_tree(const char *root)
 {
 	static char path[XS_KEY_MAX], parent[XS_KEY_MAX];
 	size_t rl = strlen(root);
@@ -320,13 +333,15 @@ static void remove_tree(const char *root)
 			snprintf(path + l, sizeof(path) - l, "/%s", r->data + r->vlen);
 			continue;
 		}
-		xs_del(cur_tx, path);
+		if (!xs_del(cur_tx, path))
+			return false;
 		fire(path, l != rl);
 		if (l == rl)
-			return;
+			return true;
 		xs_parent(path, parent);
-		if ((p = writable(parent)) != NULL)
-			xs_remove_child(p, xs_basename(path));
+		if ((p = writable(parent)) == NULL)
+			return false;
+		xs_remove_child(p, xs_basename(path));
 		strlcpy(path, parent, sizeof(path));
 	}
 }
@@ -348,12 +363,10 @@ static void do_rm(const char *pl, uint32_t len)
 	if (!strcmp(path, "/"))
 		FAIL("EINVAL");
 	xs_parent(path, parent);
-	remove_tree(path);
-	p = writable(parent);
-	if (p) {
-		xs_remove_child(p, xs_basename(path));
-		written(p);
-	}
+	if (!remove_tree(path) || (p = writable(parent)) == NULL)
+		FAIL(full());
+	xs_remove_child(p, xs_basename(path));
+	written(p);
 	ack();
 }
 
@@ -415,6 +428,8 @@ static void do_set_perms(const char *pl, uint32_t len)
 	if (!fits(&probe))
 		FAIL("ENOSPC");
 	r = writable(path);
+	if (!r)
+		FAIL(full());
 	r->nperms = (uint8_t)n;
 	memcpy(r->perms, pe, sizeof(pe));
 	written(r);

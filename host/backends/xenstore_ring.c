@@ -181,7 +181,7 @@ void xenstore_init(void)
 		panic("xenstore event channel %u: %d", dom.store_port, port);
 	snprintf(dom_path, sizeof(dom_path), "/local/domain/%u", dom.domid);
 
-	memset(xs_recs, 0, sizeof(xs_recs));
+	xs_reset();
 	r = xs_new(0, "/");
 	xs_set_perms(r, 0, XS_P_NONE, -1, 0);
 	r = xs_put("", "");				/* n0 r<domid>: read-only home */

@@ -21,33 +21,64 @@ static uint32_t hash_of(const char *s)
 	return h;
 }
 
+/* Records by hash of their key, so a lookup is not a scan (a flood makes thousands). */
+#define BUCKETS	2048
+static int16_t bucket[BUCKETS], chain[XS_RECORDS];
+static unsigned int free_hint;
+
+void xs_reset(void)
+{
+	memset(xs_recs, 0, sizeof(xs_recs));
+	memset(bucket, 0xff, sizeof(bucket));
+	free_hint = 0;
+}
+
 static struct xs_rec *find(uint32_t tx, const char *key)
 {
 	uint32_t h = hash_of(key);
 
-	for (unsigned int i = 0; i < XS_RECORDS; i++) {
+	for (int i = bucket[h % BUCKETS]; i >= 0; i = chain[i]) {
 		struct xs_rec *r = &xs_recs[i];
 
-		if (r->state != REC_FREE && r->tx == tx && r->hash == h && !strcmp(r->key, key))
+		if (r->tx == tx && r->hash == h && !strcmp(r->key, key))
 			return r;
 	}
 	return NULL;
 }
 
+static void release(struct xs_rec *r)
+{
+	int i = (int)(r - xs_recs);
+	int16_t *p = &bucket[r->hash % BUCKETS];
+
+	while (*p >= 0 && *p != i)
+		p = &chain[*p];
+	if (*p == i)
+		*p = chain[i];
+	r->state = REC_FREE;
+	if ((unsigned int)i < free_hint)
+		free_hint = (unsigned int)i;
+}
+
 static struct xs_rec *alloc(uint32_t tx, const char *key)
 {
-	for (unsigned int i = 0; i < XS_RECORDS; i++) {
+	for (unsigned int i = free_hint; i < XS_RECORDS; i++) {
 		struct xs_rec *r = &xs_recs[i];
 
 		if (r->state != REC_FREE)
 			continue;
+		free_hint = i + 1;
 		memset(r, 0, offsetof(struct xs_rec, key));
+		r->state = REC_SEEN;		/* the caller sets what it is */
 		r->tx = tx;
 		r->hash = hash_of(key);
 		r->seq = ++next_seq;
 		strlcpy(r->key, key, sizeof(r->key));
+		chain[i] = bucket[r->hash % BUCKETS];
+		bucket[r->hash % BUCKETS] = (int16_t)i;
 		return r;
 	}
+	free_hint = XS_RECORDS;
 	return NULL;
 }
 
@@ -123,14 +154,19 @@ struct xs_rec *xs_new(uint32_t tx, const char *key)
 	return r;
 }
 
-void xs_del(uint32_t tx, const char *key)
+struct xs_rec *xs_record(uint32_t tx, const char *key)
+{
+	return find(tx, key);
+}
+
+bool xs_del(uint32_t tx, const char *key)
 {
 	struct xs_rec *r;
 
 	if (!tx) {
 		if ((r = find(0, key)) != NULL)
-			r->state = REC_FREE;
-		return;
+			release(r);
+		return true;
 	}
 	r = find(tx, key);
 	if (!r) {
@@ -138,10 +174,11 @@ void xs_del(uint32_t tx, const char *key)
 
 		r = alloc(tx, key);
 		if (!r)
-			return;
+			return false;
 		r->gen = g ? g->gen : XS_NO_GEN;
 	}
 	r->state = REC_GONE;
+	return true;
 }
 
 void xs_written(struct xs_rec *r)
@@ -168,7 +205,7 @@ void xs_tx_drop(uint32_t tx)
 {
 	for (unsigned int i = 0; i < XS_RECORDS; i++)
 		if (xs_recs[i].state != REC_FREE && xs_recs[i].tx == tx)
-			xs_recs[i].state = REC_FREE;
+			release(&xs_recs[i]);
 }
 
 /* The index of tx's next record after seq, in the order it touched them (-1: none). */

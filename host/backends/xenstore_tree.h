@@ -36,8 +36,12 @@
 #define XS_KEY_MAX	(sizeof("/local/domain/65535/") + XS_QUOTA_PATH)
 #define XS_DATA_MAX	XS_QUOTA_RECORD
 #define XS_PERMS_MAX	XS_QUOTA_PERMS
-/* The guest's quota, the builder's nodes, and room for transactions. */
-#define XS_RECORDS	(XS_QUOTA_NODES + 400)
+/*
+ * The guest's quota, the builder's nodes, and room for transactions: one
+ * can touch as many nodes as xenstored's transaction-nodes quota (1024).
+ */
+#define XS_QUOTA_TRANS_NODES	1024
+#define XS_RECORDS	(XS_QUOTA_NODES + 100 + XS_QUOTA_TRANS_NODES)
 #define XS_NO_GEN	(~0ull)
 
 enum xs_perm_bits { XS_P_NONE = 0, XS_P_READ = 1, XS_P_WRITE = 2, XS_P_BOTH = 3, XS_P_OWNER = 4 };
@@ -66,14 +70,18 @@ extern struct xs_rec xs_recs[XS_RECORDS];
 extern uint64_t xs_generation;
 extern char dom_path[32];
 
+/* An empty store. */
+void xs_reset(void);
 /* The record for key as transaction tx sees it (NULL: no such node). */
 struct xs_rec *xs_get(uint32_t tx, const char *key);
 /* tx's own record for key, made from the store's on first use (NULL: full). */
 struct xs_rec *xs_touch(uint32_t tx, const char *key);
 /* A new node's record (tx's, or the store's with tx 0); NULL: full. */
 struct xs_rec *xs_new(uint32_t tx, const char *key);
-/* Remove key from what tx sees. */
-void xs_del(uint32_t tx, const char *key);
+/* tx's own record for key, whatever its state (NULL: none). */
+struct xs_rec *xs_record(uint32_t tx, const char *key);
+/* Remove key from what tx sees (false: no record left to say so). */
+bool xs_del(uint32_t tx, const char *key);
 /* The node changed: a new generation (the store's records only). */
 void xs_written(struct xs_rec *r);
 /* A transaction's records: commit (false: a conflict) or drop. */

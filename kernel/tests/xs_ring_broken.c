@@ -10,7 +10,7 @@
 #include "kernel/ktest.h"
 #include "kernel/tests/xs_raw.h"
 
-#define SILENCE_NS	2000000000ull	/* xenstored answers in milliseconds when it answers */
+#define SILENCE_NS	1000000000ull	/* xenstored answers in milliseconds when it answers */
 
 KTEST(hostile, xenstore_ring_indexes_garbage)
 {
