@@ -9,13 +9,14 @@
  * transactions (the guest's own view; EAGAIN at the end if anything they
  * read or wrote changed meanwhile), xenstored's default quotas and the
  * error strings of xsd_errors. The request handlers are here; the store in
- * xenstore_tree.c, the ring in xenstore_ring.c.
+ * xenstore_tree.c, the ring in xenstore_ring.c. Nothing here touches the
+ * machine, so tests/unit/test_xenstore.c runs it under the sanitizers.
  */
 /* Before pv.h: its E* macros would make xs_wire.h define its error table. */
 #include <stdint.h>
 #include <xen/io/xs_wire.h>
 
-#include "host/pv/pv.h"
+#include "host/host.h"
 #include "host/backends/xenstore.h"
 #include "host/backends/xenstore_tree.h"
 
@@ -139,7 +140,7 @@ static const char *missing(const char *path, int perm)
 		p = xs_get(cur_tx, parent);
 		strlcpy(cur, parent, sizeof(cur));
 	}
-	if (p && (xs_perm_of(p, dom.domid) & perm))
+	if (p && (xs_perm_of(p, xs_domid) & perm))
 		return "ENOENT";
 	return "EACCES";
 }
@@ -154,7 +155,7 @@ static struct xs_rec *get_node(const char *name, char *path, int perm, const cha
 		return NULL;
 	}
 	r = xs_get(cur_tx, path);
-	if (r && (xs_perm_of(r, dom.domid) & perm) != perm) {
+	if (r && (xs_perm_of(r, xs_domid) & perm) != perm) {
 		*err = "EACCES";
 		return NULL;
 	}
@@ -208,7 +209,7 @@ static const char *create(const char *path, const void *val, uint32_t vlen)
 {
 	static uint16_t cut[XS_KEY_MAX / 2];	/* the missing prefixes' lengths, deepest first */
 	static char pre[XS_KEY_MAX];
-	unsigned int n = 0, owned = xs_owned(cur_tx, dom.domid);
+	unsigned int n = 0, owned = xs_owned(cur_tx, xs_domid);
 	size_t l = strlen(path);
 	struct xs_rec *p, probe;
 
@@ -248,7 +249,7 @@ static const char *create(const char *path, const void *val, uint32_t vlen)
 		written(p);
 		r->nperms = p->nperms;
 		memcpy(r->perms, p->perms, sizeof(r->perms));
-		r->perms[0].id = dom.domid;
+		r->perms[0].id = xs_domid;
 		if (!k)
 			xs_set_value(r, val, vlen);
 		written(r);

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <xen/io/xs_wire.h>
 
+/* The domain the store serves (set by xenstore_init). */
+extern unsigned int xs_domid;
+
 /* Queue a message for the guest; a reply counts as outstanding until written. */
 void xs_queue(const struct xsd_sockmsg *m, const void *payload, bool is_reply);
 /* One request; its payload is NUL-terminated one byte past m->len. */

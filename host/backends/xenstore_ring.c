@@ -24,6 +24,7 @@
 static struct xenstore_domain_interface *ring;
 static int port;			/* domain 0's end of the store channel */
 static bool ignored;			/* xenstored's ignore_connection */
+unsigned int xs_domid;
 
 /*
  * What waits for the guest: the bytes, and per message its length and
@@ -53,7 +54,12 @@ void xs_queue(const struct xsd_sockmsg *m, const void *payload, bool is_reply)
 {
 	uint32_t total = (uint32_t)sizeof(*m) + m->len;
 
-	if (ignored || msg_count == OUTQ_MSGS || total > OUTQ_BYTES - out_len)
+	/* Events leave room for the replies that may still come: a reply is never dropped. */
+	uint32_t keep_bytes = is_reply ? 0 : (XS_QUOTA_OUTSTANDING + 1) *
+			      (uint32_t)(sizeof(*m) + XENSTORE_PAYLOAD_MAX);
+	uint32_t keep_msgs = is_reply ? 0 : XS_QUOTA_OUTSTANDING + 1;
+
+	if (ignored || msg_count + keep_msgs >= OUTQ_MSGS || total + keep_bytes > OUTQ_BYTES - out_len)
 		return;
 	out_bytes(m, sizeof(*m));
 	out_bytes(payload, m->len);
@@ -179,6 +185,7 @@ void xenstore_init(void)
 	port = evtchn_backend_bind(dom.store_port, xenstore_poll);
 	if (port < 0)
 		panic("xenstore event channel %u: %d", dom.store_port, port);
+	xs_domid = dom.domid;
 	snprintf(dom_path, sizeof(dom_path), "/local/domain/%u", dom.domid);
 
 	xs_reset();
