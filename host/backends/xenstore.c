@@ -9,7 +9,8 @@
  * transactions (the guest's own view; EAGAIN at the end if anything they
  * read or wrote changed meanwhile), xenstored's default quotas and the
  * error strings of xsd_errors. The request handlers are here; the store in
- * xenstore_tree.c, the ring in xenstore_ring.c. Nothing here touches the
+ * xenstore_tree.c, the watches in xenstore_watch.c, the ring in
+ * xenstore_ring.c. Nothing here touches the
  * machine, so tests/unit/test_xenstore.c runs it under the sanitizers.
  */
 /* Before pv.h: its E* macros would make xs_wire.h define its error table. */
@@ -19,15 +20,6 @@
 #include "host/host.h"
 #include "host/backends/xenstore.h"
 #include "host/backends/xenstore_tree.h"
-
-struct watch {
-	bool relative;
-	uint32_t plen;			/* path (canonical), NUL, token, NUL */
-	char buf[XENSTORE_PAYLOAD_MAX];
-};
-
-static struct watch watches[XS_QUOTA_WATCHES];
-static unsigned int nr_watches;
 
 struct txn {
 	bool used, failed;
@@ -41,53 +33,16 @@ static uint32_t next_tx_id = 1;
 static const struct xsd_sockmsg *req;
 static uint32_t cur_tx;
 
-static void reply(uint32_t type, const void *data, uint32_t len)
+void xs_reply(uint32_t type, const void *data, uint32_t len)
 {
 	struct xsd_sockmsg m = { .type = type, .req_id = req->req_id, .tx_id = req->tx_id, .len = len };
 
 	xs_queue(&m, data, true);
 }
 
-static void ack(void)
+void xs_ack(void)
 {
-	reply(req->type, "OK", 3);
-}
-
-/* ---- watches ------------------------------------------------------------- */
-
-static void event(const struct watch *w, const char *path)
-{
-	const char *token = w->buf + w->plen + 1;
-	uint32_t pl = (uint32_t)strlen(path) + 1, tl = (uint32_t)strlen(token) + 1;
-	struct xsd_sockmsg m = { .type = XS_WATCH_EVENT, .len = pl + tl };
-	char buf[XENSTORE_PAYLOAD_MAX];
-
-	if (m.len > XENSTORE_PAYLOAD_MAX)
-		return;			/* xenstored drops over-long events */
-	memcpy(buf, path, pl);
-	memcpy(buf + pl, token, tl);
-	xs_queue(&m, buf, false);
-}
-
-/* Shown the way the watch was set: relative to the domain's home or not. */
-static void event_for(const struct watch *w, const char *name)
-{
-	size_t n = strlen(dom_path);
-
-	if (w->relative && !strncmp(name, dom_path, n) && name[n] == '/')
-		name += n + 1;
-	event(w, name);
-}
-
-/* xenstored's fire_watches: exact ones only, or all at and above name. */
-static void fire_now(const char *name, bool exact)
-{
-	for (unsigned int i = 0; i < nr_watches; i++) {
-		const struct watch *w = &watches[i];
-
-		if (exact ? !strcmp(name, w->buf) : xs_is_child(name, w->buf))
-			event_for(w, name);
-	}
+	xs_reply(req->type, "OK", 3);
 }
 
 /* In a transaction, watches fire when it commits. */
@@ -96,7 +51,7 @@ static void fire(const char *name, bool exact)
 	struct xs_rec *r;
 
 	if (!cur_tx) {
-		fire_now(name, exact);
+		xs_fire_now(name, exact);
 		return;
 	}
 	r = xs_record(cur_tx, name);
@@ -109,7 +64,7 @@ static void fire(const char *name, bool exact)
 /* ---- arguments ------------------------------------------------------------ */
 
 /* xenstored counts the NULs: trailing bytes without one are no string. */
-static unsigned int nr_strings(const char *p, uint32_t len)
+unsigned int xs_nr_strings(const char *p, uint32_t len)
 {
 	unsigned int n = 0;
 
@@ -265,11 +220,11 @@ static void do_read(const char *pl, uint32_t len, int type)
 	struct xs_rec *r = get_node(onearg(pl, len), path, XS_P_READ, &err);
 
 	if (!r)
-		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+		return xs_reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
 	if (type == XS_READ)
-		return reply(XS_READ, r->data, r->vlen);
+		return xs_reply(XS_READ, r->data, r->vlen);
 	if (type == XS_DIRECTORY)
-		return reply(XS_DIRECTORY, r->data + r->vlen, r->clen);
+		return xs_reply(XS_DIRECTORY, r->data + r->vlen, r->clen);
 	{
 		static const char letters[] = "nrwb";
 		char buf[XS_PERMS_MAX * 12];
@@ -278,27 +233,26 @@ static void do_read(const char *pl, uint32_t len, int type)
 		for (unsigned int k = 0; k < r->nperms; k++)
 			n += (uint32_t)snprintf(buf + n, sizeof(buf) - n, "%c%u",
 						letters[r->perms[k].perm & 3], r->perms[k].id) + 1;
-		reply(XS_GET_PERMS, buf, n);
+		xs_reply(XS_GET_PERMS, buf, n);
 	}
 }
 
-#define FAIL(e)	return reply(XS_ERROR, (e), (uint32_t)strlen(e) + 1)
 
 static void do_write(const char *pl, uint32_t len, bool mkdir)
 {
 	char path[XS_KEY_MAX];
-	const char *err, *name = mkdir ? onearg(pl, len) : (nr_strings(pl, len) ? pl : NULL);
+	const char *err, *name = mkdir ? onearg(pl, len) : (xs_nr_strings(pl, len) ? pl : NULL);
 	uint32_t off = name ? (uint32_t)strlen(name) + 1 : 0;
 	struct xs_rec *r = get_node(name, path, XS_P_WRITE, &err);
 
 	if (!r && strcmp(err, "ENOENT"))
-		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+		return xs_reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
 	if (!r) {
 		err = create(path, pl + off, mkdir ? 0 : len - off);
 		if (err)
-			return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+			return xs_reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
 	} else if (mkdir) {
-		return ack();		/* there already: fine, and no event */
+		return xs_ack();		/* there already: fine, and no event */
 	} else {
 		struct xs_rec probe = *r;
 
@@ -312,7 +266,7 @@ static void do_write(const char *pl, uint32_t len, bool mkdir)
 		written(r);
 	}
 	fire(path, false);
-	ack();
+	xs_ack();
 }
 
 /*
@@ -357,9 +311,9 @@ static void do_rm(const char *pl, uint32_t len)
 		if (!strcmp(err, "ENOENT")) {
 			xs_parent(path, parent);
 			if (xs_get(cur_tx, parent))
-				return ack();	/* not there, parent there: fine */
+				return xs_ack();	/* not there, parent there: fine */
 		}
-		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+		return xs_reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
 	}
 	if (!strcmp(path, "/"))
 		FAIL("EINVAL");
@@ -368,7 +322,7 @@ static void do_rm(const char *pl, uint32_t len)
 		FAIL(full());
 	xs_remove_child(p, xs_basename(path));
 	written(p);
-	ack();
+	xs_ack();
 }
 
 /* xs_strings_to_perms: a letter, then strtol(, 0) to the end. */
@@ -403,7 +357,7 @@ static bool parse_perm(const char *s, struct xs_perm *p)
 
 static void do_set_perms(const char *pl, uint32_t len)
 {
-	unsigned int n = nr_strings(pl, len);
+	unsigned int n = xs_nr_strings(pl, len);
 	struct xs_perm pe[XS_PERMS_MAX];
 	char path[XS_KEY_MAX];
 	const char *err, *s;
@@ -421,7 +375,7 @@ static void do_set_perms(const char *pl, uint32_t len)
 		FAIL("ENOENT");		/* special nodes are the toolstack's */
 	r = get_node(pl, path, XS_P_WRITE | XS_P_OWNER, &err);
 	if (!r)
-		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+		return xs_reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
 	if (pe[0].id != r->perms[0].id)
 		FAIL("EPERM");		/* the guest may not give its nodes away */
 	probe = *r;
@@ -435,56 +389,7 @@ static void do_set_perms(const char *pl, uint32_t len)
 	memcpy(r->perms, pe, sizeof(pe));
 	written(r);
 	fire(path, false);
-	ack();
-}
-
-static void do_watch(const char *pl, uint32_t len, bool add)
-{
-	char path[XS_KEY_MAX];
-	const char *token;
-	uint32_t tl;
-
-	if (nr_strings(pl, len) != 2 || len != strlen(pl) + 1 + strlen(pl + strlen(pl) + 1) + 1)
-		FAIL("EINVAL");
-	token = pl + strlen(pl) + 1;
-	if (pl[0] == '@') {
-		strlcpy(path, pl, sizeof(path));
-	} else if (!xs_canonical(pl, path, sizeof(path))) {
-		if (add || strlen(dom_path) + 1 + strlen(pl) >= sizeof(path))
-			FAIL(add ? "EINVAL" : "ENOENT");
-		snprintf(path, sizeof(path), "%s%s%s", pl[0] == '/' ? "" : dom_path,
-			 pl[0] == '/' ? "" : "/", pl);
-	}
-	tl = (uint32_t)strlen(token) + 1;
-	for (unsigned int i = 0; i < nr_watches; i++) {
-		struct watch *w = &watches[i];
-
-		if (strcmp(w->buf, path) || strcmp(w->buf + w->plen + 1, token))
-			continue;
-		if (add)
-			FAIL("EEXIST");
-		memmove(w, w + 1, (nr_watches - i - 1) * sizeof(*w));
-		nr_watches--;
-		return ack();
-	}
-	if (!add)
-		FAIL("ENOENT");
-	if (nr_watches >= XS_QUOTA_WATCHES)
-		FAIL("E2BIG");
-	{
-		struct watch *w = &watches[nr_watches];
-		uint32_t pl2 = (uint32_t)strlen(path);
-
-		if (pl2 + 1 + tl > sizeof(w->buf))
-			FAIL("E2BIG");
-		w->relative = pl[0] != '/' && pl[0] != '@';
-		w->plen = pl2;
-		memcpy(w->buf, path, pl2 + 1);
-		memcpy(w->buf + pl2 + 1, token, tl);
-		nr_watches++;
-		ack();
-		event_for(w, path);		/* fires once when set */
-	}
+	xs_ack();
 }
 
 static struct txn *txn_of(uint32_t id)
@@ -513,7 +418,7 @@ static void do_transaction_start(void)
 		t->failed = false;
 		t->id = next_tx_id++;
 		n = snprintf(id, sizeof(id), "%u", t->id);
-		return reply(XS_TRANSACTION_START, id, (uint32_t)n + 1);
+		return xs_reply(XS_TRANSACTION_START, id, (uint32_t)n + 1);
 	}
 	FAIL("ENOSPC");
 }
@@ -542,7 +447,7 @@ static void commit(uint32_t tx)
 	}
 	for (uint32_t seq = 0, i; (i = xs_tx_records_from(tx, seq)) != ~0u; seq = xs_recs[i].seq)
 		if (xs_recs[i].fire)
-			fire_now(xs_recs[i].key, xs_recs[i].fire_exact);
+			xs_fire_now(xs_recs[i].key, xs_recs[i].fire_exact);
 }
 
 static void do_transaction_end(const char *pl, uint32_t len)
@@ -566,8 +471,8 @@ static void do_transaction_end(const char *pl, uint32_t len)
 	xs_tx_drop(cur_tx);
 	t->used = false;
 	if (err)
-		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
-	ack();
+		return xs_reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+	xs_ack();
 }
 
 static void do_get_domain_path(const char *pl, uint32_t len)
@@ -591,7 +496,7 @@ static void do_get_domain_path(const char *pl, uint32_t len)
 	if (neg)
 		d = -d;
 	snprintf(buf, sizeof(buf), "/local/domain/%u", d);
-	reply(XS_GET_DOMAIN_PATH, buf, (uint32_t)strlen(buf) + 1);
+	xs_reply(XS_GET_DOMAIN_PATH, buf, (uint32_t)strlen(buf) + 1);
 }
 
 /* DIRECTORY_PART: the node's generation, then as many children as fit, "" at the end. */
@@ -602,16 +507,16 @@ static void do_directory_part(const char *pl, uint32_t len)
 	struct xs_rec *r;
 	uint32_t off = 0, genlen, n = 0;
 
-	if (nr_strings(pl, len) != 2)
+	if (xs_nr_strings(pl, len) != 2)
 		FAIL("EINVAL");
 	if (!(r = get_node(pl, path, XS_P_READ, &err)))
-		return reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
+		return xs_reply(XS_ERROR, err, (uint32_t)strlen(err) + 1);
 	for (const char *q = pl + strlen(pl) + 1; *q >= '0' && *q <= '9'; q++)
 		off = off * 10 + (uint32_t)(*q - '0');
 	genlen = (uint32_t)snprintf(buf, sizeof(buf), "%lu", (unsigned long)r->gen) + 1;
 	if (off >= r->clen) {
 		buf[genlen] = 0;
-		return reply(XS_DIRECTORY_PART, buf, genlen + 1);
+		return xs_reply(XS_DIRECTORY_PART, buf, genlen + 1);
 	}
 	for (const char *c = r->data + r->vlen + off; off + n < r->clen; ) {
 		uint32_t l = (uint32_t)strlen(c) + 1;
@@ -624,7 +529,7 @@ static void do_directory_part(const char *pl, uint32_t len)
 	memcpy(buf + genlen, r->data + r->vlen + off, n);
 	if (off + n == r->clen)
 		buf[genlen + n++] = 0;
-	reply(XS_DIRECTORY_PART, buf, genlen + n);
+	xs_reply(XS_DIRECTORY_PART, buf, genlen + n);
 }
 
 /* pl is NUL-terminated at len (one byte past what the guest sent). */
@@ -663,10 +568,10 @@ void xs_handle(const struct xsd_sockmsg *m, const char *pl)
 		return do_set_perms(pl, len);
 	case XS_WATCH:
 	case XS_UNWATCH:
-		return do_watch(pl, len, m->type == XS_WATCH);
+		return xs_do_watch(pl, len, m->type == XS_WATCH);
 	case XS_RESET_WATCHES:
-		nr_watches = 0;
-		return ack();
+		xs_reset_watches();
+		return xs_ack();
 	case XS_TRANSACTION_START:
 		return do_transaction_start();
 	case XS_TRANSACTION_END:

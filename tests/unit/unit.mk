@@ -26,7 +26,8 @@ UNIT_MM_SRCS  := host/pv/mm_core.c host/pv/mm_hcall.c host/pv/mm_audit.c host/pv
 UNIT_EXTRA_SRCS ?=
 # parahost's xenstored handlers, fed hostile requests.
 UNIT_TESTS    += test_xenstore
-UNIT_EXTRA_SRCS += host/backends/xenstore.c host/backends/xenstore_tree.c
+UNIT_EXTRA_SRCS += host/backends/xenstore.c host/backends/xenstore_tree.c \
+		   host/backends/xenstore_watch.c
 UNIT_SRCS      = $(sort $(wildcard lib/*.c)) host/pv/build.c \
 		 $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)) $(UNIT_MM_SRCS) \
 		 $(UNIT_EXTRA_SRCS)
