@@ -23,15 +23,6 @@
 static uint32_t rid = 0x9000;
 static char buf[XENSTORE_PAYLOAD_MAX + 64];
 
-static bool store(void)
-{
-	if (!xsr_init()) {
-		ktest_skip("the initial domain has no xenstore at boot");
-		return false;
-	}
-	return true;
-}
-
 /* One request and its reply (events skipped); the reply's type, payload in buf. */
 static uint32_t ask(uint32_t type, const void *payload, uint32_t len)
 {
@@ -107,7 +98,7 @@ KTEST(hostile, xenstore_malformed_requests)
 		ERR(DIRECTORY_PART, "control\0", "EINVAL"),
 	};
 
-	if (store())
+	if (xsr_store())
 		xsr_run("malformed", steps, ARRAY_SIZE(steps));
 }
 
@@ -120,7 +111,7 @@ KTEST(hostile, xenstore_req_ids_echoed)
 	struct xsd_sockmsg m;
 	const char *p;
 
-	if (!store())
+	if (!xsr_store())
 		return;
 	for (unsigned int i = 0; i < ARRAY_SIZE(ids); i++) {
 		xsr_send(XS_READ, ids[i], 0, "name", 5);
@@ -148,7 +139,7 @@ KTEST(hostile, xenstore_huge_paths_and_values)
 	};
 	uint32_t t;
 
-	if (!store())
+	if (!xsr_store())
 		return;
 	for (unsigned int i = 0; i < ARRAY_SIZE(c); i++) {
 		char dom[12];
@@ -189,7 +180,7 @@ KTEST(hostile, xenstore_watch_flood)
 	unsigned int n, refused = 0;
 	uint32_t t = 0;
 
-	if (!store())
+	if (!xsr_store())
 		return;
 	for (n = 0; n < 100000; n++) {
 		struct xsd_sockmsg m;
@@ -255,7 +246,7 @@ KTEST(hostile, xenstore_node_flood)
 	unsigned int before, n;
 	uint32_t t = 0;
 
-	if (!store())
+	if (!xsr_store())
 		return;
 	before = owned_nodes();
 	/* Fanned out, so no child list outgrows its record first. */
@@ -290,7 +281,7 @@ KTEST(hostile, xenstore_replies_unread)
 	unsigned int got = 0;
 	struct xsd_sockmsg m;
 
-	if (!store())
+	if (!xsr_store())
 		return;
 	for (unsigned int i = 0; i < 100; i++)
 		KT_ASSERT(xsr_send(XS_READ, ++rid, 0, "name", 5), "request %u: the ring stayed full", i);

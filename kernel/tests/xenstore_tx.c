@@ -6,7 +6,7 @@
  * child list it changed) was changed meanwhile, and applies nothing then;
  * watches fire at the commit, before its reply. Raw ring, so ids and
  * arguments can be wrong on purpose (xs_raw.h). The initial domain has no
- * store at boot: these skip there.
+ * store at boot: there they only check that start_info names none.
  */
 #include "kernel/ktest.h"
 #include "kernel/tests/xs_raw.h"
@@ -16,15 +16,6 @@
 #define START(slot)	ST(TRANSACTION_START, "\0", TRANSACTION_START, NULL, .save_tx = (slot))
 #define OK(t, p, ...)	ST(t, p, t, "OK|", __VA_ARGS__)
 #define ERR(t, p, e, ...) ST(t, p, ERROR, e "|", __VA_ARGS__)
-
-static bool store(void)
-{
-	if (!xsr_init()) {
-		ktest_skip("the initial domain has no xenstore at boot");
-		return false;
-	}
-	return true;
-}
 
 /* Two transactions write one node: the first to end wins, the other gets EAGAIN, a retry succeeds. */
 KTEST(xenstore, transaction_write_conflict)
@@ -44,7 +35,7 @@ KTEST(xenstore, transaction_write_conflict)
 		OK(RM, "data/tx\0"),
 	};
 
-	if (store())
+	if (xsr_store())
 		xsr_run("write conflict", steps, ARRAY_SIZE(steps));
 }
 
@@ -80,7 +71,7 @@ KTEST(xenstore, transaction_read_conflicts)
 		OK(RM, "data/tx\0"),
 	};
 
-	if (store())
+	if (xsr_store())
 		xsr_run("read conflicts", steps, ARRAY_SIZE(steps));
 }
 
@@ -119,7 +110,7 @@ KTEST(xenstore, transaction_view_and_bad_ids)
 		OK(RM, "data/tx\0"),
 	};
 
-	if (store())
+	if (xsr_store())
 		xsr_run("view and ids", steps, ARRAY_SIZE(steps));
 }
 
@@ -137,7 +128,7 @@ KTEST(xenstore, transaction_events_at_commit)
 		OK(RM, "data/tx\0"),
 	};
 
-	if (store())
+	if (xsr_store())
 		xsr_run("events at commit", steps, ARRAY_SIZE(steps));
 }
 
@@ -151,7 +142,7 @@ KTEST(xenstore, transaction_quota)
 	struct xsd_sockmsg m;
 	char buf[32];
 
-	if (!store())
+	if (!xsr_store())
 		return;
 	/* xenstore/requests leaves its transaction 1 open: end it first. */
 	xsr_send(XS_TRANSACTION_END, 0x5fff, 1, "F", 2);
@@ -182,7 +173,7 @@ KTEST(xenstore, transaction_failed_write)
 		ERR(READ, "data/tx\0", "ENOENT"),
 	};
 
-	if (!store())
+	if (!xsr_store())
 		return;
 	memcpy(big, "data/tx/big", 12);
 	memset(big + 12, 'x', sizeof(big) - 12);

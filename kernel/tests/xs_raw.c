@@ -22,6 +22,16 @@ bool xsr_init(void)
 	return true;
 }
 
+bool xsr_store(void)
+{
+	if (xsr_init())
+		return true;
+	if (start_info.store_mfn || start_info.store_evtchn)
+		KT_FAIL("the initial domain has a store ring (mfn %#lx, port %u)",
+			(unsigned long)start_info.store_mfn, start_info.store_evtchn);
+	return false;
+}
+
 void xsr_kick(void)
 {
 	struct evtchn_send s = { .port = start_info.store_evtchn };

@@ -19,6 +19,14 @@ extern struct xenstore_domain_interface *xsr_ring;
 
 /* Map the ring (start_info.store_mfn); false for the initial domain. */
 bool xsr_init(void);
+/*
+ * For a test that needs the store: xsr_init(), and for the initial domain,
+ * which has none at boot (dom0 runs xenstored itself), the check that
+ * start_info names no ring or port (KT_FAIL if it does); then false, and
+ * the test has nothing more to hold Xen to there. Not a skip: the verdict
+ * must be the same on every platform, and this one is asserted.
+ */
+bool xsr_store(void);
 /* Bytes into the request ring as they are; false if it stays full. */
 bool xsr_put(const void *data, uint32_t len);
 void xsr_kick(void);
