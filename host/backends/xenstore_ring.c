@@ -7,8 +7,9 @@
  *  - a reply ring the guest does not empty is left full: the rest waits
  *    here and goes on the next event or exit, never blocking the host;
  *  - ring indexes that claim more than a ring's worth, or a message
- *    longer than XENSTORE_PAYLOAD_MAX, end the conversation for good
- *    (xenstored ignores the connection: nothing is read or written again).
+ *    longer than XENSTORE_PAYLOAD_MAX (its header taken, nothing more),
+ *    end the conversation for good (xenstored ignores the connection:
+ *    nothing is read or written again).
  * Nothing is ever read or written outside the ring: every index is masked.
  * The store xl writes for a PV domU is built here too.
  */
