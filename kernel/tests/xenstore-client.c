@@ -1,0 +1,375 @@
+/*
+ * The xenstore client (xen/xenstore.h) against the real xenstored: what a
+ * domU reads about itself, writes under its data/ node, watches,
+ * transactions that conflict, permissions, and several threads waiting
+ * at once. Then the client against a server that lies: we write the lies
+ * into the response ring ourselves.
+ *
+ * This file's name sorts before xenstore.c on purpose: the wire-level
+ * test there removes data/ at its end, and a domU cannot make it again.
+ * Everything made here is removed again, and no watch is left set.
+ */
+#include <xen/errno.h>
+#include <xen/io/xs_wire.h>
+#include <xen/version.h>
+
+#include "arch/x86/hypercall.h"
+#include "kernel/ktest.h"
+#include "kernel/sched.h"
+#include "lib/printf.h"
+#include "mm/p2m.h"
+#include "xen/start_info.h"
+#include "xen/time.h"
+#include "xen/xenstore.h"
+
+#define EVENT_WAIT_NS	(10 * NSEC_PER_SEC)
+
+/* The initial domain has no store at boot: say so; a domU must have one. */
+#define NEED_STORE()								\
+	do {									\
+		if (is_initial_domain()) {					\
+			ktest_skip("no xenstored at boot in the initial domain"); \
+			return;							\
+		}								\
+		KT_ASSERT(!xenstore_unavailable(), "xenstore: %s", xenstore_unavailable()); \
+	} while (0)
+
+KTEST(xenstore, client_says_when_there_is_none)
+{
+	char buf[16];
+	long rc = xs_read(XS_NO_TX, "domid", buf, sizeof(buf));
+
+	if (is_initial_domain()) {
+		KT_ASSERT(xenstore_unavailable() != NULL, "the initial domain has a store at boot");
+		KT_ASSERT_EQ(rc, -XEN_ENODEV, "xs_read without a store");
+		return;
+	}
+	KT_ASSERT(xenstore_unavailable() == NULL, "xenstore: %s", xenstore_unavailable());
+	KT_ASSERT(rc > 0, "xs_read(domid): %ld", rc);
+}
+
+/* The VM path's uuid is the domain handle we were created with. */
+static void vm_path(char *want, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	xen_domain_handle_t h;
+	size_t n = 4;
+
+	memset(h, 0, sizeof(h));
+	hypercall_xen_version(XENVER_guest_handle, h);
+	memcpy(want, "/vm/", 4);
+	for (unsigned int i = 0; i < 16 && n + 3 < size; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			want[n++] = '-';
+		want[n++] = hex[h[i] >> 4];
+		want[n++] = hex[h[i] & 15];
+	}
+	want[n] = '\0';
+}
+
+KTEST(xenstore, client_own_domid_name_vm)
+{
+	char buf[128], path[64], want[64];
+	unsigned long domid, again;
+
+	NEED_STORE();
+	KT_ASSERT_EQ(xs_read_ulong(XS_NO_TX, "domid", &domid), 0, "domid");
+	KT_ASSERT(domid != 0 && domid < DOMID_FIRST_RESERVED, "domid %lu", domid);
+	/* The same node by its absolute path, and the path xenstored gives our home. */
+	snprintf(path, sizeof(path), "/local/domain/%lu/domid", domid);
+	KT_ASSERT_EQ(xs_read_ulong(XS_NO_TX, path, &again), 0, path);
+	KT_ASSERT_EQ(again, domid, path);
+	KT_ASSERT(xs_read(XS_NO_TX, "name", buf, sizeof(buf)) == 6 && !strcmp(buf, "paraos"),
+		  "name '%s'", buf);
+	vm_path(want, sizeof(want));
+	KT_ASSERT(xs_read(XS_NO_TX, "vm", buf, sizeof(buf)) > 0 && !strcmp(buf, want),
+		  "vm '%s', expected '%s'", buf, want);
+	/* A value that does not fit is refused, never cut short. */
+	KT_ASSERT_EQ(xs_read(XS_NO_TX, "name", buf, 6), -XEN_E2BIG, "name into 6 bytes");
+	KT_ASSERT_EQ(xs_read(XS_NO_TX, "nosuch", buf, sizeof(buf)), -XEN_ENOENT, "nosuch");
+	KT_ASSERT_EQ(xs_read_ulong(XS_NO_TX, "name", &again), -XEN_EINVAL, "name as a number");
+}
+
+/* Does the NUL-separated list hold name? */
+static bool listed(const char *list, long n, const char *name)
+{
+	for (long i = 0; i < n; i++, list += strlen(list) + 1)
+		if (!strcmp(list, name))
+			return true;
+	return false;
+}
+
+KTEST(xenstore, client_write_read_directory_rm)
+{
+	static const char bin[] = { 'a', 0, 'b' };
+	char buf[256];
+	long n;
+
+	NEED_STORE();
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/c/a", "1", 1), 0, "write data/c/a");
+	KT_ASSERT_EQ(xs_printf(XS_NO_TX, "data/c/b", "%s-%d", "two", 2), 0, "write data/c/b");
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/c/bin", bin, sizeof(bin)), 0, "write data/c/bin");
+	KT_ASSERT_EQ(xs_mkdir(XS_NO_TX, "data/c/d"), 0, "mkdir data/c/d");
+	KT_ASSERT(xs_read(XS_NO_TX, "data/c/a", buf, sizeof(buf)) == 1 && !strcmp(buf, "1"),
+		  "data/c/a '%s'", buf);
+	KT_ASSERT(xs_read(XS_NO_TX, "data/c/b", buf, sizeof(buf)) == 5 && !strcmp(buf, "two-2"),
+		  "data/c/b '%s'", buf);
+	KT_ASSERT(xs_read(XS_NO_TX, "data/c/bin", buf, sizeof(buf)) == 3 && !memcmp(buf, bin, 3),
+		  "data/c/bin: a value with a NUL inside");
+	KT_ASSERT(xs_read(XS_NO_TX, "data/c/d", buf, sizeof(buf)) == 0 && !buf[0],
+		  "data/c/d is empty");
+	n = xs_directory(XS_NO_TX, "data/c", buf, sizeof(buf));
+	KT_ASSERT(n == 4 && listed(buf, n, "a") && listed(buf, n, "b") && listed(buf, n, "bin") &&
+		  listed(buf, n, "d"), "directory data/c: %ld entries", n);
+	KT_ASSERT_EQ(xs_directory(XS_NO_TX, "data/c", buf, 4), -XEN_E2BIG, "directory into 4 bytes");
+	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/c/a"), 0, "rm data/c/a");
+	n = xs_directory(XS_NO_TX, "data/c", buf, sizeof(buf));
+	KT_ASSERT(n == 3 && !listed(buf, n, "a"), "directory after rm: %ld entries", n);
+	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/c"), 0, "rm data/c");
+	KT_ASSERT_EQ(xs_read(XS_NO_TX, "data/c/b", buf, sizeof(buf)), -XEN_ENOENT, "data/c/b after rm");
+	KT_ASSERT_EQ(xs_directory(XS_NO_TX, "data", buf, sizeof(buf)), 0, "data/ is empty again");
+}
+
+KTEST(xenstore, client_bad_lengths_never_sent)
+{
+	static char big[XENSTORE_PAYLOAD_MAX + 2];
+	uint64_t before;
+
+	NEED_STORE();
+	memset(big, 'a', sizeof(big) - 1);
+	before = xs_stats.requests;
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/big", big, XENSTORE_PAYLOAD_MAX), -XEN_E2BIG,
+		     "a value of XENSTORE_PAYLOAD_MAX bytes with its path");
+	KT_ASSERT_EQ(xs_read(XS_NO_TX, big, big, sizeof(big)), -XEN_E2BIG, "a path over the payload");
+	KT_ASSERT_EQ(xs_stats.requests, before, "requests sent");
+}
+
+/* ---- watches ------------------------------------------------------------------ */
+
+struct seen {
+	unsigned int n;
+	char path[8][64];
+	struct xs_watch *w[8];
+	struct waitq wq;
+};
+
+static void record(struct xs_watch *w, const char *p)
+{
+	struct seen *s = w->arg;
+	unsigned int f = upcalls_off();
+
+	if (s->n < 8) {
+		strlcpy(s->path[s->n], p, sizeof(s->path[0]));
+		s->w[s->n] = w;
+	}
+	s->n++;
+	wake_up(&s->wq);
+	upcalls_restore(f);
+}
+
+static bool events_reach(struct seen *s, unsigned int n)
+{
+	return wait_event_until(&s->wq, s->n >= n, xen_system_time() + EVENT_WAIT_NS);
+}
+
+KTEST(xenstore, client_watch_fires_on_write_and_rm)
+{
+	static struct xs_watch w1, w2;
+	static struct seen s1, s2;
+
+	NEED_STORE();
+	memset(&s1, 0, sizeof(s1));
+	memset(&s2, 0, sizeof(s2));
+	KT_ASSERT_EQ(xs_watch(&w1, "data/w", record, &s1), 0, "watch data/w");
+	KT_ASSERT(events_reach(&s1, 1), "no first event when the watch was set");
+	KT_ASSERT(!strcmp(s1.path[0], "data/w") && s1.w[0] == &w1, "first event '%s'", s1.path[0]);
+	/* A second watch on the same path: its own token, its own events. */
+	KT_ASSERT_EQ(xs_watch(&w2, "data/w", record, &s2), 0, "second watch on data/w");
+	KT_ASSERT(strcmp(w1.token, w2.token) != 0, "two watches, one token '%s'", w1.token);
+	KT_ASSERT(events_reach(&s2, 1), "no first event for the second watch");
+
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/w", "1", 1), 0, "write data/w");
+	KT_ASSERT(events_reach(&s1, 2) && events_reach(&s2, 2), "no event on write (%u, %u)",
+		  s1.n, s2.n);
+	KT_ASSERT(!strcmp(s1.path[1], "data/w") && s1.w[1] == &w1 && s2.w[1] == &w2,
+		  "write event '%s'", s1.path[1]);
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/w/sub", "2", 1), 0, "write data/w/sub");
+	KT_ASSERT(events_reach(&s1, 3), "no event on a write below the watch");
+	KT_ASSERT(!strcmp(s1.path[2], "data/w/sub"), "event below '%s'", s1.path[2]);
+	KT_ASSERT_EQ(xs_unwatch(&w2), 0, "unwatch the second");
+
+	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/w"), 0, "rm data/w");
+	KT_ASSERT(events_reach(&s1, 4), "no event on rm");
+	KT_ASSERT(!strcmp(s1.path[3], "data/w"), "rm event '%s'", s1.path[3]);
+	KT_ASSERT_EQ(xs_unwatch(&w1), 0, "unwatch");
+	KT_ASSERT_EQ(xs_unwatch(&w1), -XEN_ENOENT, "unwatch again");
+	/* Unwatched: a change is answered, and no event comes with it. */
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/w", "3", 1), 0, "write after unwatch");
+	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/w"), 0, "rm after unwatch");
+	sleep_ns(50 * NSEC_PER_MSEC);
+	KT_ASSERT(s1.n == 4 && s2.n == 3, "events after unwatch: %u, %u", s1.n, s2.n);
+}
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+KTEST(xenstore, client_conflicting_transactions)
+{
+	xs_tx_t t1, t2;
+	char buf[16];
+	long e1, e2;
+
+	NEED_STORE();
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/tx", "0", 1), 0, "write data/tx");
+	KT_ASSERT_EQ(xs_transaction_start(&t1), 0, "start the first");
+	KT_ASSERT_EQ(xs_transaction_start(&t2), 0, "start the second");
+	KT_ASSERT(t1 != t2, "two transactions, one id %u", t1);
+	KT_ASSERT_EQ(xs_read(t1, "data/tx", buf, sizeof(buf)), 1, "read in the first");
+	KT_ASSERT_EQ(xs_read(t2, "data/tx", buf, sizeof(buf)), 1, "read in the second");
+	KT_ASSERT_EQ(xs_write(t1, "data/tx", "1", 1), 0, "write in the first");
+	KT_ASSERT_EQ(xs_write(t2, "data/tx", "2", 1), 0, "write in the second");
+	/* Not visible outside before the commit. */
+	KT_ASSERT(xs_read(XS_NO_TX, "data/tx", buf, sizeof(buf)) == 1 && buf[0] == '0',
+		  "data/tx outside both: '%s'", buf);
+	e1 = xs_transaction_end(t1, true);
+	e2 = xs_transaction_end(t2, true);
+	KT_ASSERT(e1 == 0 && e2 == -XEN_EAGAIN, "commits: %ld then %ld, expected 0 then -EAGAIN",
+		  e1, e2);
+	KT_ASSERT(xs_read(XS_NO_TX, "data/tx", buf, sizeof(buf)) == 1 && buf[0] == '1',
+		  "data/tx after the commits: '%s'", buf);
+	KT_ASSERT_EQ(xs_transaction_end(t2, true), -XEN_ENOENT, "ending the failed one again");
+	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/tx"), 0, "rm data/tx");
+}
+
+/* Read and bump data/tx; on the first try, someone else changes it meanwhile. */
+static long bump(xs_tx_t t, void *arg)
+{
+	unsigned int *calls = arg;
+	unsigned long v;
+	long rc = xs_read_ulong(t, "data/tx", &v);
+
+	if (rc)
+		return rc;
+	if ((*calls)++ == 0) {
+		rc = xs_write(XS_NO_TX, "data/tx", "10", 2);
+		if (rc)
+			return rc;
+	}
+	return xs_printf(t, "data/tx", "%lu", v + 1);
+}
+
+KTEST(xenstore, client_transaction_retried_on_eagain)
+{
+	unsigned int calls = 0, tries = 0;
+	unsigned long v = 0;
+	long rc;
+
+	NEED_STORE();
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/tx", "5", 1), 0, "write data/tx");
+	rc = xs_transact(bump, &calls, &tries);
+	KT_ASSERT(rc == 0 && tries == 2 && calls == 2, "xs_transact: %ld after %u tries", rc, tries);
+	KT_ASSERT_EQ(xs_read_ulong(XS_NO_TX, "data/tx", &v), 0, "read data/tx");
+	KT_ASSERT_EQ(v, 11, "data/tx: the retry's value, over the other writer's");
+	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/tx"), 0, "rm data/tx");
+}
+
+/* ---- permissions ------------------------------------------------------------------ */
+
+KTEST(xenstore, client_permissions)
+{
+	char buf[64], want[16];
+	unsigned long domid;
+	long n;
+
+	NEED_STORE();
+	KT_ASSERT_EQ(xs_read_ulong(XS_NO_TX, "domid", &domid), 0, "domid");
+	/* Another domain's node, and a node of our own that the toolstack keeps. */
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "/local/domain/0/name", "evil", 4), -XEN_EACCES,
+		     "write dom0's name");
+	KT_ASSERT_EQ(xs_read(XS_NO_TX, "/local/domain/0/name", buf, sizeof(buf)), -XEN_EACCES,
+		     "read dom0's name");
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "name", "evil", 4), -XEN_EACCES, "write our name");
+	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "domid"), -XEN_EACCES, "rm our domid");
+	n = xs_get_perms(XS_NO_TX, "name", buf, sizeof(buf));
+	KT_ASSERT(n == 2 && !strcmp(buf, "n0"), "perms of name: %ld '%s'", n, buf);
+	snprintf(want, sizeof(want), "r%lu", domid);
+	KT_ASSERT(!strcmp(buf + 3, want), "perms of name: '%s', '%s'", buf, buf + 3);
+	/* Ours to share: dom0 may read it too. */
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/p", "x", 1), 0, "write data/p");
+	n = snprintf(buf, sizeof(buf), "n%lu", domid) + 1;
+	n += snprintf(buf + n, sizeof(buf) - n, "r0") + 1;
+	KT_ASSERT_EQ(xs_set_perms(XS_NO_TX, "data/p", buf, (size_t)n), 0, "set_perms data/p");
+	n = xs_get_perms(XS_NO_TX, "data/p", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "n%lu", domid);
+	KT_ASSERT(n == 2 && !strcmp(buf, want) && !strcmp(buf + strlen(buf) + 1, "r0"),
+		  "perms of data/p: %ld '%s'", n, buf);
+	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/p"), 0, "rm data/p");
+}
+
+/* ---- several threads waiting at once ---------------------------------------------- */
+
+#define WAITERS	4
+
+struct waiter {
+	unsigned int i;
+	long rc;
+	char got[16];
+};
+
+static void wait_one(void *arg)
+{
+	struct waiter *w = arg;
+	char path[16];
+
+	snprintf(path, sizeof(path), "data/t%u", w->i);
+	w->rc = xs_read(XS_NO_TX, path, w->got, sizeof(w->got));
+}
+
+KTEST(xenstore, client_threads_wait_at_once)
+{
+	static struct waiter ws[WAITERS];
+	struct thread *t[WAITERS];
+	char path[16], want[16];
+	bool all;
+
+	NEED_STORE();
+	for (unsigned int i = 0; i < WAITERS; i++) {
+		snprintf(path, sizeof(path), "data/t%u", i);
+		KT_ASSERT_EQ(xs_printf(XS_NO_TX, path, "value %u", i), 0, path);
+		ws[i] = (struct waiter){ .i = i, .rc = -1 };
+	}
+	/* Replies stay in the ring until every thread waits for its own. */
+	xenstore_hold_replies(true);
+	for (unsigned int i = 0; i < WAITERS; i++)
+		t[i] = thread_create("xs-waiter", wait_one, &ws[i]);
+	for (unsigned int i = 0; i < 100 && xs_stats.in_flight < WAITERS; i++)
+		sleep_ns(10 * NSEC_PER_MSEC);
+	all = xs_stats.in_flight == WAITERS;
+	xenstore_hold_replies(false);
+	for (unsigned int i = 0; i < WAITERS; i++)
+		if (t[i])
+			thread_join(t[i]);
+	KT_ASSERT(all, "only %u of %u requests in flight at once", xs_stats.in_flight, WAITERS);
+	for (unsigned int i = 0; i < WAITERS; i++) {
+		snprintf(want, sizeof(want), "value %u", i);
+		KT_ASSERT(ws[i].rc == (long)strlen(want) && !strcmp(ws[i].got, want),
+			  "thread %u: %ld '%s'", i, ws[i].rc, ws[i].got);
+		snprintf(path, sizeof(path), "data/t%u", i);
+		KT_ASSERT_EQ(xs_rm(XS_NO_TX, path), 0, path);
+	}
+}
+
+/* ---- the server's own features -------------------------------------------------- */
+
+KTEST(xenstore, client_reconnection_where_offered)
+{
+	struct xenstore_domain_interface *ring;
+
+	NEED_STORE();
+	ring = mfn_to_virt(start_info.store_mfn);
+	if (!(READ_ONCE(ring->server_features) & XENSTORE_SERVER_FEATURE_RECONNECTION)) {
+		ktest_skip("the server offers no ring reconnection (server_features %#x)",
+			   READ_ONCE(ring->server_features));
+		return;
+	}
+	KT_FAIL("reconnection is offered: test it before trusting it");
+}
