@@ -99,7 +99,7 @@ static bool listed(const char *list, long n, const char *name)
 	return false;
 }
 
-KTEST(xenstore, client_write_read_directory_rm)
+static void client_write_read_directory_rm(void)
 {
 	static const char bin[] = { 'a', 0, 'b' };
 	char buf[256];
@@ -128,6 +128,12 @@ KTEST(xenstore, client_write_read_directory_rm)
 	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/c"), 0, "rm data/c");
 	KT_ASSERT_EQ(xs_read(XS_NO_TX, "data/c/b", buf, sizeof(buf)), -XEN_ENOENT, "data/c/b after rm");
 	KT_ASSERT_EQ(xs_directory(XS_NO_TX, "data", buf, sizeof(buf)), 0, "data/ is empty again");
+}
+
+KTEST(xenstore, client_write_read_directory_rm)
+{
+	client_write_read_directory_rm();
+	xs_rm(XS_NO_TX, "data/c");	/* whatever a failure left */
 }
 
 KTEST(xenstore, client_bad_lengths_never_sent)
@@ -172,10 +178,11 @@ static bool events_reach(struct seen *s, unsigned int n)
 	return wait_event_until(&s->wq, s->n >= n, xen_system_time() + EVENT_WAIT_NS);
 }
 
-KTEST(xenstore, client_watch_fires_on_write_and_rm)
+static struct xs_watch w1, w2;
+static struct seen s1, s2;
+
+static void client_watch_fires_on_write_and_rm(void)
 {
-	static struct xs_watch w1, w2;
-	static struct seen s1, s2;
 
 	NEED_STORE();
 	memset(&s1, 0, sizeof(s1));
@@ -210,15 +217,28 @@ KTEST(xenstore, client_watch_fires_on_write_and_rm)
 	KT_ASSERT(s1.n == 4 && s2.n == 3, "events after unwatch: %u, %u", s1.n, s2.n);
 }
 
+KTEST(xenstore, client_watch_fires_on_write_and_rm)
+{
+	client_watch_fires_on_write_and_rm();
+	if (ktest_failed()) {
+		/* No watch may outlive the test: the wire test reads the ring itself. */
+		xs_unwatch(&w1);
+		xs_unwatch(&w2);
+	}
+	xs_rm(XS_NO_TX, "data/w");
+}
+
 /* ---- transactions ---------------------------------------------------------------- */
 
-KTEST(xenstore, client_conflicting_transactions)
+static xs_tx_t t1, t2;
+
+static void client_conflicting_transactions(void)
 {
-	xs_tx_t t1, t2;
 	char buf[16];
 	long e1, e2;
 
 	NEED_STORE();
+	t1 = t2 = XS_NO_TX;
 	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/tx", "0", 1), 0, "write data/tx");
 	KT_ASSERT_EQ(xs_transaction_start(&t1), 0, "start the first");
 	KT_ASSERT_EQ(xs_transaction_start(&t2), 0, "start the second");
@@ -240,6 +260,16 @@ KTEST(xenstore, client_conflicting_transactions)
 	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/tx"), 0, "rm data/tx");
 }
 
+KTEST(xenstore, client_conflicting_transactions)
+{
+	client_conflicting_transactions();
+	if (ktest_failed()) {
+		xs_transaction_end(t1, false);
+		xs_transaction_end(t2, false);
+	}
+	xs_rm(XS_NO_TX, "data/tx");
+}
+
 /* Read and bump data/tx; on the first try, someone else changes it meanwhile. */
 static long bump(xs_tx_t t, void *arg)
 {
@@ -257,7 +287,7 @@ static long bump(xs_tx_t t, void *arg)
 	return xs_printf(t, "data/tx", "%lu", v + 1);
 }
 
-KTEST(xenstore, client_transaction_retried_on_eagain)
+static void client_transaction_retried_on_eagain(void)
 {
 	unsigned int calls = 0, tries = 0;
 	unsigned long v = 0;
@@ -272,9 +302,15 @@ KTEST(xenstore, client_transaction_retried_on_eagain)
 	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/tx"), 0, "rm data/tx");
 }
 
+KTEST(xenstore, client_transaction_retried_on_eagain)
+{
+	client_transaction_retried_on_eagain();
+	xs_rm(XS_NO_TX, "data/tx");
+}
+
 /* ---- permissions ------------------------------------------------------------------ */
 
-KTEST(xenstore, client_permissions)
+static void client_permissions(void)
 {
 	char buf[64], want[16];
 	unsigned long domid;
@@ -305,6 +341,12 @@ KTEST(xenstore, client_permissions)
 	KT_ASSERT_EQ(xs_rm(XS_NO_TX, "data/p"), 0, "rm data/p");
 }
 
+KTEST(xenstore, client_permissions)
+{
+	client_permissions();
+	xs_rm(XS_NO_TX, "data/p");
+}
+
 /* ---- several threads waiting at once ---------------------------------------------- */
 
 #define WAITERS	4
@@ -324,9 +366,10 @@ static void wait_one(void *arg)
 	w->rc = xs_read(XS_NO_TX, path, w->got, sizeof(w->got));
 }
 
-KTEST(xenstore, client_threads_wait_at_once)
+static struct waiter ws[WAITERS];
+
+static void client_threads_wait_at_once(void)
 {
-	static struct waiter ws[WAITERS];
 	struct thread *t[WAITERS];
 	char path[16], want[16];
 	bool all;
@@ -355,6 +398,17 @@ KTEST(xenstore, client_threads_wait_at_once)
 			  "thread %u: %ld '%s'", i, ws[i].rc, ws[i].got);
 		snprintf(path, sizeof(path), "data/t%u", i);
 		KT_ASSERT_EQ(xs_rm(XS_NO_TX, path), 0, path);
+	}
+}
+
+KTEST(xenstore, client_threads_wait_at_once)
+{
+	char path[16];
+
+	client_threads_wait_at_once();
+	for (unsigned int i = 0; i < WAITERS; i++) {
+		snprintf(path, sizeof(path), "data/t%u", i);
+		xs_rm(XS_NO_TX, path);
 	}
 }
 
