@@ -320,6 +320,18 @@ void xenstore_hold_replies(bool hold)
 	upcalls_restore(f);
 }
 
+void xenstore_test_recover(void)
+{
+	unsigned int f = upcalls_off();
+
+	if (ring && !want_reconnect) {
+		WRITE_ONCE(ring->rsp_cons, READ_ONCE(ring->rsp_prod));
+		in.got = 0;
+		down = NULL;
+	}
+	upcalls_restore(f);
+}
+
 /* ---- one request, one reply ---------------------------------------------------- */
 
 static struct xs_req *slot_get(void)

@@ -99,5 +99,10 @@ extern struct xs_stats xs_stats;
  * release they are all taken, and each goes to its own waiter.
  */
 void xenstore_hold_replies(bool hold);
+/*
+ * For tests that lied to the client through the ring themselves: drop
+ * what is left of the lie and connect again. Nothing may be in flight.
+ */
+void xenstore_test_recover(void);
 
 #endif

@@ -427,3 +427,139 @@ KTEST(xenstore, client_reconnection_where_offered)
 	}
 	KT_FAIL("reconnection is offered: test it before trusting it");
 }
+
+/* ---- a server that lies ------------------------------------------------------------ */
+
+/*
+ * We play the lying server: a real request goes out, its real reply is
+ * held in the ring, and we forge it there before the client reads it.
+ * The client must refuse the reply, fail its waiter with -XEN_EIO, say
+ * why the connection broke, and refuse every call after it; then the
+ * test drops the lie and connects again.
+ */
+static struct xenstore_domain_interface *store_ring(void)
+{
+	return mfn_to_virt(start_info.store_mfn);
+}
+
+static void ring_copy(struct xenstore_domain_interface *r, uint32_t at, void *buf, uint32_t n,
+		      bool to_ring)
+{
+	char *b = buf;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (to_ring)
+			r->rsp[MASK_XENSTORE_IDX(at + i)] = b[i];
+		else
+			b[i] = r->rsp[MASK_XENSTORE_IDX(at + i)];
+	}
+}
+
+/* The held reply: its header and payload as the server wrote them. */
+struct forgery {
+	struct xsd_sockmsg h;
+	char p[64];
+};
+
+static void lie(const char *what, void (*forge)(struct forgery *f), const char *says)
+{
+	struct xenstore_domain_interface *r = store_ring();
+	static struct waiter w;
+	struct forgery f;
+	struct thread *t;
+	uint32_t cons = 0;
+	char buf[16];
+	bool held = false;
+	long after;
+
+	KT_ASSERT_EQ(xs_write(XS_NO_TX, "data/t9", "truth", 5), 0, "write data/t9");
+	w = (struct waiter){ .i = 9, .rc = 1 };
+	xenstore_hold_replies(true);
+	t = thread_create("xs-liar", wait_one, &w);
+	for (unsigned int i = 0; i < 500 && !held; i++) {
+		uint32_t prod = READ_ONCE(r->rsp_prod);
+
+		cons = READ_ONCE(r->rsp_cons);
+		rmb();
+		if (prod - cons >= sizeof(f.h)) {
+			ring_copy(r, cons, &f.h, sizeof(f.h), false);
+			held = f.h.len <= sizeof(f.p) && prod - cons == sizeof(f.h) + f.h.len;
+		}
+		if (!held)
+			sleep_ns(NSEC_PER_MSEC);
+	}
+	if (held) {
+		ring_copy(r, cons + sizeof(f.h), f.p, f.h.len, false);
+		forge(&f);
+		ring_copy(r, cons, &f.h, sizeof(f.h), true);
+		ring_copy(r, cons + sizeof(f.h), f.p, f.h.len < sizeof(f.p) ? f.h.len : sizeof(f.p), true);
+		wmb();
+	}
+	xenstore_hold_replies(false);
+	if (t)
+		thread_join(t);
+	after = xs_read(XS_NO_TX, "data/t9", buf, sizeof(buf));
+	const char *why = xenstore_unavailable();
+	bool said = why && strstr(why, says);
+
+	xenstore_test_recover();
+	KT_ASSERT(held, "%s: the reply never came to be forged", what);
+	KT_ASSERT_EQ(w.rc, -XEN_EIO, what);
+	KT_ASSERT(said, "%s: the client says '%s', expected '%s'", what, why ? why : "nothing", says);
+	KT_ASSERT_EQ(after, -XEN_ENODEV, "a request once the connection broke");
+	KT_ASSERT(xs_read(XS_NO_TX, "data/t9", buf, sizeof(buf)) == 5 && !strcmp(buf, "truth"),
+		  "%s: reading again, once recovered", what);
+}
+
+static void forge_req_id(struct forgery *f)	{ f->h.req_id += 1000; }
+static void forge_type(struct forgery *f)	{ f->h.type = XS_DIRECTORY; }
+static void forge_tx(struct forgery *f)		{ f->h.tx_id = 7; }
+static void forge_len(struct forgery *f)	{ f->h.len = XENSTORE_PAYLOAD_MAX + 1; }
+static void forge_event(struct forgery *f)
+{
+	/* A watch event with a path and no token, as long as the reply it replaces. */
+	f->h.type = XS_WATCH_EVENT;
+	memcpy(f->p, "data\0", 5);
+}
+
+static void client_refuses_forged_replies(void)
+{
+	NEED_STORE();
+	lie("a reply to a request nobody made", forge_req_id, "nobody waits for");
+	lie("a reply of another type", forge_type, "reply of type 1");
+	lie("a reply in another transaction", forge_tx, "in transaction 7");
+	lie("a reply longer than XENSTORE_PAYLOAD_MAX", forge_len, "message of 4097 bytes");
+	lie("a watch event without a token", forge_event, "not a path and a token");
+}
+
+KTEST(xenstore, client_refuses_forged_replies)
+{
+	client_refuses_forged_replies();
+	xenstore_test_recover();
+	xs_rm(XS_NO_TX, "data/t9");
+}
+
+KTEST(xenstore, client_refuses_bad_ring_indexes)
+{
+	struct xenstore_domain_interface *r;
+	uint32_t prod;
+	char buf[16];
+	long rc;
+
+	NEED_STORE();
+	r = store_ring();
+	/* The server's producer index 2000 bytes past our consumer: more than the ring holds. */
+	xenstore_hold_replies(true);
+	prod = READ_ONCE(r->rsp_prod);
+	WRITE_ONCE(r->rsp_prod, READ_ONCE(r->rsp_cons) + 2000);
+	xenstore_hold_replies(false);
+	rc = xs_read(XS_NO_TX, "domid", buf, sizeof(buf));
+	const char *why = xenstore_unavailable();
+	bool said = why && strstr(why, "response ring indexes");
+
+	WRITE_ONCE(r->rsp_prod, prod);
+	xenstore_test_recover();
+	KT_ASSERT(said, "the client says '%s'", why ? why : "nothing");
+	KT_ASSERT_EQ(rc, -XEN_ENODEV, "a request once the connection broke");
+	KT_ASSERT(xs_read(XS_NO_TX, "domid", buf, sizeof(buf)) > 0, "reading again, once recovered");
+}
