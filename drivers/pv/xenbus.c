@@ -238,9 +238,11 @@ static void otherend_changed(struct xs_watch *w, const char *path)
 
 	(void)path;
 	mutex_lock(&dev->lock);
-	if (state < 0 || dev->detaching)
+	if (state < 0)
 		goto out;
 	dev->otherend_state = be;
+	if (dev->detaching)
+		goto out;		/* xenbus_detach moves us now */
 	switch (be) {
 	case XenbusStateInitWait:
 	case XenbusStateInitialised:
