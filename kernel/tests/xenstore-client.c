@@ -28,7 +28,7 @@
 #define NEED_STORE()								\
 	do {									\
 		if (is_initial_domain()) {					\
-			ktest_skip("no xenstored at boot in the initial domain"); \
+			ktest_skip("initial domain: no xenstored at boot"); \
 			return;							\
 		}								\
 		KT_ASSERT(!xenstore_unavailable(), "xenstore: %s", xenstore_unavailable()); \
