@@ -47,13 +47,12 @@
 #include "xen/start_info.h"
 #include "xen/time.h"
 #include "xen/xenstore.h"
+#include "xen/xenstore_core.h"
 
 /* A dead or wedged xenstored, not a slow one (Xen in Bochs is slow). */
 #define REPLY_TIMEOUT_NS	(30 * NSEC_PER_SEC)
 /* Requests in flight at once; more callers wait for a slot. */
 #define XS_SLOTS		8
-/* Watch events waiting for the watch thread; beyond that they fold. */
-#define XS_EVENTS		8
 
 struct xs_stats xs_stats;
 
@@ -77,20 +76,7 @@ static struct semaphore free_slots = { .count = XS_SLOTS };
 static struct mutex send_lock;
 static uint32_t last_id;
 static struct waitq room;		/* writers waiting for the server to consume */
-
-/* ---- watches ---------------------------------------------------------------- */
-
-static struct xs_watch *watches;
-static uint32_t last_token;
-static struct {
-	struct xs_watch *w;
-	char path[XENSTORE_ABS_PATH_MAX + 1];
-} events[XS_EVENTS];
-static unsigned int ev_head, ev_tail;	/* [ev_tail, ev_head) waiting */
-static struct waitq watch_wq, unwatch_wq;
-static struct xs_watch *running;	/* whose callback the watch thread is in */
-static struct thread *watcher;
-static bool want_reconnect, held;
+static bool held;
 
 const char *xenstore_unavailable(void)
 {
@@ -112,10 +98,8 @@ static void broken(const char *fmt, ...)
 	for (unsigned int i = 0; i < XS_SLOTS; i++)
 		wake_up(&slots[i].wq);
 	wake_up(&room);
-	if (features & XENSTORE_SERVER_FEATURE_RECONNECTION) {
-		want_reconnect = true;
-		wake_up(&watch_wq);
-	}
+	if (features & XENSTORE_SERVER_FEATURE_RECONNECTION)
+		xs_watch_reconnect();
 }
 
 /* ---- the request ring (threads, send_lock held) ------------------------------ */
@@ -206,45 +190,24 @@ static bool header_ok(void)
 	return true;
 }
 
-static struct xs_watch *watch_by_token(const char *token)
+/* "path\0token\0", exactly; the watch it is for is the watch code's business. */
+static void event_in(uint32_t len)
 {
-	for (struct xs_watch *w = watches; w; w = w->next)
-		if (!strcmp(w->token, token))
-			return w;
-	return NULL;
-}
-
-/* "path\0token\0", exactly. An event for a watch we no longer have is dropped. */
-static void queue_event(uint32_t len)
-{
-	const char *path = event_buf, *token;
+	const char *path = event_buf;
 	size_t pl = strnlen(path, len);
-	struct xs_watch *w;
 
 	xs_stats.events++;
 	if (pl + 1 >= len || strnlen(path + pl + 1, len - pl - 1) != len - pl - 2) {
 		broken("watch event of %u bytes is not a path and a token", len);
 		return;
 	}
-	token = path + pl + 1;
-	w = watch_by_token(token);
-	if (!w)
-		return;
-	if (ev_head - ev_tail == XS_EVENTS || pl >= sizeof(events[0].path)) {
-		w->lost = true;
-		xs_stats.events_folded++;
-	} else {
-		events[ev_head % XS_EVENTS].w = w;
-		memcpy(events[ev_head % XS_EVENTS].path, path, pl + 1);
-		ev_head++;
-	}
-	wake_up(&watch_wq);
+	xs_watch_event(path, pl, path + pl + 1);
 }
 
 static void message_in(void)
 {
 	if (!in.req) {
-		queue_event(in.hdr.len);
+		event_in(in.hdr.len);
 		return;
 	}
 	in.req->rtype = in.hdr.type;
@@ -324,7 +287,7 @@ void xenstore_test_recover(void)
 {
 	unsigned int f = upcalls_off();
 
-	if (ring && !want_reconnect) {
+	if (ring) {
 		WRITE_ONCE(ring->rsp_cons, READ_ONCE(ring->rsp_prod));
 		in.got = 0;
 		down = NULL;
@@ -437,7 +400,7 @@ static long protocol_error(struct xs_req *r, const char *what)
 }
 
 /* Requests whose answer is "OK". */
-static long talk_ok(uint32_t type, xs_tx_t t, const char *s1, const void *s2, uint32_t len2)
+long xs_talk_ok(uint32_t type, xs_tx_t t, const char *s1, const void *s2, uint32_t len2)
 {
 	struct xs_req *r;
 	long rc = talk(type, t, s1, s2, len2, &r);
@@ -515,7 +478,7 @@ long xs_write(xs_tx_t t, const char *path, const void *value, size_t len)
 {
 	if (len > XENSTORE_PAYLOAD_MAX)
 		return -XEN_E2BIG;
-	return talk_ok(XS_WRITE, t, path, value, (uint32_t)len);
+	return xs_talk_ok(XS_WRITE, t, path, value, (uint32_t)len);
 }
 
 long xs_printf(xs_tx_t t, const char *path, const char *fmt, ...)
@@ -534,12 +497,12 @@ long xs_printf(xs_tx_t t, const char *path, const char *fmt, ...)
 
 long xs_mkdir(xs_tx_t t, const char *path)
 {
-	return talk_ok(XS_MKDIR, t, path, NULL, 0);
+	return xs_talk_ok(XS_MKDIR, t, path, NULL, 0);
 }
 
 long xs_rm(xs_tx_t t, const char *path)
 {
-	return talk_ok(XS_RM, t, path, NULL, 0);
+	return xs_talk_ok(XS_RM, t, path, NULL, 0);
 }
 
 long xs_directory(xs_tx_t t, const char *path, char *buf, size_t size)
@@ -556,7 +519,7 @@ long xs_set_perms(xs_tx_t t, const char *path, const char *perms, size_t len)
 {
 	if (len > XENSTORE_PAYLOAD_MAX)
 		return -XEN_E2BIG;
-	return talk_ok(XS_SET_PERMS, t, path, perms, (uint32_t)len);
+	return xs_talk_ok(XS_SET_PERMS, t, path, perms, (uint32_t)len);
 }
 
 /* ---- transactions ---------------------------------------------------------------- */
@@ -586,7 +549,7 @@ long xs_transaction_start(xs_tx_t *t)
 
 long xs_transaction_end(xs_tx_t t, bool commit)
 {
-	return talk_ok(XS_TRANSACTION_END, t, commit ? "T" : "F", NULL, 0);
+	return xs_talk_ok(XS_TRANSACTION_END, t, commit ? "T" : "F", NULL, 0);
 }
 
 long xs_transact(long (*body)(xs_tx_t t, void *arg), void *arg, unsigned int *tries)
@@ -613,74 +576,8 @@ long xs_transact(long (*body)(xs_tx_t t, void *arg), void *arg, unsigned int *tr
 	return rc;
 }
 
-/* ---- watches ----------------------------------------------------------------------- */
-
-/* Upcalls masked: w gets no more events, queued or folded. */
-static void watch_forget(struct xs_watch *w)
-{
-	struct xs_watch **pp = &watches;
-	unsigned int keep = ev_tail;
-
-	while (*pp && *pp != w)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = w->next;
-	for (unsigned int i = ev_tail; i != ev_head; i++)
-		if (events[i % XS_EVENTS].w != w)
-			events[keep++ % XS_EVENTS] = events[i % XS_EVENTS];
-	ev_head = keep;
-	w->lost = false;
-}
-
-long xs_watch(struct xs_watch *w, const char *path, xs_watch_fn *fn, void *arg)
-{
-	unsigned int f;
-	long rc;
-
-	if (strlcpy(w->path, path, sizeof(w->path)) >= sizeof(w->path))
-		return -XEN_E2BIG;
-	w->fn = fn;
-	w->arg = arg;
-	w->lost = false;
-	/* In the list before xenstored can fire it (at once, on setting it). */
-	f = upcalls_off();
-	snprintf(w->token, sizeof(w->token), "pw%u", ++last_token);
-	w->next = watches;
-	watches = w;
-	upcalls_restore(f);
-	rc = talk_ok(XS_WATCH, XS_NO_TX, w->path, w->token, (uint32_t)strlen(w->token) + 1);
-	if (rc) {
-		f = upcalls_off();
-		watch_forget(w);
-		upcalls_restore(f);
-	}
-	return rc;
-}
-
-long xs_unwatch(struct xs_watch *w)
-{
-	unsigned int f = upcalls_off();
-	long rc;
-
-	watch_forget(w);
-	upcalls_restore(f);
-	rc = talk_ok(XS_UNWATCH, XS_NO_TX, w->path, w->token, (uint32_t)strlen(w->token) + 1);
-	/* A callback may unwatch itself; anyone else waits for it to return. */
-	if (thread_current() != watcher)
-		wait_event(&unwatch_wq, running != w);
-	return rc;
-}
-
-static struct xs_watch *lost_watch(void)
-{
-	for (struct xs_watch *w = watches; w; w = w->next)
-		if (w->lost)
-			return w;
-	return NULL;
-}
-
-/* The ring reset the server offers (docs/misc/xenstore-ring.txt), then our watches again. */
-static void reconnect(void)
+/* The ring reset the server offers (docs/misc/xenstore-ring.txt); the watch thread's. */
+bool xenstore_ring_reset(void)
 {
 	uint64_t deadline = xen_system_time() + 5 * NSEC_PER_SEC;
 	unsigned int f;
@@ -691,52 +588,16 @@ static void reconnect(void)
 	while (READ_ONCE(ring->connection) != XENSTORE_CONNECTED) {
 		if (xen_system_time() > deadline) {
 			kprintf("xenstore: the server did not reconnect the ring in 5 s\n");
-			return;
+			return false;
 		}
 		sleep_ns(NSEC_PER_MSEC);
 	}
 	f = upcalls_off();
 	in.got = 0;
-	want_reconnect = false;
 	down = NULL;
 	upcalls_restore(f);
 	kprintf("xenstore: ring reconnected\n");
-	for (struct xs_watch *w = watches; w; w = w->next)
-		talk_ok(XS_WATCH, XS_NO_TX, w->path, w->token, (uint32_t)strlen(w->token) + 1);
-}
-
-static void watch_thread(void *unused)
-{
-	static char path[XENSTORE_ABS_PATH_MAX + 1];
-
-	(void)unused;
-	for (;;) {
-		unsigned int f = upcalls_off();
-		struct xs_watch *w;
-
-		wait_event(&watch_wq, ev_head != ev_tail || lost_watch() || want_reconnect);
-		if (want_reconnect) {
-			upcalls_restore(f);
-			reconnect();
-			continue;
-		}
-		if (ev_head != ev_tail) {
-			w = events[ev_tail % XS_EVENTS].w;
-			memcpy(path, events[ev_tail % XS_EVENTS].path, sizeof(path));
-			ev_tail++;
-		} else {
-			w = lost_watch();
-			w->lost = false;
-			strlcpy(path, w->path, sizeof(path));
-		}
-		running = w;
-		upcalls_restore(f);
-		w->fn(w, path);
-		f = upcalls_off();
-		running = NULL;
-		wake_up(&unwatch_wq);
-		upcalls_restore(f);
-	}
+	return true;
 }
 
 /* ---- start of day ------------------------------------------------------------------ */
@@ -750,8 +611,7 @@ void xenstore_init(void)
 	ring = mfn_to_virt(start_info.store_mfn);
 	port = start_info.store_evtchn;
 	features = READ_ONCE(ring->server_features);
-	watcher = thread_create("xenwatch", watch_thread, NULL);
-	if (!watcher) {
+	if (!xs_watch_start()) {
 		down = "no memory for the watch thread";
 		return;
 	}
