@@ -64,8 +64,7 @@ void xenbus_unregister(struct xenbus_driver *drv)
 long xenbus_enumerate(const struct xenbus_bus *bus,
 		      void (*found)(const char *type, const char *id, void *arg), void *arg)
 {
-	static char types[1024], ids[1024];
-	char path[128];
+	char types[512], ids[512], path[128];
 	long nt, n = 0;
 	const char *t = types;
 

@@ -81,7 +81,10 @@ long xenbus_attach(const struct xenbus_bus *bus, const char *type, const char *i
 long xenbus_wait_connected(struct xenbus_device *dev);
 /* Until our state is s (false: the deadline passed). */
 bool xenbus_wait_state(struct xenbus_device *dev, enum xenbus_state s, uint64_t deadline);
-/* We close: Closing, the backend follows (or the timeout passes), Closed; no more watching. */
+/*
+ * We close: Closing, the backend follows (or the timeout passes), Closed;
+ * no more watching. Not from a driver's callback (it holds dev->lock).
+ */
 void xenbus_detach(struct xenbus_device *dev);
 /* Every device of the bus with a driver: attached and waited for. Returns how many connected. */
 long xenbus_probe(const struct xenbus_bus *bus);
