@@ -228,6 +228,52 @@ KTEST(xenstore, client_watch_fires_on_write_and_rm)
 	xs_rm(XS_NO_TX, "data/w");
 }
 
+/* The watch thread held in a callback: events queue up to 8, the rest fold into one call. */
+static struct semaphore gate;
+static struct xs_watch wf;
+static struct seen sf;
+
+static void held_record(struct xs_watch *w, const char *p)
+{
+	if (sf.n == 0)
+		sem_down(&gate);	/* the first call (the watch being set) waits for the test */
+	record(w, p);
+}
+
+static void client_watch_events_fold_when_queued_full(void)
+{
+	uint64_t folded;
+	char path[32];
+
+	NEED_STORE();
+	memset(&sf, 0, sizeof(sf));
+	gate = (struct semaphore){ 0 };
+	KT_ASSERT_EQ(xs_watch(&wf, "data/f", held_record, &sf), 0, "watch data/f");
+	folded = xs_stats.events_folded;
+	/* Each write's event comes before its reply: all 12 are in by the last reply. */
+	for (unsigned int i = 0; i < 12; i++) {
+		snprintf(path, sizeof(path), "data/f/%u", i);
+		KT_ASSERT_EQ(xs_write(XS_NO_TX, path, "x", 1), 0, path);
+	}
+	KT_ASSERT_EQ(xs_stats.events_folded - folded, 4, "events folded");
+	sem_up(&gate);
+	KT_ASSERT(events_reach(&sf, 10), "%u calls, expected 10", sf.n);
+	sleep_ns(50 * NSEC_PER_MSEC);
+	KT_ASSERT_EQ(sf.n, 10, "calls: the first, 8 queued, one for the 4 folded");
+	KT_ASSERT(!strcmp(sf.path[0], "data/f") && !strcmp(sf.path[1], "data/f/0") &&
+		  !strcmp(sf.path[7], "data/f/6"), "paths '%s' '%s' '%s'", sf.path[0], sf.path[1],
+		  sf.path[7]);
+	KT_ASSERT_EQ(xs_unwatch(&wf), 0, "unwatch");
+}
+
+KTEST(xenstore, client_watch_events_fold_when_queued_full)
+{
+	client_watch_events_fold_when_queued_full();
+	sem_up(&gate);
+	xs_unwatch(&wf);
+	xs_rm(XS_NO_TX, "data/f");
+}
+
 /* ---- transactions ---------------------------------------------------------------- */
 
 static xs_tx_t t1, t2;
