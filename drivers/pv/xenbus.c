@@ -147,12 +147,13 @@ static long check_otherend(struct xenbus_device *dev)
 	return strcmp(end, want) ? -XEN_EINVAL : 0;
 }
 
-static long read_otherend(struct xenbus_device *dev)
+static long read_otherend(struct xenbus_device *dev, const char **what)
 {
 	char path[128];
 	unsigned long bid;
 	long rc;
 
+	*what = "backend-id";
 	snprintf(path, sizeof(path), "%s/backend-id", dev->nodename);
 	rc = xs_read_ulong(XS_NO_TX, path, &bid);
 	if (rc)
@@ -160,12 +161,14 @@ static long read_otherend(struct xenbus_device *dev)
 	if (bid >= DOMID_FIRST_RESERVED)
 		return -XEN_EINVAL;
 	dev->otherend_id = (unsigned int)bid;
+	*what = "backend";
 	snprintf(path, sizeof(path), "%s/backend", dev->nodename);
 	rc = xs_read(XS_NO_TX, path, dev->otherend, sizeof(dev->otherend));
 	if (rc < 0)
 		return rc == -XEN_E2BIG ? -XEN_EINVAL : rc;
 	if ((size_t)rc != strlen(dev->otherend))
 		return -XEN_EINVAL;		/* a NUL inside */
+	*what = "backend (not where backend-id's domain keeps our device)";
 	return check_otherend(dev);
 }
 
@@ -294,6 +297,7 @@ long xenbus_attach(const struct xenbus_bus *bus, const char *type, const char *i
 		   struct xenbus_device *dev)
 {
 	char path[sizeof(dev->otherend) + 8];
+	const char *what;
 	long rc;
 
 	memset(dev, 0, sizeof(*dev));
@@ -308,10 +312,10 @@ long xenbus_attach(const struct xenbus_bus *bus, const char *type, const char *i
 	if ((size_t)snprintf(dev->nodename, sizeof(dev->nodename), "%s/%s/%s", bus->root, type, id)
 	    >= sizeof(dev->nodename))
 		return -XEN_EINVAL;
-	rc = read_otherend(dev);
+	rc = read_otherend(dev, &what);
 	if (rc) {
-		kprintf("xenbus: %s: backend %s (id %u) refused: %ld\n", dev->nodename,
-			dev->otherend[0] ? dev->otherend : "(none)", dev->otherend_id, rc);
+		kprintf("xenbus: %s: %s refused (%ld): backend '%.96s', backend-id %u\n",
+			dev->nodename, what, rc, dev->otherend, dev->otherend_id);
 		return rc;
 	}
 	rc = switch_state(dev, XenbusStateInitialising);
