@@ -56,7 +56,7 @@
 
 struct xs_stats xs_stats;
 
-static struct xenstore_domain_interface *ring;
+static struct xenstore_domain_interface *ring, *real_ring;
 static evtchn_port_t port;
 static uint32_t features;
 static const char *down;		/* NULL: connected */
@@ -292,6 +292,15 @@ void xenstore_test_recover(void)
 		in.got = 0;
 		down = NULL;
 	}
+	upcalls_restore(f);
+}
+
+void xenstore_test_ring(struct xenstore_domain_interface *r)
+{
+	unsigned int f = upcalls_off();
+
+	if (real_ring)
+		ring = r ? r : real_ring;
 	upcalls_restore(f);
 }
 
@@ -608,7 +617,7 @@ void xenstore_init(void)
 		down = "no xenstore at boot: the initial domain runs xenstored itself, later";
 		return;
 	}
-	ring = mfn_to_virt(start_info.store_mfn);
+	ring = real_ring = mfn_to_virt(start_info.store_mfn);
 	port = start_info.store_evtchn;
 	features = READ_ONCE(ring->server_features);
 	if (!xs_watch_start()) {

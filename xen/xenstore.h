@@ -104,5 +104,12 @@ void xenstore_hold_replies(bool hold);
  * what is left of the lie and connect again. Nothing may be in flight.
  */
 void xenstore_test_recover(void);
+/*
+ * For tests: read and write r instead of the real ring (NULL: the real
+ * one again), so that a test can lie about the server's own indexes
+ * without the server seeing them. Nothing may be in flight.
+ */
+struct xenstore_domain_interface;
+void xenstore_test_ring(struct xenstore_domain_interface *r);
 
 #endif
