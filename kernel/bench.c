@@ -25,6 +25,7 @@
 #include "xen/grant_table.h"
 #include "xen/start_info.h"
 #include "xen/time.h"
+#include "xen/xenstore.h"
 
 #define BENCH_PAGES	1000
 
@@ -323,6 +324,43 @@ static void bench_gnttab_copy(void)
 	kprintf("bench gnttab.copy_MBps frame_to_frame=%lu\n", by_frame);
 }
 
+/* One XS_READ of our domid, request to reply, as a thread sees it: mean and median of 200. */
+#define XS_READS	200
+
+static void bench_xenstore(void)
+{
+	static uint64_t ns[XS_READS];
+	uint64_t total = 0;
+	char buf[16];
+
+	if (xenstore_unavailable()) {
+		kprintf("bench xenstore.read_us skipped: %s\n", xenstore_unavailable());
+		return;
+	}
+	for (unsigned int i = 0; i < XS_READS; i++) {
+		uint64_t t0 = xen_system_time();
+
+		if (xs_read(XS_NO_TX, "domid", buf, sizeof(buf)) < 0) {
+			kprintf("bench xenstore.read_us skipped: read %u failed\n", i);
+			return;
+		}
+		ns[i] = xen_system_time() - t0;
+		total += ns[i];
+	}
+	/* Insertion sort: 200 values. */
+	for (unsigned int i = 1; i < XS_READS; i++)
+		for (unsigned int j = i; j && ns[j - 1] > ns[j]; j--) {
+			uint64_t x = ns[j];
+
+			ns[j] = ns[j - 1];
+			ns[j - 1] = x;
+		}
+	total /= XS_READS;
+	kprintf("bench xenstore.read_us mean=%lu.%02lu\n", total / 1000, total % 1000 / 10);
+	kprintf("bench xenstore.read_us median=%lu.%02lu\n", ns[XS_READS / 2] / 1000,
+		ns[XS_READS / 2] % 1000 / 10);
+}
+
 void bench_run(void)
 {
 	bench_boot();
@@ -333,5 +371,6 @@ void bench_run(void)
 	bench_loopback();
 	bench_timer_lateness();
 	bench_switch();
+	bench_xenstore();
 	bench_parahost();
 }

@@ -3,7 +3,8 @@
  *
  *   scratch frames   unmapped from the direct map, so any of them can become
  *                    a page table, a descriptor page or a mapped frame
- *                    (plus the xenstore ring, which this kernel never uses)
+ *                    (plus the xenstore ring: a fuzzing kernel never starts
+ *                    its xenstore client)
  *   clones           L4s whose kernel slots are copies of ours: the only
  *                    frames NEW_BASEPTR may switch to
  *   L4 slot 272      of our own L4, where scratch tables may be linked

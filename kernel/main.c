@@ -4,7 +4,8 @@
  * from it), the console before anything that prints, the trap table
  * before mm_init (a fault there must be reported, not lost), memory
  * before events (FIFO's pages) and grants (their frames are mapped),
- * events before time (VIRQ_TIMER), time before threads (time slices).
+ * events before time (VIRQ_TIMER), time before threads (time slices),
+ * threads before xenstore (its watch thread).
  */
 #include "kernel/bench.h"
 #include "kernel/fuzz.h"
@@ -19,6 +20,7 @@
 #include "xen/start_info.h"
 #include "xen/time.h"
 #include "xen/version.h"
+#include "xen/xenstore.h"
 
 void start_kernel(const struct start_info *si);
 
@@ -70,6 +72,8 @@ void start_kernel(const struct start_info *si)
 
 	if (fuzz_requested())
 		fuzz_run();	/* instead of the test suite */
+	/* Not for the fuzzer: it takes the store ring's frame as scratch. */
+	xenstore_init();
 	if (bench_requested())
 		bench_run();
 	if (ktest_run_all() == 0)

@@ -99,7 +99,7 @@ static bool vm_path_ok(const char *s)
 
 enum check {
 	XS_EXACT, XS_DOMID, XS_VM, XS_MEM_KIB, XS_CONSOLE_PORT, XS_STORE_PORT,
-	XS_CONSOLE_MFN, XS_STORE_MFN, XS_TTY,
+	XS_CONSOLE_MFN, XS_STORE_MFN, XS_TTY, XS_TX_ID,
 };
 
 static bool check_special(enum check c, const char *got)
@@ -117,6 +117,17 @@ static bool check_special(enum check c, const char *got)
 	case XS_CONSOLE_MFN:	return decimal_is(got, start_info.console.domU.mfn);
 	case XS_STORE_MFN:	return decimal_is(got, start_info.store_mfn);
 	case XS_TTY:		return strncmp(got, "/dev/pts/", 9) == 0 && all_digits(got + 9);
+	/* Ids count up per connection: earlier tests (the client's) took some. */
+	case XS_TX_ID: {
+		char id[12];
+		size_t n = strlen(got);
+
+		if (n < 2 || n > sizeof(id) || got[n - 1] != '|')
+			return false;
+		memcpy(id, got, n - 1);
+		id[n - 1] = '\0';
+		return all_digits(id) && id[0] != '0';
+	}
 	default:		return false;
 	}
 }
@@ -168,7 +179,7 @@ static const struct xs_case cases[] = {
 	REQ(XS_GET_PERMS, "data", NULL, 0, XS_GET_PERMS, "n1|"),
 	REQ(XS_WATCH, "control/shutdown", "tok", 4, XS_WATCH, "OK|", .fires = "control/shutdown|tok|"),
 	REQ(XS_UNWATCH, "control/shutdown", "tok", 4, XS_UNWATCH, "OK|"),
-	REQ(XS_TRANSACTION_START, "", NULL, 0, XS_TRANSACTION_START, "1|"),
+	REQ(XS_TRANSACTION_START, "", NULL, 0, XS_TRANSACTION_START, "", .check = XS_TX_ID),
 	REQ(XS_READ, "control/platform-feature-multiprocessor-suspend", NULL, 0, XS_READ, "1"),
 	REQ(XS_READ, "/local/domain/0/name", NULL, 0, XS_ERROR, "EACCES|"),
 	REQ(XS_DIRECTORY, "/", NULL, 0, XS_ERROR, "EACCES|"),
