@@ -13,7 +13,8 @@
  * answer the request, a payload of the wrong shape) marks the connection
  * broken: every waiter gets -XEN_EIO and later calls -XEN_ENODEV. Where
  * the ring offers XENSTORE_SERVER_FEATURE_RECONNECTION, the watch thread
- * then resets the ring and sets our watches again.
+ * then resets the ring and sets our watches again (untested: neither
+ * xenstored 4.17 nor parahost offers the feature).
  */
 #include <xen/errno.h>
 

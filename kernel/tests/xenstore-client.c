@@ -459,22 +459,6 @@ KTEST(xenstore, client_threads_wait_at_once)
 	}
 }
 
-/* ---- the server's own features -------------------------------------------------- */
-
-KTEST(xenstore, client_reconnection_where_offered)
-{
-	struct xenstore_domain_interface *ring;
-
-	NEED_STORE();
-	ring = mfn_to_virt(start_info.store_mfn);
-	if (!(READ_ONCE(ring->server_features) & XENSTORE_SERVER_FEATURE_RECONNECTION)) {
-		ktest_skip("the server offers no ring reconnection (server_features %#x)",
-			   READ_ONCE(ring->server_features));
-		return;
-	}
-	KT_FAIL("reconnection is offered: test it before trusting it");
-}
-
 /* ---- a server that lies ------------------------------------------------------------ */
 
 /*
