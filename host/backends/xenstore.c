@@ -570,7 +570,13 @@ void xs_handle(const struct xsd_sockmsg *m, const char *pl)
 	case XS_UNWATCH:
 		return xs_do_watch(pl, len, m->type == XS_WATCH);
 	case XS_RESET_WATCHES:
+		/* The protocol's "reset all watches and transactions of the caller". */
 		xs_reset_watches();
+		for (unsigned int i = 0; i < ARRAY_SIZE(txns); i++)
+			if (txns[i].used) {
+				xs_tx_drop(txns[i].id);
+				txns[i].used = false;
+			}
 		return xs_ack();
 	case XS_TRANSACTION_START:
 		return do_transaction_start();
