@@ -13,13 +13,6 @@
 
 #include <xen/arch-x86/cpuid.h>
 
-#define MSR_TSC			0x00000010
-#define MSR_AMD_PATCHLEVEL	0x0000008b
-#define MSR_MISC_ENABLE		0x000001a0
-#define MSR_APIC_BASE		0x0000001b
-#define MSR_MCG_CAP		0x00000179
-#define MSR_MCG_STATUS		0x0000017a
-#define MSR_XEN_HYPERCALL	0x40000000	/* CPUID 0x40000002 EBX: the hypercall-page MSR */
 
 /* The guest-visible CR4 (pv_fixup_guest_cr4): Xen's visible bits + the guest's. */
 #define CR4_TSD		(1UL << 2)
@@ -163,81 +156,6 @@ static uint64_t guest_cr0(void)
 static uint64_t guest_cr4(void)
 {
 	return PV_CR4_VISIBLE | dom.guest_cr4;
-}
-
-/* Xen's X86_VENDOR_INTEL | CENTAUR | SHANGHAI: the CPUID vendor, passed through. */
-static bool vendor_has_feature_control(void)
-{
-	uint32_t a, b, c, d;
-
-	cpuid(0, &a, &b, &c, &d);
-	return b == 0x756e6547 /* "Genu" */ || b == 0x746e6543 /* "Cent" */ ||
-	       b == 0x68532020 /* "  Sh" */;
-}
-
-static bool read_msr(uint32_t msr, uint64_t *val)
-{
-	struct vcpu_state *s = dom.st;
-
-	switch (msr) {
-	case MSR_FS_BASE: *val = s->seg[SEG_FS].base; return true;
-	case MSR_GS_BASE: *val = s->seg[SEG_GS].base; return true;
-	case MSR_KERNEL_GS_BASE: *val = s->kernel_gs_base; return true;
-	case MSR_EFER: *val = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE; return true;
-	case MSR_TSC: *val = rdtsc(); return true;
-	case MSR_PAT: *val = s->pat; return true;
-	case MSR_AMD_PATCHLEVEL: *val = 0; return true;
-	case MSR_APIC_BASE: *val = 0xfee00000UL | (1UL << 11) | (1UL << 8); return true;
-	case MSR_MCG_CAP: *val = 2; return true;	/* Xen's vMCE: 2 banks */
-	case MSR_MCG_STATUS: *val = 0; return true;
-	case MSR_XEN_HYPERCALL: *val = 0; return true;
-	case MSR_FEATURE_CONTROL:
-		/*
-		 * Xen's guest_rdmsr: there since before 64-bit on Intel (and read
-		 * by some kernels before they can take a #GP), so it answers
-		 * locked, with no VMX and no LMCE for a PV guest; #GP elsewhere.
-		 */
-		if (!vendor_has_feature_control())
-			return false;
-		*val = FEATURE_CONTROL_LOCK;
-		return true;
-	default: return false;
-	}
-}
-
-static bool write_msr(uint32_t msr, uint64_t val)
-{
-	struct vcpu_state *s = dom.st;
-	bool canon = (uint64_t)((int64_t)(val << 16) >> 16) == val;
-
-	switch (msr) {
-	case MSR_FS_BASE:
-		if (!canon) return false;
-		s->seg[SEG_FS].base = val;
-		return true;
-	case MSR_GS_BASE:
-		if (!canon) return false;
-		s->seg[SEG_GS].base = val;
-		return true;
-	case MSR_KERNEL_GS_BASE:
-		if (!canon) return false;
-		s->kernel_gs_base = val;
-		dom.gs_base_user = val;
-		return true;
-	case MSR_XEN_HYPERCALL: {
-		/* Write the hypercall page into the guest frame named (Xen's wrmsr_hypervisor_regs). */
-		uint64_t mfn = val >> PAGE_SHIFT;
-		uint8_t *page;
-
-		if ((val & (PAGE_SIZE - 1)) || !(page = gframe_get(&dom, mfn, GF_WRITABLE)))
-			return false;
-		fill_hypercall_page(page);
-		gframe_put(&dom, mfn, GF_WRITABLE);
-		return true;
-	}
-	default:
-		return false;
-	}
 }
 
 /* XCR0 components (Intel SDM vol. 1, 13.1). */
@@ -411,7 +329,7 @@ static bool emulate_0f(struct insn *in)
 			strict_log("rdtscp");
 			*gpr(GPR_RAX) = (uint32_t)t;
 			*gpr(GPR_RDX) = t >> 32;
-			*gpr(GPR_RCX) = 0;			/* TSC_AUX: vcpu 0 */
+			*gpr(GPR_RCX) = pv_tsc_aux();
 			len++;
 			break;
 		}
@@ -420,7 +338,7 @@ static bool emulate_0f(struct insn *in)
 		uint32_t msr = (uint32_t)*gpr(GPR_RCX);
 
 		strict_log("wrmsr");
-		if (!write_msr(msr, (*gpr(GPR_RDX) << 32) | (uint32_t)*gpr(GPR_RAX))) {
+		if (!pv_wrmsr(msr, (*gpr(GPR_RDX) << 32) | (uint32_t)*gpr(GPR_RAX))) {
 			printk("d%u: WRMSR %#x unimplemented", dom.domid, msr);
 			return false;
 		}
@@ -431,7 +349,7 @@ static bool emulate_0f(struct insn *in)
 		uint64_t v;
 
 		strict_log("rdmsr");
-		if (!read_msr(msr, &v)) {
+		if (!pv_rdmsr(msr, &v)) {
 			printk("d%u: RDMSR %#x unimplemented", dom.domid, msr);
 			return false;
 		}

@@ -151,6 +151,9 @@ struct domain {
 	bool fpu_dirtied;		/* the guest has used the FPU (real TS cleared) */
 	uint64_t guest_cr4;		/* the CR4 bits a PV guest controls (TSD, DE, OSXSAVE) */
 	unsigned int watchdog_inuse;	/* SCHEDOP_watchdog timers (2, as Xen) */
+	uint64_t tsc_aux;		/* TSC_AUX, also in the CPU's MSR (neither VT-x nor AMD-V switches it) */
+	uint64_t mcg_status;		/* vMCE: MCG_STATUS and two banks' STATUS, ADDR, MISC, CTL2 */
+	uint64_t mci[2][4];
 	uint64_t watchdog_deadline[2];
 
 	/* Events. */
@@ -334,6 +337,10 @@ bool emulate_fetch_faults(uint64_t *va);	/* true: reading the instruction at RIP
 bool emulate_forced_cpuid(void);
 void emulate_cpuid_exit(uint64_t len);
 void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);
+/* msr.c: false is the guest's #GP */
+bool pv_rdmsr(uint32_t msr, uint64_t *val);
+bool pv_wrmsr(uint32_t msr, uint64_t val);
+uint64_t pv_tsc_aux(void);
 void strict_log(const char *what);
 
 /* backends/console.c, backends/xenstore.c, and console.c's input for dom0 */
