@@ -53,6 +53,8 @@ QEMU_BUGS = {
     "movss-shadow": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm", "parahost-svm-2l"),
     "noncanonical-ss": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm",
                         "parahost-svm-2l"),
+    "wrfsbase-noncanonical": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm",
+                              "parahost-svm-2l"),
 }
 RESULTS = "build/results"
 LOGS = "build/logs"

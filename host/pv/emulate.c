@@ -13,17 +13,27 @@
 
 #include <xen/arch-x86/cpuid.h>
 
-
 /* The guest-visible CR4 (pv_fixup_guest_cr4): Xen's visible bits + the guest's. */
 #define CR4_TSD		(1UL << 2)
 #define CR4_DE		(1UL << 3)
 #define CR4_MCE		(1UL << 6)
 #define PV_CR4_VISIBLE	(CR4_PAE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
+/*
+ * The CR4 bits the guest controls (Xen's PV_CR4_GUEST_MASK, minus what its
+ * CPUID policy lacks): TSD, DE, OSXSAVE as Xen's own, and FSGSBASE when
+ * the policy offers it (Xen keeps it off behind a 64-bit kernel's back).
+ */
 static uint64_t pv_cr4_guest_mask(void)
 {
-	return CR4_TSD | CR4_DE | (read_cr4() & CR4_OSXSAVE);
+	uint32_t r[4];
+
+	pv_cpuid(7, 0, r, true);
+	return CR4_TSD | CR4_DE | (read_cr4() & CR4_OSXSAVE) | ((r[1] & 1) ? CR4_FSGSBASE : 0);
 }
+
+/* Of those, the bits that reach the CPU's CR4 while the guest runs. */
+#define CR4_GUEST_REAL	(CR4_TSD | CR4_FSGSBASE)
 
 void strict_log(const char *what)
 {
@@ -269,9 +279,10 @@ static bool emulate_0f(struct insn *in)
 					return false;
 				break;
 			case 4:
-				/* Only the guest's bits stick; TSD reaches the real CR4. */
+				/* Only the guest's bits stick; TSD and FSGSBASE reach the real CR4. */
 				dom.guest_cr4 = v & pv_cr4_guest_mask();
-				dom.st->cr4 = (dom.st->cr4 & ~CR4_TSD) | (dom.guest_cr4 & CR4_TSD);
+				dom.st->cr4 = (dom.st->cr4 & ~CR4_GUEST_REAL) |
+					      (dom.guest_cr4 & CR4_GUEST_REAL);
 				break;
 			default:
 				return false;

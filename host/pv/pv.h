@@ -149,7 +149,7 @@ struct domain {
 	unsigned long vm_assist;
 	bool fpu_ts;			/* virtual CR0.TS (fpu_taskswitch) */
 	bool fpu_dirtied;		/* the guest has used the FPU (real TS cleared) */
-	uint64_t guest_cr4;		/* the CR4 bits a PV guest controls (TSD, DE, OSXSAVE) */
+	uint64_t guest_cr4;		/* the CR4 bits a PV guest controls (TSD, DE, OSXSAVE, FSGSBASE) */
 	unsigned int watchdog_inuse;	/* SCHEDOP_watchdog timers (2, as Xen) */
 	uint64_t tsc_aux;		/* TSC_AUX, also in the CPU's MSR (neither VT-x nor AMD-V switches it) */
 	uint64_t mcg_status;		/* vMCE: MCG_STATUS and two banks' STATUS, ADDR, MISC, CTL2 */
