@@ -182,7 +182,8 @@ extern struct domain dom;
 
 /* domain.c */
 struct boot_module;
-void pv_run(const struct boot_module *m) __noreturn;
+/* Build the domain from the image m (and the initrd, the next module, if any) and run it. */
+void pv_run(const struct boot_module *m, const struct boot_module *initrd) __noreturn;
 void domain_crash(const char *fmt, ...) __printf(1, 2) __noreturn;
 void domain_shutdown(unsigned int reason) __noreturn;
 void dump_guest_state(void);
