@@ -124,6 +124,22 @@ static bool vmce_wrmsr(uint32_t msr, uint64_t val)
 	return true;
 }
 
+/*
+ * The performance counters Xen hands to its vPMU, which is off by default:
+ * they read 0 and take any write (Xen's vpmu_do_msr "nop"). Intel's P6 and
+ * architectural counters on Intel; K7 and family 15h counters on AMD.
+ */
+static bool vpmu_off_msr(uint32_t msr)
+{
+	if (vendor() == V_INTEL)
+		return (msr >= 0xc1 && msr <= 0xc8) || (msr >= 0x186 && msr <= 0x189) ||
+		       (msr >= 0x309 && msr <= 0x30b) || (msr >= 0x38d && msr <= 0x390);
+	if (vendor() == V_AMD)
+		return (msr >= 0xc0010000 && msr <= 0xc0010007) ||
+		       (msr >= 0xc0010200 && msr <= 0xc001020b);
+	return false;
+}
+
 bool pv_rdmsr(uint32_t msr, uint64_t *val)
 {
 	struct vcpu_state *s = dom.st;
@@ -180,6 +196,10 @@ bool pv_rdmsr(uint32_t msr, uint64_t *val)
 	if ((msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 0x80) ||
 	    (msr >= MSR_MC0_CTL2 && msr < MSR_MC0_CTL2 + 0x20))
 		return vmce_rdmsr(msr, val);
+	if (vpmu_off_msr(msr)) {
+		*val = 0;
+		return true;
+	}
 	return false;
 }
 
@@ -239,5 +259,7 @@ bool pv_wrmsr(uint32_t msr, uint64_t val)
 	if ((msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 0x80) ||
 	    (msr >= MSR_MC0_CTL2 && msr < MSR_MC0_CTL2 + 0x20))
 		return vmce_wrmsr(msr, val);
+	if (vpmu_off_msr(msr))
+		return true;
 	return false;		/* PLATFORM_INFO is read-only; the rest unknown */
 }

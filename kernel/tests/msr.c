@@ -151,3 +151,20 @@ KTEST(msr, amd_de_cfg)
 	KT_ASSERT_EQ(probe_rdmsr(MSR_AMD_DE_CFG, &v), 0, "rdmsr DE_CFG");
 	KT_ASSERT_EQ(v, 1ul << 1, "DE_CFG: LFENCE_SERIALISE");
 }
+
+/* Xen's vPMU is off by default: the counters read 0 and swallow writes. */
+KTEST(msr, perf_counters_without_vpmu)
+{
+	uint32_t ctl = cpu_is_intel() ? 0x186 : 0xc0010000, ctr = cpu_is_intel() ? 0xc1 : 0xc0010004;
+	uint64_t v = 1;
+
+	if (!cpu_is_intel() && !cpu_is_amd()) {
+		ktest_skip("neither Intel nor AMD: no counters named");
+		return;
+	}
+	KT_ASSERT_EQ(probe_wrmsr(ctl, 0x430076), 0, "wrmsr event select");
+	KT_ASSERT_EQ(probe_rdmsr(ctl, &v), 0, "rdmsr event select");
+	KT_ASSERT_EQ(v, 0, "event select after a write");
+	KT_ASSERT_EQ(probe_rdmsr(ctr, &v), 0, "rdmsr counter");
+	KT_ASSERT_EQ(v, 0, "counter");
+}
