@@ -154,7 +154,13 @@ static void pv_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 	case 7:
 		if (sub == 0) {
 			r[0] = r[0] < 2 ? r[0] : 2;
-			r[1] = feat_word(5, r[1]);
+			/*
+			 * FDP_EXCP_ONLY and NO_FPU_SEL say an x87 behaviour is
+			 * gone, not that a feature is there: Xen folds the
+			 * host's into every guest's view (recalculate_cpuid_policy).
+			 */
+			r[1] = feat_word(5, r[1]) |
+			       (r[1] & (FEAT(FDP_EXCP_ONLY) | FEAT(NO_FPU_SEL)));
 			r[2] = feat_word(6, r[2]);
 			r[3] = feat_word(9, r[3]);
 		} else if (sub == 1) {
