@@ -338,6 +338,9 @@ bool emulate_fetch_faults(uint64_t *va);	/* true: reading the instruction at RIP
 bool emulate_forced_cpuid(void);
 void emulate_cpuid_exit(uint64_t len);
 void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);
+/* privileged.c: the toolstack's hypercalls, refused as Xen refuses a domU */
+long do_domctl(uint64_t arg);
+long do_sysctl(uint64_t arg);
 /* ptwr.c: a kernel write to its own read-only L1 at va, emulated (false: the #PF stands) */
 bool ptwr_emulate(uint64_t va);
 /* msr.c: false is the guest's #GP */
