@@ -215,9 +215,14 @@ static void handle_exception(const struct vexit *e)
 		pv_inject_gp(ec);
 		return;
 	case X86_EXC_PF:
-		/* Xen's writable page tables: a kernel store into its own L1. */
+		/*
+		 * Xen's writable page tables: a kernel store into its own L1,
+		 * once the guest asked for VMASST_TYPE_writable_pagetables
+		 * (Linux does at start of day; without it Xen's fault stands).
+		 */
 		if ((ec & (PFEC_PRESENT | PFEC_WRITE | PFEC_RSVD | PFEC_INSN)) ==
-		    (PFEC_PRESENT | PFEC_WRITE) && dom.kernel_mode && ptwr_emulate(e->cr2))
+		    (PFEC_PRESENT | PFEC_WRITE) && dom.kernel_mode &&
+		    (dom.vm_assist & (1UL << VMASST_TYPE_writable_pagetables)) && ptwr_emulate(e->cr2))
 			return;
 		pv_inject_page_fault(e->cr2, ec);
 		return;

@@ -331,19 +331,18 @@ KTEST(mm, tlb_sees_every_change)
  * registers and flags the instruction leaves. A write the page-type system
  * refuses keeps its #PF.
  */
-KTEST(mm, ptwr_write_forms)
+static long vm_assist_ptwr(unsigned int cmd)
 {
-	unsigned long l1 = table_frame(), data = frame_alloc();
-	volatile uint64_t *e = pfn_to_virt(l1);
+	return hypercall_raw(__HYPERVISOR_vm_assist, cmd, VMASST_TYPE_writable_pagetables);
+}
+
+/* The forms, on the pinned L1 e mapped read-only; data's entries rw, ro. */
+static void ptwr_forms(volatile uint64_t *e, uint64_t rw, uint64_t ro)
+{
 	/* Bits Xen adds to a 64-bit PV kernel's entry (adjust_guest_l1e). */
 	const uint64_t adj = PTE_XEN_ADJUSTED;
-	uint64_t rw, ro, v, ex = 0;
+	uint64_t v, ex = 0;
 	uint8_t zf, cf;
-
-	KT_ASSERT(l1 != FRAME_NONE && data != FRAME_NONE, "setup");
-	rw = frame_pte(data, PTE_KERNEL_RW);
-	ro = frame_pte(data, PTE_KERNEL_RO);
-	KT_ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, pfn_to_mfn(l1)), 0, "pin L1");
 
 	e[1] = rw;						/* MOV */
 	KT_ASSERT_EQ(e[1] & ~adj, rw, "MOV");
@@ -357,8 +356,8 @@ KTEST(mm, ptwr_write_forms)
 	v = 5;
 	asm volatile ("lock cmpxchg %3, %1; sete %2"
 		      : "+a" (v), "+m" (e[3]), "=q" (zf) : "r" (rw) : "memory", "cc");
-	KT_ASSERT(!zf && (v & ~adj) == ro && (e[3] & ~adj) == ro, "CMPXCHG miss: ZF %u RAX %#lx entry %#lx",
-		  zf, v, e[3]);
+	KT_ASSERT(!zf && (v & ~adj) == ro && (e[3] & ~adj) == ro,
+		  "CMPXCHG miss: ZF %u RAX %#lx entry %#lx", zf, v, e[3]);
 	asm volatile ("lock btrq $1, %0; setc %1" : "+m" (e[1]), "=q" (cf) :: "memory", "cc");
 	KT_ASSERT(cf && (e[1] & ~adj) == (rw & ~2ul), "LOCK BTR: CF %u entry %#lx", cf, e[1]);
 	asm volatile ("lock btsq %2, %0; setc %1" : "+m" (e[1]), "=q" (cf) : "r" (1ul) : "memory", "cc");
@@ -375,9 +374,42 @@ KTEST(mm, ptwr_write_forms)
 	KT_ASSERT_FAULT(ex, X86_EXC_PF, PFEC_PRESENT | PFEC_WRITE);
 	KT_ASSERT_EQ(extable_last_cr2, (uint64_t)&e[4], "CR2");
 	KT_ASSERT_EQ(e[4], 0, "the refused entry");
-
 	for (unsigned int i = 1; i < 4; i++)
 		e[i] = 0;
+}
+
+/*
+ * Xen's writable page tables, once the kernel asks for them with
+ * VMASST_TYPE_writable_pagetables (Linux does at start of day): a kernel
+ * write to one of its own L1 tables, mapped read-only, is emulated as a
+ * checked update of the entry (Xen's ptwr, through its x86 emulator).
+ * Linux writes PTEs with MOV, XCHG, LOCK CMPXCHG, LOCK BTR/BTS and LOCK
+ * AND/OR; each must land, with the registers and flags the instruction
+ * leaves. A write the page-type system refuses keeps its #PF, and without
+ * the assist every such write is the guest's #PF.
+ */
+KTEST(mm, ptwr_write_forms)
+{
+	unsigned long l1 = table_frame(), data = frame_alloc();
+	volatile uint64_t *e = pfn_to_virt(l1);
+	uint64_t rw, ro, ex = 0;
+	long on;
+
+	KT_ASSERT(l1 != FRAME_NONE && data != FRAME_NONE, "setup");
+	rw = frame_pte(data, PTE_KERNEL_RW);
+	ro = frame_pte(data, PTE_KERNEL_RO);
+	KT_ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, pfn_to_mfn(l1)), 0, "pin L1");
+	asm volatile ("1: movq %1, %2; 2:" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (ex) : "r" (rw), "m" (e[1]) : "memory");
+	KT_ASSERT_FAULT(ex, X86_EXC_PF, PFEC_PRESENT | PFEC_WRITE);
+	KT_ASSERT_EQ(e[1], 0, "the entry, written without the assist");
+	on = vm_assist_ptwr(VMASST_CMD_enable);
+	if (!on)
+		ptwr_forms(e, rw, ro);
+	vm_assist_ptwr(VMASST_CMD_disable);
+	KT_ASSERT_EQ(on, 0, "VMASST_TYPE_writable_pagetables");
+	if (ktest_failed())
+		return;
 	KT_ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, pfn_to_mfn(l1)), 0, "unpin");
 	release_table_frame(l1);
 	frame_free(data);
