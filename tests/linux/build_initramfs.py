@@ -7,7 +7,8 @@ under build/xen/); nothing is downloaded again when they are there. The
 initramfs holds busybox, tests/linux/memtest (built static by make) and
 tests/linux/init.sh as /init.
 
-Usage: build_initramfs.py MEMTEST OUT.cpio   (prints the vmlinux path)
+Usage: build_initramfs.py MEMTEST OUT.cpio VMLINUX_PATH_FILE
+(the last gets the path of Debian's vmlinux, for the ISO and the Xen run)
 """
 import os
 import sys
@@ -18,7 +19,7 @@ import build_images as bi  # noqa: E402
 
 
 def main(argv):
-    memtest, out = argv
+    memtest, out, path_file = argv
     paths = bi.images()
     busybox = os.path.join(bi.ROOT, "bin", "busybox")
     c = bi.Cpio()
@@ -31,7 +32,8 @@ def main(argv):
     c.entries.pop("", None)         # the root itself is not an entry
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
     c.write(out)
-    print(paths["vmlinux"])
+    with open(path_file, "w") as f:
+        f.write(paths["vmlinux"] + "\n")
 
 
 if __name__ == "__main__":
