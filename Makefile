@@ -15,10 +15,15 @@ include config.mk
 all: $(BUILD)/paraos $(BUILD)/parahost
 
 # Freestanding code sees only libxen-dev's xen/ directory, not /usr/include.
-$(SYSINC)/xen:
+$(SYSINC)/xen: | $(SYSINC)/pv_featuremask.h
 	@mkdir -p $(SYSINC)
 	@test -d $(XEN_INC) || { echo "missing $(XEN_INC): run 'make deps' (libxen-dev)"; exit 1; }
 	@ln -sfn $(XEN_INC) $@
+
+# The CPUID features a PV guest sees by default, from libxen-dev's annotations.
+$(SYSINC)/pv_featuremask.h: tools/gen-pv-featuremask.py $(XEN_INC)/arch-x86/cpufeatureset.h
+	@mkdir -p $(SYSINC)
+	@$(PYTHON) $^ $@
 
 include guest.mk
 -include host/host.mk

@@ -121,6 +121,52 @@ parahost-vmx-test: $(PARAHOST_ISO)
 			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO); \
 	fi
 
+# Debian's own Linux PV kernel (the Xen harness's dom0 kernel, unmodified)
+# with a busybox initramfs on parahost/AMD-V: tests/linux/init.sh's checks,
+# "[parahost-linux] linux: N passed, N failed". make run-linux: its shell.
+LINUX_DIR := $(BUILD)/linux
+PARAHOST_LINUX_ISO := $(BUILD)/parahost-linux.iso
+PARAHOST_LINUX_SHELL_ISO := $(BUILD)/parahost-linux-shell.iso
+PARAHOST_TIMEOUT_LINUX ?= 900
+# QEMU's RAM: the guest's 768 MiB, parahost and its tables.
+LINUX_QEMU_MEM := -m 1280
+
+$(LINUX_DIR)/memtest: tests/linux/memtest.c
+	@mkdir -p $(dir $@)
+	@$(HOSTCC) -O2 -static -Wall -Wextra -Werror -o $@ $<
+
+$(LINUX_DIR)/initrd.cpio: tests/linux/build_initramfs.py tests/linux/init.sh $(LINUX_DIR)/memtest \
+		tests/xen/build_images.py
+	@BUILD=$(BUILD) $(PYTHON) tests/linux/build_initramfs.py $(LINUX_DIR)/memtest $@ $(LINUX_DIR)/vmlinux.path
+
+$(PARAHOST_LINUX_ISO): $(BUILD)/parahost $(LINUX_DIR)/initrd.cpio boot/grub-linux.cfg
+	@rm -rf $(LINUX_DIR)/iso && mkdir -p $(LINUX_DIR)/iso/boot/grub
+	cp $(BUILD)/parahost $(LINUX_DIR)/initrd.cpio $(LINUX_DIR)/iso/boot/
+	cp "$$(cat $(LINUX_DIR)/vmlinux.path)" $(LINUX_DIR)/iso/boot/vmlinux
+	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+
+$(PARAHOST_LINUX_SHELL_ISO): $(PARAHOST_LINUX_ISO)
+	sed 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 shell|' boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
+
+.PHONY: parahost-linux-test run-linux
+parahost-linux-test: $(PARAHOST_LINUX_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(PYTHON) tests/runvm.py --name parahost-linux --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX) \
+		--log $(BUILD)/logs/parahost-linux.log -- host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
+
+# The reference: the same kernel and initramfs as a domU of real Xen (the
+# xen-domu harness, QEMU TCG). Not in make test (see docs/parahost.md).
+.PHONY: xen-linux-test
+xen-linux-test: $(LINUX_DIR)/initrd.cpio
+	@$(XEN_PY) test domu --name xen-linux --suite linux --guest "$$(cat $(LINUX_DIR)/vmlinux.path)" \
+		--ramdisk $(LINUX_DIR)/initrd.cpio --memory 768 --guest-args "console=hvc0" --timeout 1500
+
+run-linux: $(PARAHOST_LINUX_SHELL_ISO)
+	@host/tools/run-qemu.sh $(PARAHOST_LINUX_SHELL_ISO) $(LINUX_QEMU_MEM)
+
 # Bad input (no module, not ELF, no Xen notes, 32-bit, too little RAM) and
 # a crashing guest: one clear line and the right exit status each, in QEMU.
 .PHONY: parahost-badinput-test

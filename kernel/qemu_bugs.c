@@ -62,6 +62,11 @@ static const struct {
 		"sets it for every fault but an instruction breakpoint",
 		MISLEADS_XEN,		/* Xen passes the CPU's frame on; parahost builds its own */
 	},
+	[QEMU_BUG_WRFSBASE_NONCANONICAL] = {
+		"wrfsbase-noncanonical",
+		"WRFSBASE/WRGSBASE of a non-canonical value does not raise #GP(0)",
+		MISLEADS_XEN | MISLEADS_PARAHOST,	/* the CPU runs it, under either */
+	},
 };
 
 static bool known, parahost;

@@ -23,6 +23,7 @@ enum qemu_bug {
 	QEMU_BUG_NONCANONICAL_SS,	/* a non-canonical stack access: #GP, not #SS */
 	QEMU_BUG_SKINIT_UD,		/* SKINIT at CPL > 0: #UD, not #GP(0) */
 	QEMU_BUG_RF_FAULT_FRAME,	/* a fault's frame has RF clear */
+	QEMU_BUG_WRFSBASE_NONCANONICAL,	/* WRFSBASE of a non-canonical value: no #GP */
 	QEMU_BUG_COUNT
 };
 

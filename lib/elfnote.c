@@ -234,8 +234,14 @@ static int xen_note(struct parse *ps, uint32_t type, uint64_t doff,
 	int err = 0;
 
 	if (is_string_note(type)) {
-		/* A string must end inside its descriptor. */
-		if (dsize == 0 || strnlen((const char *)d, dsize) == dsize)
+		/*
+		 * libelf's elf_strval reads from the descriptor to the first
+		 * NUL anywhere in the image, whatever descsz says: Linux's
+		 * FEATURES string has its NUL in the note's padding. So the
+		 * string must end inside the file, not inside descsz.
+		 */
+		(void)dsize;
+		if (strnlen((const char *)d, ps->f.len - doff) == ps->f.len - doff)
 			return fail(ps, XEN_IMAGE_EBADNOTE,
 				    "unterminated string note");
 		err = string_note(ps, type, (const char *)d);

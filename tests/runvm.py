@@ -59,8 +59,10 @@ import sys
 import time
 
 TEST_RE = re.compile(r"^(not ok|ok) (\d+) (\S+)(.*)$")
-SUMMARY_RE = re.compile(
-    r"^paraos: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
+def summary_re(suite):
+    """The summary line of the suite named (--suite; ParaOS's is "paraos")."""
+    return re.compile(r"^%s: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$"
+                      % re.escape(suite))
 # Prefixes that Xen ("(XEN) ", "(d1) "), Linux ("[   1.234] "), our dom0
 # ("[domu] "), timestamps and terminals put in front of a guest line.
 PREFIX_RE = re.compile(
@@ -146,11 +148,11 @@ class Run:
             if not shown:
                 self.echo(text)
                 shown = True
-        elif text.startswith("paraos:"):
+        elif text.startswith(self.a.suite + ":"):
             if not shown:
                 self.echo(text)
                 shown = True
-            s = SUMMARY_RE.match(text)
+            s = summary_re(self.a.suite).match(text)
             if s and self.summary is None:
                 self.summary = (int(s.group(1)), int(s.group(2)),
                                 int(s.group(3) or 0))
@@ -341,7 +343,7 @@ class Run:
                 sys.stdout.write(l + "\n")
             sys.stdout.write("----\n")
         if failure is None or counts_line:
-            final = "[%s] paraos: %d passed, %d failed" % (a.name, passed, failed)
+            final = "[%s] %s: %d passed, %d failed" % (a.name, a.suite, passed, failed)
             if skipped:
                 final += ", %d skipped" % skipped
         else:
@@ -395,6 +397,8 @@ def parse(argv):
         prog="runvm.py", description="Run a ParaOS test platform.",
         usage="runvm.py --name NAME --timeout S --log FILE [options] -- cmd ...")
     p.add_argument("--name", required=True)
+    p.add_argument("--suite", default="paraos",
+                   help="the name before the guest's summary line (default paraos)")
     p.add_argument("--timeout", type=float, required=True)
     p.add_argument("--log", required=True)
     p.add_argument("--end-pattern", action="append", default=[],

@@ -36,6 +36,8 @@ PLATFORMS = [
     ("parahost-svm-2l", "parahost-svm-2l-test"),
     ("parahost-vmx", "parahost-vmx-test"),
     ("parahost-badinput", "parahost-badinput-test"),
+    # Debian's own Linux PV kernel on parahost: its own checks (tests/linux/).
+    ("parahost-linux", "parahost-linux-test"),
     # The hostile fuzzer (docs/fuzz.md): its checks are not the suite's.
     ("parahost-svm-fuzz", "parahost-svm-fuzz-test"),
     ("parahost-vmx-fuzz", "parahost-vmx-fuzz-test"),
@@ -44,7 +46,8 @@ PLATFORMS = [
 # QEMU's TCG is not).
 ORACLES = ("xen-domu", "xen-bochs")
 # Not the guest suite: no verdicts to compare (the fuzzer's checks are its own).
-NOT_GUEST = ("unit", "parahost-badinput", "parahost-svm-fuzz", "parahost-vmx-fuzz")
+NOT_GUEST = ("unit", "parahost-badinput", "parahost-linux", "parahost-svm-fuzz",
+             "parahost-vmx-fuzz")
 # Where QEMU 7.2's TCG makes a hypervisor give a PV guest wrong answers: the
 # guest's id for the bug (kernel/qemu_bugs.c) -> the platforms it may skip
 # on. Such a skip is accepted only if xen-bochs passed the test.
@@ -53,6 +56,8 @@ QEMU_BUGS = {
     "movss-shadow": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm", "parahost-svm-2l"),
     "noncanonical-ss": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm",
                         "parahost-svm-2l"),
+    "wrfsbase-noncanonical": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm",
+                              "parahost-svm-2l"),
 }
 RESULTS = "build/results"
 LOGS = "build/logs"

@@ -113,5 +113,5 @@ void host_main(uint32_t magic, uint64_t info)
 		fatal(EXIT_BAD_INPUT, "no guest image: give the PV kernel as a multiboot2 module");
 
 	vcpu_select();
-	pv_run(&boot_info.modules[0]);
+	pv_run(&boot_info.modules[0], boot_info.nr_modules > 1 ? &boot_info.modules[1] : NULL);
 }

@@ -348,7 +348,7 @@ static void build_memory(void)
 	dom.xen_mfn_base = GUEST_MFN_BASE + nf + XEN_MFN_GAP;
 }
 
-void pv_run(const struct boot_module *m)
+void pv_run(const struct boot_module *m, const struct boot_module *initrd)
 {
 	const void *image = phys_to_virt(m->start);
 	size_t len = (size_t)(m->end - m->start);
@@ -383,7 +383,7 @@ void pv_run(const struct boot_module *m)
 		dom.console_port = evtchn_alloc_unbound_for(0);
 	}
 
-	if (pv_start_build(image, len, &img, m->string, &ps, &why) < 0)
+	if (pv_start_build(image, len, &img, m->string, initrd, &ps, &why) < 0)
 		fatal(EXIT_BAD_INPUT, "cannot build the domain: %s", why ? why : "unknown reason");
 	dom.start_info_va = ps.start_info_va;
 	dom.console_mfn = ps.console_mfn;

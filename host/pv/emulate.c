@@ -13,24 +13,27 @@
 
 #include <xen/arch-x86/cpuid.h>
 
-#define MSR_TSC			0x00000010
-#define MSR_AMD_PATCHLEVEL	0x0000008b
-#define MSR_MISC_ENABLE		0x000001a0
-#define MSR_APIC_BASE		0x0000001b
-#define MSR_MCG_CAP		0x00000179
-#define MSR_MCG_STATUS		0x0000017a
-#define MSR_XEN_HYPERCALL	0x40000000	/* CPUID 0x40000002 EBX: the hypercall-page MSR */
-
 /* The guest-visible CR4 (pv_fixup_guest_cr4): Xen's visible bits + the guest's. */
 #define CR4_TSD		(1UL << 2)
 #define CR4_DE		(1UL << 3)
 #define CR4_MCE		(1UL << 6)
 #define PV_CR4_VISIBLE	(CR4_PAE | CR4_MCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
+/*
+ * The CR4 bits the guest controls (Xen's PV_CR4_GUEST_MASK, minus what its
+ * CPUID policy lacks): TSD, DE, OSXSAVE as Xen's own, and FSGSBASE when
+ * the policy offers it (Xen keeps it off behind a 64-bit kernel's back).
+ */
 static uint64_t pv_cr4_guest_mask(void)
 {
-	return CR4_TSD | CR4_DE | (read_cr4() & CR4_OSXSAVE);
+	uint32_t r[4];
+
+	pv_cpuid(7, 0, r, true);
+	return CR4_TSD | CR4_DE | (read_cr4() & CR4_OSXSAVE) | ((r[1] & 1) ? CR4_FSGSBASE : 0);
 }
+
+/* Of those, the bits that reach the CPU's CR4 while the guest runs. */
+#define CR4_GUEST_REAL	(CR4_TSD | CR4_FSGSBASE)
 
 void strict_log(const char *what)
 {
@@ -165,81 +168,6 @@ static uint64_t guest_cr4(void)
 	return PV_CR4_VISIBLE | dom.guest_cr4;
 }
 
-/* Xen's X86_VENDOR_INTEL | CENTAUR | SHANGHAI: the CPUID vendor, passed through. */
-static bool vendor_has_feature_control(void)
-{
-	uint32_t a, b, c, d;
-
-	cpuid(0, &a, &b, &c, &d);
-	return b == 0x756e6547 /* "Genu" */ || b == 0x746e6543 /* "Cent" */ ||
-	       b == 0x68532020 /* "  Sh" */;
-}
-
-static bool read_msr(uint32_t msr, uint64_t *val)
-{
-	struct vcpu_state *s = dom.st;
-
-	switch (msr) {
-	case MSR_FS_BASE: *val = s->seg[SEG_FS].base; return true;
-	case MSR_GS_BASE: *val = s->seg[SEG_GS].base; return true;
-	case MSR_KERNEL_GS_BASE: *val = s->kernel_gs_base; return true;
-	case MSR_EFER: *val = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE; return true;
-	case MSR_TSC: *val = rdtsc(); return true;
-	case MSR_PAT: *val = s->pat; return true;
-	case MSR_AMD_PATCHLEVEL: *val = 0; return true;
-	case MSR_APIC_BASE: *val = 0xfee00000UL | (1UL << 11) | (1UL << 8); return true;
-	case MSR_MCG_CAP: *val = 2; return true;	/* Xen's vMCE: 2 banks */
-	case MSR_MCG_STATUS: *val = 0; return true;
-	case MSR_XEN_HYPERCALL: *val = 0; return true;
-	case MSR_FEATURE_CONTROL:
-		/*
-		 * Xen's guest_rdmsr: there since before 64-bit on Intel (and read
-		 * by some kernels before they can take a #GP), so it answers
-		 * locked, with no VMX and no LMCE for a PV guest; #GP elsewhere.
-		 */
-		if (!vendor_has_feature_control())
-			return false;
-		*val = FEATURE_CONTROL_LOCK;
-		return true;
-	default: return false;
-	}
-}
-
-static bool write_msr(uint32_t msr, uint64_t val)
-{
-	struct vcpu_state *s = dom.st;
-	bool canon = (uint64_t)((int64_t)(val << 16) >> 16) == val;
-
-	switch (msr) {
-	case MSR_FS_BASE:
-		if (!canon) return false;
-		s->seg[SEG_FS].base = val;
-		return true;
-	case MSR_GS_BASE:
-		if (!canon) return false;
-		s->seg[SEG_GS].base = val;
-		return true;
-	case MSR_KERNEL_GS_BASE:
-		if (!canon) return false;
-		s->kernel_gs_base = val;
-		dom.gs_base_user = val;
-		return true;
-	case MSR_XEN_HYPERCALL: {
-		/* Write the hypercall page into the guest frame named (Xen's wrmsr_hypervisor_regs). */
-		uint64_t mfn = val >> PAGE_SHIFT;
-		uint8_t *page;
-
-		if ((val & (PAGE_SIZE - 1)) || !(page = gframe_get(&dom, mfn, GF_WRITABLE)))
-			return false;
-		fill_hypercall_page(page);
-		gframe_put(&dom, mfn, GF_WRITABLE);
-		return true;
-	}
-	default:
-		return false;
-	}
-}
-
 /* XCR0 components (Intel SDM vol. 1, 13.1). */
 #define XCR0_X87	(1UL << 0)
 #define XCR0_SSE	(1UL << 1)
@@ -351,9 +279,10 @@ static bool emulate_0f(struct insn *in)
 					return false;
 				break;
 			case 4:
-				/* Only the guest's bits stick; TSD reaches the real CR4. */
+				/* Only the guest's bits stick; TSD and FSGSBASE reach the real CR4. */
 				dom.guest_cr4 = v & pv_cr4_guest_mask();
-				dom.st->cr4 = (dom.st->cr4 & ~CR4_TSD) | (dom.guest_cr4 & CR4_TSD);
+				dom.st->cr4 = (dom.st->cr4 & ~CR4_GUEST_REAL) |
+					      (dom.guest_cr4 & CR4_GUEST_REAL);
 				break;
 			default:
 				return false;
@@ -411,7 +340,7 @@ static bool emulate_0f(struct insn *in)
 			strict_log("rdtscp");
 			*gpr(GPR_RAX) = (uint32_t)t;
 			*gpr(GPR_RDX) = t >> 32;
-			*gpr(GPR_RCX) = 0;			/* TSC_AUX: vcpu 0 */
+			*gpr(GPR_RCX) = pv_tsc_aux();
 			len++;
 			break;
 		}
@@ -420,7 +349,7 @@ static bool emulate_0f(struct insn *in)
 		uint32_t msr = (uint32_t)*gpr(GPR_RCX);
 
 		strict_log("wrmsr");
-		if (!write_msr(msr, (*gpr(GPR_RDX) << 32) | (uint32_t)*gpr(GPR_RAX))) {
+		if (!pv_wrmsr(msr, (*gpr(GPR_RDX) << 32) | (uint32_t)*gpr(GPR_RAX))) {
 			printk("d%u: WRMSR %#x unimplemented", dom.domid, msr);
 			return false;
 		}
@@ -431,7 +360,7 @@ static bool emulate_0f(struct insn *in)
 		uint64_t v;
 
 		strict_log("rdmsr");
-		if (!read_msr(msr, &v)) {
+		if (!pv_rdmsr(msr, &v)) {
 			printk("d%u: RDMSR %#x unimplemented", dom.domid, msr);
 			return false;
 		}
@@ -523,99 +452,6 @@ bool emulate_privileged_op(void)
 	default:
 		strict_log("privileged instruction");
 		return false;
-	}
-}
-
-/* Xen's CPUID policy for a PV guest, close enough: the host's, minus what a
- * PV guest cannot use, plus the hypervisor bit; Xen's leaves on request. */
-/* parahost's statistics leaf, 0x4000ff00: far above Xen's last (0x40000005). */
-#define PARAHOST_STATS_IDX	0xff00
-
-void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], bool xen_leaves)
-{
-	if (xen_leaves && (leaf & 0xffff0000) == XEN_CPUID_FIRST_LEAF) {
-		uint32_t idx = leaf - XEN_CPUID_FIRST_LEAF;
-
-		r[0] = r[1] = r[2] = r[3] = 0;
-		switch (idx) {
-		case 0:
-			r[0] = XEN_CPUID_LEAF(XEN_CPUID_MAX_NUM_LEAVES);
-			r[1] = XEN_CPUID_SIGNATURE_EBX;
-			r[2] = XEN_CPUID_SIGNATURE_ECX;
-			r[3] = XEN_CPUID_SIGNATURE_EDX;
-			break;
-		case 1:
-			r[0] = (4 << 16) | 17;
-			break;
-		case 2:
-			r[0] = 1;		/* hypercall pages */
-			r[1] = 0x40000000;	/* hypercall MSR base */
-			r[2] = XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD;
-			break;
-		case 3:
-			/*
-			 * Time leaf, tsc_mode default. Xen calls the TSC reliable
-			 * (bit 1) when the CPU's is invariant, and else emulates it
-			 * (bit 0); parahost runs one vcpu that never migrates and
-			 * never emulates it. Bit 2: RDTSCP.
-			 */
-			if (sub == 0) {
-				uint32_t a, b, c, d;
-
-				cpuid(0x80000001, &a, &b, &c, &d);
-				r[0] = (d & (1U << 27)) ? 1U << 2 : 0;
-				cpuid(0x80000000, &a, &b, &c, &d);
-				if (a >= 0x80000007) {
-					cpuid(0x80000007, &a, &b, &c, &d);
-					if (d & (1U << 8))
-						r[0] |= 1U << 1;
-				}
-				r[1] = 0;
-				r[2] = (uint32_t)(time_tsc_hz() / 1000);
-				r[3] = 1;		/* incarnation */
-			} else if (sub == 1) {
-				r[2] = time_mul_frac();
-				r[3] = (uint32_t)(int32_t)time_shift();
-			} else if (sub == 2) {
-				r[0] = (uint32_t)(time_tsc_hz() / 1000);
-			}
-			break;
-		case 5:
-			if (sub == 0)
-				r[1] = 64 - (uint32_t)__builtin_clzl(dom.max_mfn) + PAGE_SHIFT;
-			break;
-		case PARAHOST_STATS_IDX:
-			/*
-			 * Not Xen's (Xen answers zeros here): parahost's own counters,
-			 * for make bench. Subleaf 0 says who we are, subleaf 1 the VM
-			 * exits before this one (EAX low, EDX high).
-			 */
-			if (sub == 0) {
-				memcpy(&r[1], "para", 4);
-				memcpy(&r[2], "host", 4);
-				memcpy(&r[3], "stat", 4);
-				r[0] = 1;
-			} else if (sub == 1) {
-				r[0] = (uint32_t)(dom.nr_exits - 1);
-				r[3] = (uint32_t)((dom.nr_exits - 1) >> 32);
-			}
-			break;
-		}
-		return;
-	}
-	cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
-	if (!xen_leaves)
-		return;		/* plain CPUID: raw, as under Xen without CPUID faulting */
-	if (leaf == 1) {
-		/* Xen's PV policy: no MONITOR/VMX/SMX, the hypervisor bit, APIC ID 0. */
-		r[2] &= ~((1U << 3) | (1U << 5) | (1U << 6) | (1U << 27));
-		r[2] |= 1U << 31;
-		/* Xen's own OSXSAVE leaks into the kernel's enlightened view (a de facto ABI). */
-		if ((dom.guest_cr4 & CR4_OSXSAVE) || (dom.kernel_mode && (read_cr4() & CR4_OSXSAVE)))
-			r[2] |= 1U << 27;
-		r[1] &= 0x00ffffff;
-	} else if (leaf == 0x80000001) {
-		r[2] &= ~(1U << 2);					/* SVM */
 	}
 }
 

@@ -108,6 +108,9 @@ static long dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3,
 	case __HYPERVISOR_physdev_op:		return do_physdev_op((int)a1, a2);
 	case __HYPERVISOR_nmi_op:		return do_nmi_op((unsigned int)a1, a2);
 	case __HYPERVISOR_hvm_op:		return do_hvm_op(a1, a2);
+	/* The toolstack's: refused to a domU as Xen does; dom0 would use them (not here). */
+	case __HYPERVISOR_domctl:		return dom.is_dom0 ? enosys(nr) : do_domctl(a1);
+	case __HYPERVISOR_sysctl:		return dom.is_dom0 ? enosys(nr) : do_sysctl(a1);
 	/* What Xen answers a PV domU whatever the arguments: */
 	case __HYPERVISOR_xenpmu_op:		return -EOPNOTSUPP;	/* no vPMU */
 	case __HYPERVISOR_hypfs_op:		return -EPERM;		/* privileged */

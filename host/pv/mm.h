@@ -370,8 +370,10 @@ int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
  * (sub-word writes merged into their entry) and 0 is returned: the guest
  * continues after the instruction. -1: not emulated (not a page table, or
  * the new entry is refused): deliver the #PF to the guest. The caller
- * decodes the instruction; it only emulates plain stores (MOV) here.
+ * decodes the instruction (host/pv/ptwr.c); mm_ptwr_target says first
+ * whether va is such a table at all (a failed CMPXCHG writes nothing).
  */
+int mm_ptwr_target(struct mm_domain *d, struct mm_vcpu *v, uint64_t va);
 int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
 		  uint64_t val, unsigned int bytes);
 

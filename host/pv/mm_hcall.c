@@ -525,6 +525,28 @@ int mm_update_va_mapping(struct mm_domain *d, struct mm_vcpu *v,
 
 /* ---- writable page tables: a trapped write to a read-only L1 ----------- */
 
+/* 0 if va lies in a validated L1 of d's that its tables map read-only. */
+int mm_ptwr_target(struct mm_domain *d, struct mm_vcpu *v, uint64_t va)
+{
+	xen_pfn_t l1 = mm__walk_to_l1(d, v, va);
+	struct mm_page *p;
+	uint64_t pte;
+	int rc = -1;
+
+	if (!l1 || !mm_owns(d, l1))
+		return -1;
+	pte = mm__map(d, l1)[(va >> PAGE_SHIFT) & 511];
+	if ((pte & (MM_PTE_P | MM_PTE_RW)) != MM_PTE_P)
+		return -1;
+	p = mm__get_page(d, MM_PTE_MFN(pte));
+	if (!p)
+		return -1;
+	if (p->type == MM_T_L1 && p->type_count && (p->flags & MM_PG_VALIDATED))
+		rc = 0;
+	mm__put_page(d, p);
+	return rc;
+}
+
 int mm_ptwr_write(struct mm_domain *d, struct mm_vcpu *v, uint64_t va,
 		  uint64_t val, unsigned int bytes)
 {

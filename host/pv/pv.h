@@ -149,8 +149,11 @@ struct domain {
 	unsigned long vm_assist;
 	bool fpu_ts;			/* virtual CR0.TS (fpu_taskswitch) */
 	bool fpu_dirtied;		/* the guest has used the FPU (real TS cleared) */
-	uint64_t guest_cr4;		/* the CR4 bits a PV guest controls (TSD, DE, OSXSAVE) */
+	uint64_t guest_cr4;		/* the CR4 bits a PV guest controls (TSD, DE, OSXSAVE, FSGSBASE) */
 	unsigned int watchdog_inuse;	/* SCHEDOP_watchdog timers (2, as Xen) */
+	uint64_t tsc_aux;		/* TSC_AUX, also in the CPU's MSR (neither VT-x nor AMD-V switches it) */
+	uint64_t mcg_status;		/* vMCE: MCG_STATUS and two banks' STATUS, ADDR, MISC, CTL2 */
+	uint64_t mci[2][4];
 	uint64_t watchdog_deadline[2];
 
 	/* Events. */
@@ -179,7 +182,8 @@ extern struct domain dom;
 
 /* domain.c */
 struct boot_module;
-void pv_run(const struct boot_module *m) __noreturn;
+/* Build the domain from the image m (and the initrd, the next module, if any) and run it. */
+void pv_run(const struct boot_module *m, const struct boot_module *initrd) __noreturn;
 void domain_crash(const char *fmt, ...) __printf(1, 2) __noreturn;
 void domain_shutdown(unsigned int reason) __noreturn;
 void dump_guest_state(void);
@@ -334,6 +338,15 @@ bool emulate_fetch_faults(uint64_t *va);	/* true: reading the instruction at RIP
 bool emulate_forced_cpuid(void);
 void emulate_cpuid_exit(uint64_t len);
 void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);
+/* privileged.c: the toolstack's hypercalls, refused as Xen refuses a domU */
+long do_domctl(uint64_t arg);
+long do_sysctl(uint64_t arg);
+/* ptwr.c: a kernel write to its own read-only L1 at va, emulated (false: the #PF stands) */
+bool ptwr_emulate(uint64_t va);
+/* msr.c: false is the guest's #GP */
+bool pv_rdmsr(uint32_t msr, uint64_t *val);
+bool pv_wrmsr(uint32_t msr, uint64_t val);
+uint64_t pv_tsc_aux(void);
 void strict_log(const char *what);
 
 /* backends/console.c, backends/xenstore.c, and console.c's input for dom0 */

@@ -6,6 +6,7 @@
 #include "host/pv/pv.h"
 #include "host/pv/start.h"
 #include "host/pv/build.h"
+#include "host/boot/boot.h"
 
 /*
  * The builder writes the start of day into the domain's RAM before it ever
@@ -32,7 +33,8 @@ static void hold_ram(bool hold)
 }
 
 int pv_start_build(const void *image, size_t len, const struct xen_image *img,
-		   const char *cmdline, struct pv_start *ps, const char **why)
+		   const char *cmdline, const struct boot_module *initrd, struct pv_start *ps,
+		   const char **why)
 {
 	static struct pv_build_result r;
 	struct pv_build_params p;
@@ -50,6 +52,11 @@ int pv_start_build(const void *image, size_t len, const struct xen_image *img,
 	p.console_evtchn = dom.console_port;
 	p.store_evtchn = dom.store_port;
 	p.cmdline = cmdline;
+	/* The initrd, copied into the domain as Xen's builder does (start_info mod_start/mod_len). */
+	if (initrd) {
+		p.module = phys_to_virt(initrd->start);
+		p.module_len = (size_t)(initrd->end - initrd->start);
+	}
 	/* Accept what Xen accepts (see build.h). */
 	p.unsupported_features = 0;
 	p.dom0 = dom.is_dom0;

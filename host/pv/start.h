@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct xen_image;
+struct boot_module;
 
 struct pv_start {
 	uint64_t entry;			/* RIP */
@@ -21,6 +22,7 @@ struct pv_start {
 };
 
 int pv_start_build(const void *image, size_t len, const struct xen_image *img,
-		   const char *cmdline, struct pv_start *ps, const char **why);
+		   const char *cmdline, const struct boot_module *initrd, struct pv_start *ps,
+		   const char **why);
 
 #endif

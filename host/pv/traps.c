@@ -77,105 +77,6 @@ void dump_guest_state(void)
 	       dom.nr_exits, dom.nr_ticks, dom.nr_hypercalls, dom.nr_bounces, dom.nr_priv_ops);
 }
 
-/*
- * Decode a plain MOV store (88, 89, C6 /0, C7 /0) at RIP: its length and
- * the value it stores. Enough for the stores a kernel makes to a PTE.
- */
-static bool decode_mov_store(unsigned int *len, uint64_t *val, unsigned int *size)
-{
-	uint8_t b[15];
-	unsigned int n = (unsigned int)fetch_insn(dom.st->rip, b, sizeof(b)), i = 0;
-	bool opsize16 = false;
-	uint8_t rex = 0, op, modrm, mod, rm, reg;
-
-	for (; i < n; i++) {
-		if (b[i] == 0x66)
-			opsize16 = true;
-		else if (b[i] == 0x2e || b[i] == 0x36 || b[i] == 0x3e || b[i] == 0x26 ||
-			 b[i] == 0x64 || b[i] == 0x65 || b[i] == 0x67)
-			;
-		else
-			break;
-	}
-	if (i < n && (b[i] & 0xf0) == 0x40)
-		rex = b[i++];
-	if (i + 2 > n)
-		return false;
-	op = b[i++];
-	modrm = b[i++];
-	mod = modrm >> 6;
-	rm = modrm & 7;
-	reg = (modrm >> 3) & 7;
-	if (mod == 3)
-		return false;
-	if (rm == 4) {
-		if (i >= n)
-			return false;
-		if (mod == 0 && (b[i] & 7) == 5)
-			i += 4;			/* SIB with no base: disp32 */
-		i++;
-	}
-	if (mod == 0 && rm == 5)
-		i += 4;				/* RIP-relative disp32 */
-	else if (mod == 1)
-		i += 1;
-	else if (mod == 2)
-		i += 4;
-	switch (op) {
-	case 0x88:
-	case 0x89:
-		*size = op == 0x88 ? 1 : (rex & 8) ? 8 : opsize16 ? 2 : 4;
-		reg |= (rex & 4) ? 8 : 0;
-		if (*size == 1 && !rex && reg >= 4 && reg < 8)
-			*val = dom.st->gpr[reg - 4] >> 8;	/* AH, CH, DH, BH */
-		else
-			*val = dom.st->gpr[reg];
-		break;
-	case 0xc6:
-	case 0xc7: {
-		unsigned int isz = op == 0xc6 ? 1 : opsize16 ? 2 : 4;
-		int64_t imm = 0;
-
-		if (reg != 0 || i + isz > n)
-			return false;
-		if (isz == 1)
-			imm = (int8_t)b[i];
-		else if (isz == 2)
-			imm = (int16_t)(b[i] | (b[i + 1] << 8));
-		else
-			imm = (int32_t)(b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) |
-					((uint32_t)b[i + 3] << 24));
-		i += isz;
-		*size = op == 0xc6 ? 1 : (rex & 8) ? 8 : opsize16 ? 2 : 4;
-		*val = (uint64_t)imm;
-		break;
-	}
-	default:
-		return false;
-	}
-	if (i > n)
-		return false;
-	if (*size < 8)
-		*val &= (1UL << (8 * *size)) - 1;
-	*len = i;
-	return true;
-}
-
-/* Xen's pv_ro_page_fault -> ptwr: always on for a 64-bit PV guest. */
-static bool ptwr_emulate(uint64_t va)
-{
-	unsigned int len, size;
-	uint64_t val;
-
-	if (!decode_mov_store(&len, &val, &size) || (va & (size - 1)))
-		return false;
-	if (mm_ptwr_write(&dom.mm, &dom.mmv, va, val, size))
-		return false;
-	vcpu_hw->flush_tlb(dom.v);
-	pv_retire_insn(len);
-	return true;
-}
-
 /* int $n from the guest: a #GP with error code (n << 3) | 2 (IDT limit 0). */
 static bool software_interrupt(uint32_t ec)
 {
@@ -314,9 +215,14 @@ static void handle_exception(const struct vexit *e)
 		pv_inject_gp(ec);
 		return;
 	case X86_EXC_PF:
-		/* Xen's writable page tables: a kernel store into its own L1. */
+		/*
+		 * Xen's writable page tables: a kernel store into its own L1,
+		 * once the guest asked for VMASST_TYPE_writable_pagetables
+		 * (Linux does at start of day; without it Xen's fault stands).
+		 */
 		if ((ec & (PFEC_PRESENT | PFEC_WRITE | PFEC_RSVD | PFEC_INSN)) ==
-		    (PFEC_PRESENT | PFEC_WRITE) && dom.kernel_mode && ptwr_emulate(e->cr2))
+		    (PFEC_PRESENT | PFEC_WRITE) && dom.kernel_mode &&
+		    (dom.vm_assist & (1UL << VMASST_TYPE_writable_pagetables)) && ptwr_emulate(e->cr2))
 			return;
 		pv_inject_page_fault(e->cr2, ec);
 		return;

@@ -164,3 +164,64 @@ KTEST(cpuid, extended_leaves_filtered)
 	SUBSET("leaf 0x80000001 ECX", x.c, r.c, 0);
 	SUBSET("leaf 0x80000001 EDX", x.d, r.d, 0);
 }
+
+/*
+ * Xen's PV default featureset: every feature word is the CPU's ANDed with
+ * the features libxen-dev's cpufeatureset.h marks 'A' (all guests, by
+ * default). So no PSE/PSE36/PGE/PAGE1GB (the guest's page tables are
+ * validated 4 KiB ones), no SMEP/SMAP/UMIP/PKU/PCID/INVPCID, no XSAVES or
+ * MPX, no X2APIC or TSC deadline, no invariant TSC.
+ */
+#include <pv_featuremask.h>
+
+static const uint32_t pv_mask[PV_FEATUREMASK_WORDS] = PV_FEATUREMASK_INIT;
+
+#define PV_SUBSET(what, xen, raw, word, extra) \
+	SUBSET(what, xen, (raw) & pv_mask[word], extra)
+
+KTEST(cpuid, features_are_pv_defaults)
+{
+	struct regs4 x1 = cpuid_xen(1, 0), r1 = cpuid_raw(1, 0);
+	struct regs4 xe = cpuid_xen(0x80000001, 0), re = cpuid_raw(0x80000001, 0);
+	uint32_t max = cpuid_raw(0, 0).a, emax = cpuid_raw(0x80000000, 0).a;
+
+	PV_SUBSET("leaf 1 EDX", x1.d, r1.d, 0, 0);
+	PV_SUBSET("leaf 1 ECX", x1.c, r1.c, 1, FEAT(HYPERVISOR) | FEAT(OSXSAVE));
+	/* AMD repeats leaf 1's EDX features in 0x80000001 EDX (Xen's CPUID_COMMON_1D_FEATURES). */
+	PV_SUBSET("leaf 0x80000001 EDX", xe.d, re.d, 2,
+		  cpu_is_intel() ? 0 : (x1.d & 0x0183f3ffu));
+	PV_SUBSET("leaf 0x80000001 ECX", xe.c, re.c, 3, 0);
+	KT_ASSERT_EQ(x1.d & (FEAT(PSE) | FEAT(PSE36) | FEAT(PGE) | FEAT(MTRR) | FEAT(VME)), 0,
+		     "superpage/global/MTRR/VME features offered");
+	KT_ASSERT_EQ(x1.c & (FEAT(PCID) | FEAT(X2APIC) | FEAT(TSC_DEADLINE)), 0,
+		     "PCID/X2APIC/TSC deadline offered");
+	KT_ASSERT_EQ(xe.d & FEAT(PAGE1GB), 0, "1 GiB pages offered");
+	if (max >= 7) {
+		struct regs4 x7 = cpuid_xen(7, 0), r7 = cpuid_raw(7, 0);
+
+		/*
+		 * FDP_EXCP_ONLY and NO_FPU_SEL announce an x87 behaviour gone,
+		 * not a feature: Xen shows the CPU's, whatever the marks say.
+		 */
+		const uint32_t x87 = FEAT(FDP_EXCP_ONLY) | FEAT(NO_FPU_SEL);
+
+		PV_SUBSET("leaf 7 EBX", x7.b, r7.b, 5, r7.b & x87);
+		KT_ASSERT_EQ(x7.b & x87, r7.b & x87, "FDP_EXCP_ONLY/NO_FPU_SEL (the CPU's)");
+		PV_SUBSET("leaf 7 ECX", x7.c, r7.c, 6, 0);
+		PV_SUBSET("leaf 7 EDX", x7.d, r7.d, 9, cpu_is_intel() ? FEAT(ARCH_CAPS) : 0);
+		KT_ASSERT_EQ(x7.b & (FEAT(SMEP) | FEAT(SMAP) | FEAT(INVPCID) | FEAT(MPX)), 0,
+			     "SMEP/SMAP/INVPCID/MPX offered");
+		KT_ASSERT_EQ(x7.c & (FEAT(UMIP) | FEAT(PKU)), 0, "UMIP/PKU offered");
+	}
+	if (max >= 0xd) {
+		struct regs4 xd = cpuid_xen(0xd, 1), rd = cpuid_raw(0xd, 1);
+		struct regs4 x0 = cpuid_xen(0xd, 0);
+
+		PV_SUBSET("leaf 0xd:1 EAX", xd.a, rd.a, 4, 0);
+		/* No MPX state (BNDREGS, BNDCSR) and no PKRU without MPX and PKU. */
+		KT_ASSERT(!(x0.a & ((3u << 3) | (1u << 9))), "XCR0 components %#x", x0.a);
+		KT_ASSERT(!(xd.c | xd.d), "supervisor states (XSS) %#x:%#x", xd.d, xd.c);
+	}
+	if (emax >= 0x80000007)
+		KT_ASSERT_EQ(cpuid_xen(0x80000007, 0).d & FEAT(ITSC), 0, "invariant TSC offered");
+}

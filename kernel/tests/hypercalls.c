@@ -31,7 +31,7 @@ static long hc_zero(unsigned int nr)
  * Not here: 31 (xenoprof_op) and 49 (paging_domctl_cont), which Xen
  * answers -EFAULT and parahost -ENOSYS so far; numbers whose zero
  * arguments do something (set_trap_table, the MMU ops, iret, ...), and
- * the toolstack's (platform_op, sysctl, domctl, kexec_op, dm_op).
+ * the toolstack's (platform_op, kexec_op, dm_op; sysctl and domctl below).
  */
 KTEST(hypercall, refusals)
 {
@@ -99,4 +99,36 @@ KTEST(hypercall, direct_syscall)
 	KT_ASSERT_EQ(rcx, next, "RCX: the instruction after the SYSCALL");
 	KT_ASSERT_EQ(r11, PROBE_FLAGS | X86_EFLAGS_IF | X86_EFLAGS_MBS, "R11: RFLAGS as at the SYSCALL");
 	KT_ASSERT_EQ(direct_syscall(1000, &rcx, &r11, &next), -XEN_ENOSYS, "hypercall 1000");
+}
+
+/*
+ * The toolstack's sysctl and domctl, from a domU: Xen reads the argument
+ * (-EFAULT), checks its interface version (-EACCES), and XSM refuses the
+ * rest: -EPERM, a domctl on DOMID_SELF included. The versions are
+ * libxen-dev's 4.17 ones (0x15 both).
+ */
+KTEST(hypercall, toolstack_ops_refused)
+{
+	static uint32_t op[1024] __attribute__((aligned(4096)));
+
+	if (is_initial_domain()) {
+		ktest_skip("the initial domain is the toolstack's: these are its calls");
+		return;
+	}
+	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_sysctl, 0, 0), -XEN_EFAULT, "sysctl(NULL)");
+	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_domctl, 0, 0), -XEN_EFAULT, "domctl(NULL)");
+	op[0] = 1;		/* readconsole / createdomain */
+	op[1] = 0x14;		/* an older interface */
+	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_sysctl, (unsigned long)op, 0), -XEN_EACCES,
+		     "sysctl, old version");
+	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_domctl, (unsigned long)op, 0), -XEN_EACCES,
+		     "domctl, old version");
+	op[1] = 0x15;
+	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_sysctl, (unsigned long)op, 0), -XEN_EPERM, "sysctl");
+	op[2] = DOMID_SELF;
+	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_domctl, (unsigned long)op, 0), -XEN_EPERM,
+		     "domctl on DOMID_SELF");
+	op[2] = 0;		/* domain 0, which exists */
+	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_domctl, (unsigned long)op, 0), -XEN_EPERM,
+		     "domctl on domain 0");
 }

@@ -20,6 +20,8 @@
 #include "mm/vmap.h"
 
 #define MANY_PAGES	10000
+/* USER, GLOBAL and Xen's software bit 52 (_PAGE_GUEST_KERNEL): Xen sets them itself. */
+#define PTE_XEN_ADJUSTED	((1ul << 2) | (1ul << 8) | (1ul << 52))
 
 KTEST(mm, own_tables_live)
 {
@@ -319,4 +321,96 @@ KTEST(mm, tlb_sees_every_change)
 	KT_ASSERT_EQ(*(volatile uint8_t *)pfn_to_virt(pfn), 3, "the frame kept the last write");
 	frame_free(pfn);
 	vmap_free(va, 1);
+}
+
+/*
+ * Xen's writable page tables: a kernel write to one of its own L1 tables,
+ * mapped read-only, is emulated as a checked update of the entry (Xen's
+ * ptwr, through its x86 emulator). Linux writes PTEs with MOV, XCHG, LOCK
+ * CMPXCHG, LOCK BTR/BTS and LOCK AND/OR; each must land, with the
+ * registers and flags the instruction leaves. A write the page-type system
+ * refuses keeps its #PF.
+ */
+static long vm_assist_ptwr(unsigned int cmd)
+{
+	return hypercall_raw(__HYPERVISOR_vm_assist, cmd, VMASST_TYPE_writable_pagetables);
+}
+
+/* The forms, on the pinned L1 e mapped read-only; data's entries rw, ro. */
+static void ptwr_forms(volatile uint64_t *e, uint64_t rw, uint64_t ro)
+{
+	/* Bits Xen adds to a 64-bit PV kernel's entry (adjust_guest_l1e). */
+	const uint64_t adj = PTE_XEN_ADJUSTED;
+	uint64_t v, ex = 0;
+	uint8_t zf, cf;
+
+	e[1] = rw;						/* MOV */
+	KT_ASSERT_EQ(e[1] & ~adj, rw, "MOV");
+	v = rw;
+	asm volatile ("xchg %0, %1" : "+r" (v), "+m" (e[2]) :: "memory");
+	KT_ASSERT(v == 0 && (e[2] & ~adj) == rw, "XCHG: got %#lx, entry %#lx", v, e[2]);
+	v = 0;
+	asm volatile ("lock cmpxchg %3, %1; sete %2"
+		      : "+a" (v), "+m" (e[3]), "=q" (zf) : "r" (ro) : "memory", "cc");
+	KT_ASSERT(zf && (e[3] & ~adj) == ro, "CMPXCHG hit: ZF %u entry %#lx", zf, e[3]);
+	v = 5;
+	asm volatile ("lock cmpxchg %3, %1; sete %2"
+		      : "+a" (v), "+m" (e[3]), "=q" (zf) : "r" (rw) : "memory", "cc");
+	KT_ASSERT(!zf && (v & ~adj) == ro && (e[3] & ~adj) == ro,
+		  "CMPXCHG miss: ZF %u RAX %#lx entry %#lx", zf, v, e[3]);
+	asm volatile ("lock btrq $1, %0; setc %1" : "+m" (e[1]), "=q" (cf) :: "memory", "cc");
+	KT_ASSERT(cf && (e[1] & ~adj) == (rw & ~2ul), "LOCK BTR: CF %u entry %#lx", cf, e[1]);
+	asm volatile ("lock btsq %2, %0; setc %1" : "+m" (e[1]), "=q" (cf) : "r" (1ul) : "memory", "cc");
+	KT_ASSERT(!cf && (e[1] & ~adj) == rw, "LOCK BTS: CF %u entry %#lx", cf, e[1]);
+	asm volatile ("lock andb %1, %0" : "+m" (*(volatile uint8_t *)&e[2]) : "i" (~2) : "memory", "cc");
+	KT_ASSERT_EQ(e[2] & ~adj, rw & ~2ul, "LOCK AND (byte)");
+	asm volatile ("lock orb %1, %0" : "+m" (*(volatile uint8_t *)&e[2]) : "i" (2) : "memory", "cc");
+	KT_ASSERT_EQ(e[2] & ~adj, rw, "LOCK OR (byte)");
+
+	/* A foreign frame: refused, the entry unchanged, the #PF ours. */
+	v = ((uint64_t)foreign_mfn() << PAGE_SHIFT) | PTE_KERNEL_RW;
+	asm volatile ("1: xchg %1, %2; 2:" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (ex), "+r" (v), "+m" (e[4]) :: "memory");
+	KT_ASSERT_FAULT(ex, X86_EXC_PF, PFEC_PRESENT | PFEC_WRITE);
+	KT_ASSERT_EQ(extable_last_cr2, (uint64_t)&e[4], "CR2");
+	KT_ASSERT_EQ(e[4], 0, "the refused entry");
+	for (unsigned int i = 1; i < 4; i++)
+		e[i] = 0;
+}
+
+/*
+ * Xen's writable page tables, once the kernel asks for them with
+ * VMASST_TYPE_writable_pagetables (Linux does at start of day): a kernel
+ * write to one of its own L1 tables, mapped read-only, is emulated as a
+ * checked update of the entry (Xen's ptwr, through its x86 emulator).
+ * Linux writes PTEs with MOV, XCHG, LOCK CMPXCHG, LOCK BTR/BTS and LOCK
+ * AND/OR; each must land, with the registers and flags the instruction
+ * leaves. A write the page-type system refuses keeps its #PF, and without
+ * the assist every such write is the guest's #PF.
+ */
+KTEST(mm, ptwr_write_forms)
+{
+	unsigned long l1 = table_frame(), data = frame_alloc();
+	volatile uint64_t *e = pfn_to_virt(l1);
+	uint64_t rw, ro, ex = 0;
+	long on;
+
+	KT_ASSERT(l1 != FRAME_NONE && data != FRAME_NONE, "setup");
+	rw = frame_pte(data, PTE_KERNEL_RW);
+	ro = frame_pte(data, PTE_KERNEL_RO);
+	KT_ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, pfn_to_mfn(l1)), 0, "pin L1");
+	asm volatile ("1: movq %1, %2; 2:" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (ex) : "r" (rw), "m" (e[1]) : "memory");
+	KT_ASSERT_FAULT(ex, X86_EXC_PF, PFEC_PRESENT | PFEC_WRITE);
+	KT_ASSERT_EQ(e[1], 0, "the entry, written without the assist");
+	on = vm_assist_ptwr(VMASST_CMD_enable);
+	if (!on)
+		ptwr_forms(e, rw, ro);
+	vm_assist_ptwr(VMASST_CMD_disable);
+	KT_ASSERT_EQ(on, 0, "VMASST_TYPE_writable_pagetables");
+	if (ktest_failed())
+		return;
+	KT_ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, pfn_to_mfn(l1)), 0, "unpin");
+	release_table_frame(l1);
+	frame_free(data);
 }

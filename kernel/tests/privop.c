@@ -13,6 +13,7 @@
 #include "arch/x86/regs.h"
 #include "kernel/ktest.h"
 #include "kernel/tests/hostile.h"
+#include "kernel/qemu_bugs.h"
 #include "kernel/tests/probe.h"
 #include "mm/mm.h"
 #include "mm/p2m.h"
@@ -238,4 +239,95 @@ KTEST(privop, iopl)
 	KT_ASSERT_EQ(rc4, -XEN_EINVAL, "set_iopl(4)");
 	KT_ASSERT_EQ(rc0, 0, "set_iopl(0)");
 	KT_ASSERT_FAULT(cli0, X86_EXC_GP, 0);
+}
+
+#define X86_CR4_FSGSBASE	(1ul << 16)
+
+static bool xen_has_fsgsbase(void)
+{
+	uint32_t a, b, c, d;
+
+	asm volatile (XEN_CPUID : "=a" (a), "=b" (b), "=c" (c), "=d" (d) : "0" (0), "2" (0));
+	if (a < 7)
+		return false;
+	asm volatile (XEN_CPUID : "=a" (a), "=b" (b), "=c" (c), "=d" (d) : "0" (7), "2" (0));
+	return b & 1;
+}
+
+static uint64_t write_cr4(uint64_t v)
+{
+	uint64_t ex = 0;
+
+	asm volatile ("1: mov %1, %%cr4; 2:" _ASM_EXTABLE(1b, 2b) : "+a" (ex) : "r" (v));
+	return ex;
+}
+
+static uint64_t rdfsbase(uint64_t *v)
+{
+	uint64_t ex = 0;
+
+	asm volatile ("1: rdfsbase %1; 2:" _ASM_EXTABLE(1b, 2b) : "+a" (ex), "=r" (*v));
+	return ex;
+}
+
+static uint64_t wrfsbase(uint64_t v)
+{
+	uint64_t ex = 0;
+
+	asm volatile ("1: wrfsbase %1; 2:" _ASM_EXTABLE(1b, 2b) : "+a" (ex) : "r" (v) : "memory");
+	return ex;
+}
+
+/*
+ * CR4.FSGSBASE is the PV kernel's to set when Xen's CPUID policy offers
+ * FSGSBASE (Linux uses RDFSBASE as soon as it sees the feature): then the
+ * instructions work and Xen's FS_BASE MSR sees what WRFSBASE wrote. Without
+ * the feature the bit does not stick and they stay #UD.
+ */
+KTEST(privop, fsgsbase_by_cr4)
+{
+	uint64_t ex = 0, cr4 = 0, now = 0, fs = 0, v = 0;
+
+	READ_CR(4, cr4, ex);
+	KT_ASSERT_EQ(ex, 0, "mov from CR4");
+	KT_ASSERT_EQ(cr4 & X86_CR4_FSGSBASE, 0, "FSGSBASE set before we asked");
+	KT_ASSERT_EQ(write_cr4(cr4 | X86_CR4_FSGSBASE), 0, "mov to CR4");
+	READ_CR(4, now, ex);
+	if (!xen_has_fsgsbase()) {
+		KT_ASSERT_EQ(now & X86_CR4_FSGSBASE, 0, "FSGSBASE stuck without the feature");
+		KT_ASSERT_FAULT(rdfsbase(&v), X86_EXC_UD, 0);
+		return;
+	}
+	KT_ASSERT(now & X86_CR4_FSGSBASE, "FSGSBASE did not stick: CR4 %#lx", now);
+	rdmsr_safe(MSR_FS_BASE, &fs);
+	ex = wrfsbase(0x7f0000001000ul);
+	if (!ex)
+		ex = rdfsbase(&v);
+	rdmsr_safe(MSR_FS_BASE, &now);
+	wrfsbase(fs);
+	write_cr4(cr4);
+	KT_ASSERT_EQ(ex, 0, "WRFSBASE/RDFSBASE with CR4.FSGSBASE");
+	KT_ASSERT_EQ(v, 0x7f0000001000ul, "RDFSBASE after WRFSBASE");
+	KT_ASSERT_EQ(now, 0x7f0000001000ul, "FS_BASE MSR after WRFSBASE");
+	KT_ASSERT_FAULT(rdfsbase(&v), X86_EXC_UD, 0);
+}
+
+/* The CPU's own check, under CR4.FSGSBASE: a non-canonical base is #GP(0). */
+KTEST(privop, wrfsbase_noncanonical)
+{
+	uint64_t ex = 0, cr4 = 0, fs = 0;
+
+	if (!xen_has_fsgsbase()) {
+		ktest_skip("no FSGSBASE in Xen's CPUID policy on this CPU");
+		return;
+	}
+	if (qemu_bug_skip(QEMU_BUG_WRFSBASE_NONCANONICAL))
+		return;
+	READ_CR(4, cr4, ex);
+	write_cr4(cr4 | X86_CR4_FSGSBASE);
+	rdfsbase(&fs);
+	ex = wrfsbase(0x8000000000000000ul);
+	wrfsbase(fs);
+	write_cr4(cr4);
+	KT_ASSERT_FAULT(ex, X86_EXC_GP, 0);
 }

@@ -28,6 +28,32 @@ static inline uint64_t probe_write(unsigned long va, uint8_t value)
 	return exinfo;
 }
 
+/* exinfo of the RDMSR's fault, or 0 with *val the value read. */
+static inline uint64_t probe_rdmsr(uint32_t msr, uint64_t *val)
+{
+	uint64_t exinfo = 0;
+	uint32_t hi = 0;
+
+	asm volatile ("1: rdmsr; 2:\n" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (exinfo), "+d" (hi) : "c" (msr) : "memory");
+	if (exinfo & EXINFO_VALID)
+		return exinfo;
+	*val = ((uint64_t)hi << 32) | (uint32_t)exinfo;
+	return 0;
+}
+
+static inline uint64_t probe_wrmsr(uint32_t msr, uint64_t val)
+{
+	uint64_t exinfo = 0;
+
+	asm volatile ("mov %[lo], %%eax; 1: wrmsr; 2:\n" _ASM_EXTABLE(1b, 2b)
+		      : "+a" (exinfo)
+		      : "c" (msr), [lo] "r" ((uint32_t)val), "d" ((uint32_t)(val >> 32))
+		      : "memory");
+	/* No fault leaves RAX = the low half we loaded: not an exinfo. */
+	return exinfo & EXINFO_VALID ? exinfo : 0;
+}
+
 /* Fail the test unless exinfo is exactly fault vec with error code ec. */
 #define KT_ASSERT_FAULT(exinfo, vec, ec)				\
 	do {								\

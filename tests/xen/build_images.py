@@ -513,10 +513,11 @@ def images():
 
 # --------------------------------------------------------------- guest cpio
 
-def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None):
+def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None, ramdisk_in_initrd=None):
     """The xl config for dom0: boot/paraos.cfg with the kernel path replaced
     by the guest's path inside the initramfs, the guest's command line
-    (xl's `extra`) when one is given, and its memory (MiB) if asked."""
+    (xl's `extra`) when one is given, its memory (MiB) if asked, and its
+    own initrd (xl's `ramdisk`) if it has one."""
     with open(cfg_path) as f:
         text = f.read()
     new, n = re.subn(r'(?m)^\s*kernel\s*=.*$',
@@ -531,18 +532,24 @@ def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None):
     if memory:
         new = re.sub(r'(?m)^\s*memory\s*=.*\n?', '', new)
         new += 'memory = %d\n' % memory
+    if ramdisk_in_initrd:
+        new += 'ramdisk = "%s"\n' % ramdisk_in_initrd
     return new
 
 
-def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None):
+def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk=None):
     """initrd for a domU run: dom0.cpio followed by a small cpio holding the
-    guest and its config (concatenation; only the small part changes)."""
+    guest, its own initrd if any, and its config (concatenation; only the
+    small part changes)."""
     if not os.path.isfile(guest):
         raise BuildError("guest kernel %s not found (run make %s)" % (guest, guest))
     out = out or os.path.join(XDIR, "initrd-domu.cpio")
     c = Cpio()
     c.copy("guest/paraos", guest, 0o644)
-    c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args, memory).encode())
+    if ramdisk:
+        c.copy("guest/initrd.cpio", ramdisk, 0o644)
+    c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args, memory,
+                                         "/guest/initrd.cpio" if ramdisk else None).encode())
     small = os.path.join(XDIR, "guest.cpio")
     c.write(small)
     with open(out + ".tmp", "wb") as fo:

@@ -214,7 +214,8 @@ def dom0_cmdline(timeout, dom0_extra=""):
             "xenharness.timeout=%d %s" % (timeout, dom0_extra)).strip()
 
 
-def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=None):
+def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=None,
+             ramdisk=None):
     """The QEMU command line for one run; memory: the guest's MiB (None: the
     config's for a domU, 64 as dom0)."""
     xen = bi.XEN_ELF
@@ -229,7 +230,8 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=N
             raise bi.BuildError("path %r: QEMU's -initrd list cannot hold "
                                 "commas or spaces" % p)
     if mode == "domu":
-        initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory)
+        initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory,
+                                       ramdisk=ramdisk)
         vmlinux = os.path.join(bi.KDIR, "vmlinux")
         mem = str(max(768, 384 + (memory or 0) + 384))
         xen_args += " dom0_mem=384M,max:384M"
@@ -327,7 +329,7 @@ def prepare(name, mode, guest, quiet=False):
     return None, accel
 
 
-def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None):
+def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ramdisk=None):
     """The command runvm.py runs, for a run that may take `left` seconds.
     dom0 destroys a guest that overstays a little before that deadline, so
     that its console and the xl log still reach us.  Under Bochs dom0 starts
@@ -338,7 +340,7 @@ def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None):
         return bochs_cmd(name, bochs_iso(name, guest, domu_s,
                                          guest_args=guest_args))
     return qemu_cmd(mode, guest, accel, max(10, left - 25),
-                    guest_args=guest_args, memory=memory)
+                    guest_args=guest_args, memory=memory, ramdisk=ramdisk)
 
 
 def cmd_test(args, echo_all=False, name=None):
@@ -352,10 +354,10 @@ def cmd_test(args, echo_all=False, name=None):
     left = max(30, int(args.timeout - (time.monotonic() - t0)))
     try:
         cmd = emulator_cmd(name, mode, args.guest, accel, left, args.guest_args,
-                           args.memory)
+                           args.memory, args.ramdisk)
     except bi.BuildError as e:
         return say_fail(name, str(e))
-    argv = [sys.executable, RUNVM, "--name", name, "--timeout", str(left),
+    argv = [sys.executable, RUNVM, "--name", name, "--suite", args.suite, "--timeout", str(left),
             "--log", log_path(name), "--grace", "10", "--crash-grace", "12"]
     if echo_all:
         argv += ["--echo-all", "--results-dir", os.path.join(bi.XDIR, "results")]
@@ -410,6 +412,10 @@ def main(argv):
                        help="platform name for the log and results files")
         s.add_argument("--memory", type=int, default=None,
                        help="the guest's memory in MiB (default: boot/paraos.cfg's; 64 as dom0)")
+        s.add_argument("--ramdisk", default=None,
+                       help="the domU's own initrd (xl ramdisk=; QEMU domU runs only)")
+        s.add_argument("--suite", default="paraos",
+                       help="the name before the guest's summary line (runvm.py --suite)")
     a = p.parse_args(argv)
     if getattr(a, "timeout", 0) is None:
         a.timeout = 600 if a.cmd == "run" or a.mode == "bochs" else 300

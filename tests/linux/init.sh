@@ -1,0 +1,89 @@
+#!/bin/busybox sh
+# PID 1 of the Linux guest test (make parahost-linux-test): Debian's own
+# kernel, unmodified, on parahost (or as a real Xen domU). One TAP line per
+# check, then "linux: N passed, N failed", then power off. With "shell" on
+# the kernel command line (make run-linux) it mounts and gives a shell instead.
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+pass=0
+fail=0
+n=0
+uptime_s() { cut -d. -f1 /proc/uptime; }
+check() {	# check NAME COMMAND...: one line, ok or not ok (and its seconds)
+	name=$1
+	shift
+	n=$((n + 1))
+	t0=$(uptime_s 2>/dev/null || echo 0)
+	if out=$("$@" 2>&1); then
+		echo "ok $n linux/$name # $(( $(uptime_s) - t0 )) s"
+		pass=$((pass + 1))
+	else
+		echo "not ok $n linux/$name - $(echo "$out" | tail -n 1)"
+		fail=$((fail + 1))
+	fi
+}
+
+mounts() {
+	mount -t proc proc /proc && mount -t sysfs sysfs /sys &&
+		mount -t devtmpfs devtmpfs /dev || return 1
+	[ -e /proc/self/stat ] && [ -d /sys/kernel ] && [ -c /dev/null ] ||
+		{ echo "a mount is empty"; return 1; }
+}
+
+uname_is_linux() {
+	[ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] &&
+		case "$(uname -r)" in 6.1.*) true ;; *) false ;; esac ||
+		{ echo "uname: $(uname -a)"; return 1; }
+}
+
+cpuinfo() {
+	grep -q '^processor' /proc/cpuinfo && grep '^flags' /proc/cpuinfo | grep -qw hypervisor ||
+		{ echo "no processor, or no hypervisor flag"; return 1; }
+}
+
+fork_exec() {	# 1,000 fork+exec of a separate program
+	i=0
+	while [ $i -lt 1000 ]; do
+		/bin/true || { echo "exec $i failed"; return 1; }
+		i=$((i + 1))
+	done
+}
+
+memfree_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
+
+tmpfs_256m() {	# 256 MiB of page cache: allocated, touched, freed
+	mount -t tmpfs -o size=300m tmpfs /mnt || return 1
+	before=$(memfree_kb)
+	dd if=/dev/zero of=/mnt/big bs=1M count=256 2>/dev/null || { echo "dd failed"; return 1; }
+	during=$(memfree_kb)
+	[ "$(wc -c < /mnt/big)" -eq 268435456 ] || { echo "short file"; return 1; }
+	rm /mnt/big && umount /mnt
+	after=$(memfree_kb)
+	[ $((before - during)) -ge 250000 ] && [ $((after - during)) -ge 250000 ] ||
+		{ echo "MemFree kB: $before, $during, $after"; return 1; }
+}
+
+pipeline() {
+	# 271 of 1..1000 have a 7; the largest is 997.
+	[ "$(seq 1 1000 | grep 7 | wc -l)" -eq 271 ] &&
+		[ "$(seq 1 1000 | grep 7 | sort -rn | head -n 1 | tr 7 x)" = 99x ] ||
+		{ echo "pipeline gave the wrong answer"; return 1; }
+}
+
+check mounts mounts
+if grep -qw shell /proc/cmdline; then
+	echo "linux: a busybox shell on Debian's kernel, on parahost (exit powers off)"
+	setsid cttyhack sh
+	poweroff -f
+fi
+check uname uname_is_linux
+check cpuinfo cpuinfo
+check fork_exec_1000 fork_exec
+check mmap_256m_munmap /bin/memtest mmap 256
+check tmpfs_256m tmpfs_256m
+check pipe_64m /bin/memtest pipe 64
+check shell_pipeline pipeline
+
+echo "linux: $pass passed, $fail failed"
+poweroff -f
