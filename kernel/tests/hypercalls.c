@@ -112,7 +112,7 @@ KTEST(hypercall, toolstack_ops_refused)
 	static uint32_t op[1024] __attribute__((aligned(4096)));
 
 	if (is_initial_domain()) {
-		ktest_skip("the initial domain is the toolstack's: these are its calls");
+		ktest_skip("initial domain: it is the toolstack, these are its calls");
 		return;
 	}
 	KT_ASSERT_EQ(hypercall_raw(__HYPERVISOR_sysctl, 0, 0), -XEN_EFAULT, "sysctl(NULL)");
