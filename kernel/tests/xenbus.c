@@ -12,6 +12,7 @@
 #include "drivers/pv/xenbus.h"
 #include "kernel/ktest.h"
 #include "kernel/sched.h"
+#include "kernel/tests/need_store.h"
 #include "lib/printf.h"
 #include "xen/start_info.h"
 #include "xen/time.h"
@@ -26,15 +27,6 @@ static const struct xenbus_bus own_bus = {
 static const struct xenbus_bus short_bus = {
 	.root = "data/xb/device", .backend_home = "backend", .timeout_ns = NSEC_PER_SEC,
 };
-
-#define NEED_STORE()								\
-	do {									\
-		if (is_initial_domain()) {					\
-			ktest_skip("initial domain: no xenstored at boot"); \
-			return;							\
-		}								\
-		KT_ASSERT(!xenstore_unavailable(), "xenstore: %s", xenstore_unavailable()); \
-	} while (0)
 
 /* ---- a frontend driver for tests ----------------------------------------------------- */
 

@@ -17,6 +17,7 @@
 #include "arch/x86/hypercall.h"
 #include "kernel/ktest.h"
 #include "kernel/sched.h"
+#include "kernel/tests/need_store.h"
 #include "lib/printf.h"
 #include "mm/p2m.h"
 #include "xen/start_info.h"
@@ -24,16 +25,6 @@
 #include "xen/xenstore.h"
 
 #define EVENT_WAIT_NS	(10 * NSEC_PER_SEC)
-
-/* The initial domain has no store at boot: say so; a domU must have one. */
-#define NEED_STORE()								\
-	do {									\
-		if (is_initial_domain()) {					\
-			ktest_skip("initial domain: no xenstored at boot"); \
-			return;							\
-		}								\
-		KT_ASSERT(!xenstore_unavailable(), "xenstore: %s", xenstore_unavailable()); \
-	} while (0)
 
 KTEST(xenstore, client_says_when_there_is_none)
 {
