@@ -52,13 +52,8 @@ void console_backend_input(const char *s, size_t n)
 void console_backend_init(void)
 {
 	/* The builder's ring and port, as xenconsoled finds them in the store. */
-	ring = gframe_get(&dom, dom.console_mfn, GF_WRITABLE);
-	if (!ring || !mfn_is_ram(dom.console_mfn))
-		panic("console ring mfn %#lx is not a writable guest frame",
-		      (unsigned long)dom.console_mfn);
-	port = evtchn_backend_bind(dom.console_port, console_backend_poll);
-	if (port < 0)
-		panic("console event channel %u: %d", dom.console_port, port);
+	ring = backend_ring_open("console", dom.console_mfn, dom.console_port,
+				 console_backend_poll, &port);
 	in_prod = READ_ONCE(ring->in_prod);	/* the builder's zero */
 }
 

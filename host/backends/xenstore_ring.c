@@ -174,18 +174,8 @@ void xenstore_init(void)
 	struct xs_rec *r;
 	char v[64];
 
-	/*
-	 * The ring stays referenced writable for as long as it is open, so the
-	 * guest can never make it a page table under us; we signal the guest
-	 * only through our end of its channel.
-	 */
-	ring = gframe_get(&dom, dom.store_mfn, GF_WRITABLE);
-	if (!ring || !mfn_is_ram(dom.store_mfn))
-		panic("xenstore ring mfn %#lx is not a writable guest frame",
-		      (unsigned long)dom.store_mfn);
-	port = evtchn_backend_bind(dom.store_port, xenstore_poll);
-	if (port < 0)
-		panic("xenstore event channel %u: %d", dom.store_port, port);
+	/* We signal the guest only through our end of its channel. */
+	ring = backend_ring_open("xenstore", dom.store_mfn, dom.store_port, xenstore_poll, &port);
 	xs_domid = dom.domid;
 	snprintf(dom_path, sizeof(dom_path), "/local/domain/%u", dom.domid);
 

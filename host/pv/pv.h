@@ -349,6 +349,9 @@ bool pv_wrmsr(uint32_t msr, uint64_t val);
 uint64_t pv_tsc_aux(void);
 void strict_log(const char *what);
 
+/* backends/ring.c: the ring frame held writable, our end of its channel bound */
+void *backend_ring_open(const char *what, uint64_t mfn, evtchn_port_t guest_port,
+			void (*notify)(void), int *be_port);
 /* backends/console.c, backends/xenstore.c, and console.c's input for dom0 */
 void console_backend_init(void);
 void console_backend_poll(void);
