@@ -1,8 +1,8 @@
 # The guest kernel, build/paraos: a 64-bit PV ELF for Xen (and parahost).
 
-GUEST_DIRS := arch/x86 xen mm kernel kernel/tests drivers/pv
+GUEST_DIRS := arch/x86 xen mm kernel kernel/tests drivers drivers/pv
 GUEST_SRCS := $(foreach d,$(GUEST_DIRS),$(sort $(wildcard $(d)/*.c $(d)/*.S))) \
-	lib/string.c lib/printf.c lib/bytering.c
+	lib/string.c lib/printf.c lib/bytering.c lib/crc32.c
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(basename $(GUEST_SRCS)))
 
 # Source order = test order: KTEST() records must stay in the order written.

@@ -7,7 +7,10 @@
  * events before time (VIRQ_TIMER), time before threads (time slices),
  * threads before xenstore (its watch thread).
  */
+#include "drivers/pv/blkfront.h"
 #include "kernel/bench.h"
+#include "kernel/cmdline.h"
+#include "kernel/durable.h"
 #include "kernel/fuzz.h"
 #include "kernel/kernel.h"
 #include "kernel/ktest.h"
@@ -74,6 +77,13 @@ void start_kernel(const struct start_info *si)
 		fuzz_run();	/* instead of the test suite */
 	/* Not for the fuzzer: it takes the store ring's frame as scratch. */
 	xenstore_init();
+	/* The toolstack's devices, each given its backend's timeout at most to connect. */
+	if (!xenstore_unavailable()) {
+		blkfront_init();
+		xenbus_probe(&xenbus_devices);
+	}
+	if (cmdline_has("durable"))
+		durable_run();	/* instead of the test suite: the harness kills us */
 	if (bench_requested())
 		bench_run();
 	if (ktest_run_all() == 0)

@@ -12,6 +12,11 @@
 #define rmb()		barrier()
 #define wmb()		barrier()
 
+/* The names <xen/io/ring.h> expects its includer to define. */
+#define xen_mb()	mb()
+#define xen_rmb()	rmb()
+#define xen_wmb()	wmb()
+
 /* Read a shared field exactly once, so a peer cannot change it under us. */
 #define READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))

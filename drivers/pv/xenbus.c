@@ -375,6 +375,10 @@ static void attach_found(const char *type, const char *id, void *arg)
 
 	if (!xenbus_driver_for(type))
 		return;
+	/* Probing again (a test, or a later boot step) takes only the new ones. */
+	for (dev = probed; dev; dev = dev->next)
+		if (dev->bus == bus && !strcmp(dev->type, type) && !strcmp(dev->id, id))
+			return;
 	dev = kzalloc(sizeof(*dev));
 	if (!dev) {
 		kprintf("xenbus: %s/%s/%s: no memory\n", bus->root, type, id);
