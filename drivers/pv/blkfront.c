@@ -607,13 +607,34 @@ static long write_queue(xs_tx_t t, struct blkfront *bf, struct queue *q, const c
 	return xs_printf(t, path, "%ld", q->port);
 }
 
+/* What an earlier connection wrote that this one may not (fewer queues, a smaller ring). */
+static long remove_old_half(xs_tx_t t, struct blkfront *bf)
+{
+	static const char *const keys[] = {
+		"ring-ref", "ring-page-order", "event-channel", "multi-queue-num-queues",
+		"queue-0", "queue-1", "queue-2", "queue-3",
+		"ring-ref0", "ring-ref1", "ring-ref2", "ring-ref3",
+	};
+	char path[160];
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
+		long rc;
+
+		snprintf(path, sizeof(path), "%s/%s", bf->nodename, keys[i]);
+		rc = xs_rm(t, path);
+		if (rc && rc != -XEN_ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
 static long write_our_half(xs_tx_t t, void *arg)
 {
 	struct blkfront *bf = arg;
 	char path[160], dir[16];
-	long rc = 0;
+	long rc = remove_old_half(t, bf);
 
-	if (bf->ring_order) {
+	if (!rc && bf->ring_order) {
 		snprintf(path, sizeof(path), "%s/ring-page-order", bf->nodename);
 		rc = xs_printf(t, path, "%u", bf->ring_order);
 	}
@@ -748,6 +769,7 @@ static void disconnect(struct xenbus_device *dev)
 	upcalls_restore(f);
 }
 
+/* The device's blkfront, made on its first probe (on the watch thread, the only caller). */
 static struct blkfront *front_for(struct xenbus_device *dev)
 {
 	struct blkfront *bf;
@@ -811,8 +833,7 @@ struct blkdev *blkfront_attach(const struct xenbus_bus *bus, const char *id, lon
 	if (!dev)
 		return NULL;
 	*rc = xenbus_attach(bus, "vbd", id, dev);
-	if (!*rc && !front_for(dev))
-		*rc = -XEN_ENOMEM;
+	/* Probing (on the watch thread) made dev->priv before anything could connect. */
 	if (!*rc)
 		*rc = xenbus_wait_connected(dev);
 	if (*rc) {
@@ -851,7 +872,6 @@ long blkfront_reconnect(struct blkdev *d)
 	rc = xenbus_attach(bus, "vbd", id, dev);
 	if (rc)
 		return rc;
-	front_for(dev);
 	return xenbus_wait_connected(dev);
 }
 

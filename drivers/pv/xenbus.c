@@ -394,12 +394,14 @@ static void attach_found(const char *type, const char *id, void *arg)
 
 long xenbus_probe(const struct xenbus_bus *bus)
 {
+	struct xenbus_device *before = probed;
 	long rc = xenbus_enumerate(bus, attach_found, (void *)bus), n = 0;
 
 	if (rc < 0)
 		return rc;
-	for (struct xenbus_device *d = probed; d; d = d->next)
-		if (d->bus == bus && !xenbus_wait_connected(d))
+	/* New ones go on the front: wait for those only. */
+	for (struct xenbus_device *d = probed; d != before; d = d->next)
+		if (!xenbus_wait_connected(d))
 			n++;
 	return n;
 }

@@ -86,7 +86,8 @@ bool xenbus_wait_state(struct xenbus_device *dev, enum xenbus_state s, uint64_t 
  * no more watching. Not from a driver's callback (it holds dev->lock).
  */
 void xenbus_detach(struct xenbus_device *dev);
-/* Every device of the bus with a driver: attached and waited for. Returns how many connected. */
+/* Every device of the bus with a driver, not attached before: attached and waited for.
+ * Returns how many of them connected. */
 long xenbus_probe(const struct xenbus_bus *bus);
 
 /* For drivers: our node NAME, the backend's node NAME. */

@@ -84,13 +84,16 @@ KTEST(xenbus, enumerates_what_xl_gives)
 	long n;
 
 	NEED_STORE();
-	/* xl's PV domU with no disk and no vif: the suspend event channel's node only. */
+	/* xl's PV domU with one disk and no vif: the suspend event channel's node and the vbd. */
 	n = xenbus_enumerate(&xenbus_devices, note, &f);
-	KT_ASSERT(n == 1 && f.n == 1 && !strcmp(f.what[0], "suspend/event-channel"),
-		  "%ld devices, the first '%s'", n, f.n ? f.what[0] : "");
+	KT_ASSERT(n == 2 && f.n == 2, "%ld devices: '%s' '%s'", n, f.what[0], f.what[1]);
+	KT_ASSERT((!strcmp(f.what[0], "suspend/event-channel") && !strcmp(f.what[1], "vbd/51712")) ||
+		  (!strcmp(f.what[1], "suspend/event-channel") && !strcmp(f.what[0], "vbd/51712")),
+		  "devices '%s' '%s'", f.what[0], f.what[1]);
 	KT_ASSERT(!xenbus_driver_for("suspend"), "a driver for suspend");
-	/* No driver for it, so nothing is attached, and nothing waited for. */
-	KT_ASSERT_EQ(xenbus_probe(&xenbus_devices), 0, "devices connected");
+	KT_ASSERT(xenbus_driver_for("vbd"), "no driver for vbd");
+	/* The vbd was attached at boot: probing again attaches nothing new. */
+	KT_ASSERT_EQ(xenbus_probe(&xenbus_devices), 0, "devices connected anew");
 }
 
 KTEST(xenbus, registry)

@@ -1,0 +1,192 @@
+/*
+ * blkfront never trusts its backend. Here the test is the backend: a vbd
+ * under data/ whose backend nodes we write ourselves, whose ring we read
+ * in our own memory, and whose responses we forge: an id that is not in
+ * flight, an operation that does not match, a status blkif does not have,
+ * a response producer that runs past our requests. Each must leave the
+ * kernel running, the device broken (every request -XEN_EIO), and one
+ * line on the console. Nothing of the hypervisor is involved beyond the
+ * store and an event channel to ourselves, so every platform judges it.
+ */
+#include <xen/errno.h>
+
+#include "drivers/pv/blkfront.h"
+#include "kernel/ktest.h"
+#include "kernel/tests/need_store.h"
+#include "lib/printf.h"
+#include "xen/evtchn.h"
+
+static const struct xenbus_bus fake_bus = {
+	.root = "data/bf/device", .backend_home = "data/bf/backend", .timeout_ns = 5 * NSEC_PER_SEC,
+};
+
+static unsigned long own_domid(void)
+{
+	unsigned long d = 0;
+
+	xs_read_ulong(XS_NO_TX, "domid", &d);
+	return d;
+}
+
+static long be_write(unsigned long d, unsigned int id, const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "data/bf/backend/vbd/%lu/%u/%s", d, id, name);
+	return xs_write(XS_NO_TX, path, val, strlen(val));
+}
+
+/* A backend that offers a small disk and is Connected before we even look. */
+static struct blkdev *fake_disk(unsigned int id, evtchn_port_t *backend_port)
+{
+	unsigned long d = own_domid();
+	char path[128], val[128];
+	struct blkdev *disk;
+	long rc;
+
+	snprintf(path, sizeof(path), "data/bf/device/vbd/%u/backend", id);
+	snprintf(val, sizeof(val), "/local/domain/%lu/data/bf/backend/vbd/%lu/%u", d, d, id);
+	xs_write(XS_NO_TX, path, val, strlen(val));
+	snprintf(path, sizeof(path), "data/bf/device/vbd/%u/backend-id", id);
+	xs_printf(XS_NO_TX, path, "%lu", d);
+	be_write(d, id, "sectors", "2048");
+	be_write(d, id, "sector-size", "512");
+	be_write(d, id, "info", "0");
+	be_write(d, id, "feature-flush-cache", "1");
+	be_write(d, id, "state", "4");
+	snprintf(val, sizeof(val), "%u", id);
+	disk = blkfront_attach(&fake_bus, val, &rc);
+	if (!disk) {
+		kprintf("blk: fake vbd %u did not connect (%ld)\n", id, rc);
+		return NULL;
+	}
+	/* The frontend's port was allocated for us (its backend id is ours). */
+	rc = evtchn_bind_interdomain((domid_t)d, blkfront_port(disk, 0), NULL, NULL);
+	if (rc < 0) {
+		kprintf("blk: binding to the frontend's port: %ld\n", rc);
+		return NULL;
+	}
+	*backend_port = (evtchn_port_t)rc;
+	return disk;
+}
+
+static void fake_close(struct blkdev *disk, unsigned int id, evtchn_port_t port)
+{
+	evtchn_close(port);
+	be_write(own_domid(), id, "state", "6");
+	blkfront_detach(disk);
+}
+
+struct pending {
+	struct blk_req r;
+	struct waitq wq;
+	bool done;
+};
+
+static void pending_done(struct blk_req *r)
+{
+	struct pending *p = r->arg;
+
+	p->done = true;
+	wake_up(&p->wq);
+}
+
+/* A read the frontend puts on the ring; the request it wrote there. */
+static bool start_read(struct blkdev *disk, struct pending *p, void *buf, blkif_request_t *seen)
+{
+	blkif_front_ring_t *ring = blkfront_ring(disk, 0);
+
+	*p = (struct pending){ .r = { .op = BLK_READ, .sector = 8, .count = 1, .buf = buf,
+				      .done = pending_done, .arg = p } };
+	if (blk_submit(disk, &p->r))
+		return false;
+	*seen = ring->sring->ring[(ring->req_prod_pvt - 1) & (RING_SIZE(ring) - 1)].req;
+	return true;
+}
+
+/* Put rsp on the ring as the backend would, moving the producer by advance. */
+static void forge(struct blkdev *disk, evtchn_port_t port, const blkif_response_t *rsp,
+		  unsigned int advance)
+{
+	blkif_front_ring_t *ring = blkfront_ring(disk, 0);
+	RING_IDX prod = ring->sring->rsp_prod;
+
+	ring->sring->ring[prod & (RING_SIZE(ring) - 1)].rsp = *rsp;
+	wmb();
+	ring->sring->rsp_prod = prod + advance;
+	evtchn_notify(port);
+}
+
+static void lie(unsigned int id, const char *what, uint64_t rsp_id_delta, int op_delta,
+		int16_t status, unsigned int advance)
+{
+	static uint8_t buf[512];
+	struct pending p;
+	blkif_request_t seen;
+	blkif_response_t rsp;
+	evtchn_port_t port;
+	struct blkdev *disk;
+
+	NEED_STORE();
+	disk = fake_disk(id, &port);
+	KT_ASSERT(disk, "the fake backend's disk did not connect");
+	KT_ASSERT(start_read(disk, &p, buf, &seen), "read refused before the ring");
+	KT_ASSERT_EQ(seen.operation, BLKIF_OP_READ, "request's operation on the ring");
+	rsp = (blkif_response_t){ .id = seen.id + rsp_id_delta,
+				  .operation = (uint8_t)(seen.operation + op_delta), .status = status };
+	forge(disk, port, &rsp, advance);
+	KT_ASSERT(wait_event_until(&p.wq, p.done, xen_system_time() + NSEC_PER_SEC),
+		  "%s: the read never ended", what);
+	KT_ASSERT_EQ(p.r.status, -XEN_EIO, "the read's status");
+	KT_ASSERT(disk->broken, "%s: the device is not broken", what);
+	KT_ASSERT_EQ(blk_read(disk, 0, 1, buf), -XEN_EIO, "a read on the broken device");
+	fake_close(disk, id, port);
+}
+
+KTEST(blk, backend_answers_an_id_not_in_flight)
+{
+	lie(1, "id not in flight", 5, 0, BLKIF_RSP_OKAY, 1);
+}
+
+KTEST(blk, backend_answers_an_id_past_the_ring)
+{
+	lie(2, "id past the ring", 1ull << 40, 0, BLKIF_RSP_OKAY, 1);
+}
+
+KTEST(blk, backend_answers_another_operation)
+{
+	lie(3, "operation", 0, 1, BLKIF_RSP_OKAY, 1);
+}
+
+KTEST(blk, backend_answers_a_status_blkif_has_not)
+{
+	lie(4, "status", 0, 0, 7, 1);
+}
+
+KTEST(blk, backend_response_producer_runs_past_our_requests)
+{
+	lie(5, "producer", 0, 0, BLKIF_RSP_OKAY, 3);
+}
+
+/* The honest answer through the same forge: the test's backend is not what breaks things. */
+KTEST(blk, backend_answers_right)
+{
+	static uint8_t buf[512];
+	struct pending p;
+	blkif_request_t seen;
+	blkif_response_t rsp;
+	evtchn_port_t port;
+	struct blkdev *disk;
+
+	NEED_STORE();
+	disk = fake_disk(6, &port);
+	KT_ASSERT(disk, "the fake backend's disk did not connect");
+	KT_ASSERT(start_read(disk, &p, buf, &seen), "read refused before the ring");
+	rsp = (blkif_response_t){ .id = seen.id, .operation = seen.operation, .status = 0 };
+	forge(disk, port, &rsp, 1);
+	KT_ASSERT(wait_event_until(&p.wq, p.done, xen_system_time() + NSEC_PER_SEC),
+		  "the read never ended");
+	KT_ASSERT_EQ(p.r.status, 0, "the read's status");
+	KT_ASSERT(!disk->broken, "the device broke on an honest answer");
+	fake_close(disk, 6, port);
+}
