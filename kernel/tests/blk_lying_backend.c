@@ -75,6 +75,7 @@ static void fake_close(struct blkdev *disk, unsigned int id, evtchn_port_t port)
 	evtchn_close(port);
 	be_write(own_domid(), id, "state", "6");
 	blkfront_detach(disk);
+	xs_rm(XS_NO_TX, "data/bf");	/* the store's tests expect data/ as they left it */
 }
 
 struct pending {
