@@ -372,5 +372,6 @@ void bench_run(void)
 	bench_timer_lateness();
 	bench_switch();
 	bench_xenstore();
+	bench_blk();
 	bench_parahost();
 }

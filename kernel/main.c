@@ -86,7 +86,9 @@ void start_kernel(const struct start_info *si)
 		durable_run();	/* instead of the test suite: the harness kills us */
 	if (bench_requested())
 		bench_run();
-	if (ktest_run_all() == 0)
+	if (ktest_run_all() == 0) {
+		blkfront_close_all();
 		poweroff();
+	}
 	crash();
 }

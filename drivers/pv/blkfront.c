@@ -859,6 +859,13 @@ void blkfront_detach(struct blkdev *d)
 	xenbus_detach(bf->xb);
 }
 
+void blkfront_close_all(void)
+{
+	for (struct blkfront *bf = fronts; bf; bf = bf->next)
+		if (bf->xb && !bf->closing && bf->xb->state != XenbusStateClosed)
+			blkfront_detach(&bf->disk);
+}
+
 long blkfront_reconnect(struct blkdev *d)
 {
 	struct blkfront *bf = front(d);

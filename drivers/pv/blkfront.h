@@ -45,6 +45,8 @@ extern struct blkfront_wants blkfront_wants;
 struct blkdev *blkfront_attach(const struct xenbus_bus *bus, const char *id, long *rc);
 /* Drain what is in flight (up to the bus's timeout), then Closing, Closed. */
 void blkfront_detach(struct blkdev *d);
+/* At shutdown: every disk drained and closed, so the backend sees a clean Closed. */
+void blkfront_close_all(void);
 /* Close and attach again (with today's blkfront_wants): 0 once Connected. */
 long blkfront_reconnect(struct blkdev *d);
 
