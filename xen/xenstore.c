@@ -65,13 +65,6 @@ static char down_why[96];
 
 /* ---- requests in flight ---------------------------------------------------- */
 
-struct xs_req {
-	bool used, done;
-	uint32_t id, type, tx;
-	uint32_t rtype, len;		/* the reply: type, payload length */
-	char reply[XENSTORE_PAYLOAD_MAX + 1];	/* our copy, NUL-terminated */
-	struct waitq wq;
-};
 static struct xs_req slots[XS_SLOTS];
 static struct semaphore free_slots = { .count = XS_SLOTS };
 static struct mutex send_lock;
@@ -328,7 +321,7 @@ static struct xs_req *slot_get(void)
 	return r;
 }
 
-static void slot_put(struct xs_req *r)
+void xs_reply_put(struct xs_req *r)
 {
 	unsigned int f = upcalls_off();
 
@@ -341,9 +334,9 @@ static void slot_put(struct xs_req *r)
 /*
  * Send type with payload s1 (with its NUL) then len2 bytes of s2, and
  * wait for the answer. On success (>= 0) the reply is in *out, which the
- * caller gives back with slot_put; an XS_ERROR reply is the errno.
+ * caller gives back with xs_reply_put; an XS_ERROR reply is the errno.
  */
-static long talk(uint32_t type, xs_tx_t t, const char *s1, const void *s2, uint32_t len2,
+long xs_talk(uint32_t type, xs_tx_t t, const char *s1, const void *s2, uint32_t len2,
 		 struct xs_req **out)
 {
 	uint32_t len1 = (uint32_t)strnlen(s1, XENSTORE_PAYLOAD_MAX + 1) + 1;
@@ -381,7 +374,7 @@ static long talk(uint32_t type, xs_tx_t t, const char *s1, const void *s2, uint3
 	ok = r->done;
 	upcalls_restore(f);
 	if (!ok) {
-		slot_put(r);
+		xs_reply_put(r);
 		return -XEN_EIO;
 	}
 	if (r->rtype == XS_ERROR) {
@@ -392,20 +385,20 @@ static long talk(uint32_t type, xs_tx_t t, const char *s1, const void *s2, uint3
 				err = -xsd_errors[i].errnum;
 		if (err == -XEN_EIO && strcmp(r->reply, "EIO"))
 			kprintf("xenstore: unknown error '%.32s' (request type %u)\n", r->reply, type);
-		slot_put(r);
+		xs_reply_put(r);
 		return err;
 	}
 	*out = r;
 	return 0;
 }
 
-static long protocol_error(struct xs_req *r, const char *what)
+long xs_protocol_error(struct xs_req *r, const char *what)
 {
 	unsigned int f = upcalls_off();
 
 	broken("%s: reply of %u bytes to request %u (type %u)", what, r->len, r->id, r->type);
 	upcalls_restore(f);
-	slot_put(r);
+	xs_reply_put(r);
 	return -XEN_EIO;
 }
 
@@ -413,177 +406,35 @@ static long protocol_error(struct xs_req *r, const char *what)
 long xs_talk_ok(uint32_t type, xs_tx_t t, const char *s1, const void *s2, uint32_t len2)
 {
 	struct xs_req *r;
-	long rc = talk(type, t, s1, s2, len2, &r);
+	long rc = xs_talk(type, t, s1, s2, len2, &r);
 
 	if (rc)
 		return rc;
 	if (r->len != 3 || memcmp(r->reply, "OK", 3))
-		return protocol_error(r, "not OK");
-	slot_put(r);
+		return xs_protocol_error(r, "not OK");
+	xs_reply_put(r);
 	return 0;
 }
 
 /* Requests whose answer is a list of NUL-terminated strings: their count. */
-static long talk_list(uint32_t type, xs_tx_t t, const char *path, char *buf, size_t size)
+long xs_talk_list(uint32_t type, xs_tx_t t, const char *path, char *buf, size_t size)
 {
 	struct xs_req *r;
-	long rc = talk(type, t, path, NULL, 0, &r), n = 0;
+	long rc = xs_talk(type, t, path, NULL, 0, &r), n = 0;
 
 	if (rc)
 		return rc;
 	if (r->len && r->reply[r->len - 1])
-		return protocol_error(r, "unterminated list");
+		return xs_protocol_error(r, "unterminated list");
 	if (r->len > size) {
-		slot_put(r);
+		xs_reply_put(r);
 		return -XEN_E2BIG;
 	}
 	for (uint32_t i = 0; i < r->len; i++)
 		n += r->reply[i] == '\0';
 	memcpy(buf, r->reply, r->len);
-	slot_put(r);
+	xs_reply_put(r);
 	return n;
-}
-
-/* ---- the operations ----------------------------------------------------------- */
-
-long xs_read(xs_tx_t t, const char *path, char *buf, size_t size)
-{
-	struct xs_req *r;
-	long rc = talk(XS_READ, t, path, NULL, 0, &r);
-
-	if (rc)
-		return rc;
-	if (r->len >= size) {
-		slot_put(r);
-		return -XEN_E2BIG;
-	}
-	memcpy(buf, r->reply, r->len + 1);
-	rc = r->len;
-	slot_put(r);
-	return rc;
-}
-
-long xs_read_ulong(xs_tx_t t, const char *path, unsigned long *v)
-{
-	char buf[24];
-	long rc = xs_read(t, path, buf, sizeof(buf));
-	unsigned long x = 0;
-
-	if (rc < 0)
-		return rc;
-	if (rc == 0 || rc > 20)
-		return -XEN_EINVAL;
-	for (long i = 0; i < rc; i++) {
-		unsigned long d = (unsigned long)(buf[i] - '0');
-
-		if (buf[i] < '0' || buf[i] > '9' || x > (~0ul - d) / 10)
-			return -XEN_EINVAL;
-		x = x * 10 + d;
-	}
-	*v = x;
-	return 0;
-}
-
-long xs_write(xs_tx_t t, const char *path, const void *value, size_t len)
-{
-	if (len > XENSTORE_PAYLOAD_MAX)
-		return -XEN_E2BIG;
-	return xs_talk_ok(XS_WRITE, t, path, value, (uint32_t)len);
-}
-
-long xs_printf(xs_tx_t t, const char *path, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -XEN_E2BIG;
-	return xs_write(t, path, buf, (size_t)n);
-}
-
-long xs_mkdir(xs_tx_t t, const char *path)
-{
-	return xs_talk_ok(XS_MKDIR, t, path, NULL, 0);
-}
-
-long xs_rm(xs_tx_t t, const char *path)
-{
-	return xs_talk_ok(XS_RM, t, path, NULL, 0);
-}
-
-long xs_directory(xs_tx_t t, const char *path, char *buf, size_t size)
-{
-	return talk_list(XS_DIRECTORY, t, path, buf, size);
-}
-
-long xs_get_perms(xs_tx_t t, const char *path, char *buf, size_t size)
-{
-	return talk_list(XS_GET_PERMS, t, path, buf, size);
-}
-
-long xs_set_perms(xs_tx_t t, const char *path, const char *perms, size_t len)
-{
-	if (len > XENSTORE_PAYLOAD_MAX)
-		return -XEN_E2BIG;
-	return xs_talk_ok(XS_SET_PERMS, t, path, perms, (uint32_t)len);
-}
-
-/* ---- transactions ---------------------------------------------------------------- */
-
-long xs_transaction_start(xs_tx_t *t)
-{
-	struct xs_req *r;
-	long rc = talk(XS_TRANSACTION_START, XS_NO_TX, "", NULL, 0, &r);
-	unsigned long id = 0;
-
-	if (rc)
-		return rc;
-	/* A decimal id, not 0 (that is "no transaction"), NUL-terminated. */
-	if (r->len < 2 || r->len > 11 || r->reply[r->len - 1])
-		return protocol_error(r, "transaction id");
-	for (uint32_t i = 0; i + 1 < r->len; i++) {
-		if (r->reply[i] < '0' || r->reply[i] > '9')
-			return protocol_error(r, "transaction id");
-		id = id * 10 + (unsigned long)(r->reply[i] - '0');
-	}
-	if (!id || id > UINT32_MAX)
-		return protocol_error(r, "transaction id");
-	*t = (xs_tx_t)id;
-	slot_put(r);
-	return 0;
-}
-
-long xs_transaction_end(xs_tx_t t, bool commit)
-{
-	return xs_talk_ok(XS_TRANSACTION_END, t, commit ? "T" : "F", NULL, 0);
-}
-
-long xs_transact(long (*body)(xs_tx_t t, void *arg), void *arg, unsigned int *tries)
-{
-	long rc = -XEN_EAGAIN;
-	unsigned int n = 0;
-
-	while (rc == -XEN_EAGAIN && n < XS_TRANSACT_TRIES) {
-		xs_tx_t t;
-
-		n++;
-		rc = xs_transaction_start(&t);
-		if (rc)
-			break;
-		rc = body(t, arg);
-		if (rc < 0) {
-			xs_transaction_end(t, false);
-			break;
-		}
-		rc = xs_transaction_end(t, true);
-	}
-	if (tries)
-		*tries = n;
-	return rc;
 }
 
 /* The ring reset the server offers (docs/misc/xenstore-ring.txt); the watch thread's. */
