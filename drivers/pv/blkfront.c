@@ -385,6 +385,11 @@ void blkfront_detach(struct blkdev *d)
 	xenbus_detach(bf->xb);
 }
 
+bool blkfront_connected(struct blkdev *d)
+{
+	return front(d)->connected;
+}
+
 void blkfront_close_all(void)
 {
 	for (struct blkfront *bf = fronts; bf; bf = bf->next)

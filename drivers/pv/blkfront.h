@@ -47,6 +47,8 @@ struct blkdev *blkfront_attach(const struct xenbus_bus *bus, const char *id, lon
 void blkfront_detach(struct blkdev *d);
 /* At shutdown: every disk drained and closed, so the backend sees a clean Closed. */
 void blkfront_close_all(void);
+/* Whether the backend is Connected to it now. */
+bool blkfront_connected(struct blkdev *d);
 /* Close and attach again (with today's blkfront_wants): 0 once Connected. */
 long blkfront_reconnect(struct blkdev *d);
 

@@ -13,6 +13,7 @@
 #include "drivers/pv/blkfront.h"
 #include "kernel/ktest.h"
 #include "kernel/tests/need_store.h"
+#include "kernel/sched.h"
 #include "lib/printf.h"
 #include "xen/evtchn.h"
 
@@ -190,4 +191,85 @@ KTEST(blk, backend_answers_right)
 	KT_ASSERT_EQ(p.r.status, 0, "the read's status");
 	KT_ASSERT(!disk->broken, "the device broke on an honest answer");
 	fake_close(disk, 6, port);
+}
+
+struct late_read {
+	struct blkdev *disk;
+	int rc;
+	bool done;
+};
+
+static void late_reader(void *arg)
+{
+	static uint8_t buf[512];
+	struct late_read *l = arg;
+
+	l->rc = blk_read(l->disk, 8, 1, buf);
+	l->done = true;
+}
+
+static bool state_is(unsigned int id, char want)
+{
+	char path[64], buf[4];
+
+	snprintf(path, sizeof(path), "data/bf/device/vbd/%u/state", id);
+	return xs_read(XS_NO_TX, path, buf, sizeof(buf)) == 1 && buf[0] == want;
+}
+
+/*
+ * The backend closes with a read in flight (it fails), and comes back: a
+ * read made while it was gone waits, goes on the new ring, and succeeds.
+ */
+KTEST(blk, backend_goes_away_and_comes_back)
+{
+	static uint8_t buf[512];
+	struct late_read l = { 0 };
+	struct pending p;
+	blkif_request_t seen;
+	blkif_response_t rsp;
+	evtchn_port_t port;
+	struct blkdev *disk;
+	struct thread *t;
+	blkif_front_ring_t *ring;
+	uint64_t deadline;
+	long rc;
+
+	NEED_STORE();
+	disk = fake_disk(7, &port);
+	KT_ASSERT(disk, "the fake backend's disk did not connect");
+	KT_ASSERT(start_read(disk, &p, buf, &seen), "read refused before the ring");
+	be_write(own_domid(), 7, "state", "5");
+	KT_ASSERT(wait_event_until(&p.wq, p.done, xen_system_time() + 5 * NSEC_PER_SEC),
+		  "the read in flight never ended when the backend closed");
+	KT_ASSERT_EQ(p.r.status, -XEN_EIO, "the read in flight");
+	evtchn_close(port);
+	be_write(own_domid(), 7, "state", "6");
+	deadline = xen_system_time() + 5 * NSEC_PER_SEC;
+	while (!state_is(7, '1') && xen_system_time() < deadline)
+		sleep_ns(10 * NSEC_PER_MSEC);
+	KT_ASSERT(state_is(7, '1'), "not Initialising again after the backend closed");
+	KT_ASSERT(!disk->broken && !blkfront_connected(disk), "broken %d connected %d",
+		  disk->broken, blkfront_connected(disk));
+
+	l.disk = disk;
+	t = thread_create("late-reader", late_reader, &l);
+	KT_ASSERT(t, "no thread");
+	sleep_ns(50 * NSEC_PER_MSEC);
+	KT_ASSERT(!l.done, "a read with no backend ended (%d) instead of waiting", l.rc);
+	be_write(own_domid(), 7, "state", "4");
+	deadline = xen_system_time() + 5 * NSEC_PER_SEC;
+	while (!(blkfront_connected(disk) && blkfront_ring(disk, 0) &&
+		 blkfront_ring(disk, 0)->req_prod_pvt == 1) && xen_system_time() < deadline)
+		sleep_ns(10 * NSEC_PER_MSEC);
+	ring = blkfront_ring(disk, 0);
+	KT_ASSERT(ring && ring->req_prod_pvt == 1, "the waiting read is not on the new ring");
+	rc = evtchn_bind_interdomain((domid_t)own_domid(), blkfront_port(disk, 0), NULL, NULL);
+	KT_ASSERT(rc >= 0, "binding to the new port: %ld", rc);
+	port = (evtchn_port_t)rc;
+	seen = ring->sring->ring[0].req;
+	rsp = (blkif_response_t){ .id = seen.id, .operation = seen.operation, .status = 0 };
+	forge(disk, port, &rsp, 1);
+	thread_join(t);
+	KT_ASSERT_EQ(l.rc, 0, "the read made while the backend was gone");
+	fake_close(disk, 7, port);
 }
