@@ -5,6 +5,7 @@
 #include <xen/errno.h>
 
 #include "drivers/blkdev.h"
+#include "kernel/cmdline.h"
 #include "kernel/kernel.h"
 #include "kernel/sched.h"
 #include "lib/printf.h"
@@ -12,6 +13,11 @@
 #include "xen/time.h"
 
 static struct blkdev *devices;
+
+bool blk_scratch_allowed(void)
+{
+	return cmdline_has("blk_scratch");
+}
 
 void blkdev_register(struct blkdev *d)
 {

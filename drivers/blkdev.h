@@ -62,6 +62,13 @@ struct blkdev {
 	struct blkdev *next;
 };
 
+/*
+ * Whether the tests, the benchmarks and the durability check may write
+ * anywhere on the disks: `blk_scratch` on the command line, which only
+ * the test harness gives (a user's disk keeps what is on it).
+ */
+bool blk_scratch_allowed(void);
+
 void blkdev_register(struct blkdev *d);
 void blkdev_unregister(struct blkdev *d);
 struct blkdev *blkdev_find(const char *name);

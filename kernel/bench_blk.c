@@ -99,8 +99,9 @@ void bench_blk(void)
 	uint8_t *buf = kmalloc(REQ_BYTES);
 	uint64_t ns, t0, total = 0;
 
-	if (!d || !buf || d->sectors * BLK_SECTOR_SIZE < SEQ_BYTES) {
-		kprintf("bench blk skipped: %s\n", !d ? "no disk" : !buf ? "no memory" : "disk too small");
+	if (!blk_scratch_allowed() || !d || !buf || d->sectors * BLK_SECTOR_SIZE < SEQ_BYTES) {
+		kprintf("bench blk skipped: %s\n", !blk_scratch_allowed() ? "not a scratch disk (blk_scratch)" :
+			!d ? "no disk" : !buf ? "no memory" : "disk too small");
 		return;
 	}
 	memset(buf, 0x5a, REQ_BYTES);

@@ -68,6 +68,8 @@ void durable_run(void)
 	uint8_t *buf = kmalloc(DURABLE_COUNT * BLK_SECTOR_SIZE);
 	int rc;
 
+	if (!blk_scratch_allowed())
+		panic("durable: the disk is not a scratch disk (no blk_scratch): not writing to it");
 	if (!disk || !buf || disk->sectors < DURABLE_SECTOR + DURABLE_COUNT)
 		panic("durable: %s", !disk ? "no disk" : !buf ? "no memory" : "the disk is too small");
 	for (size_t i = 0; i < DURABLE_COUNT * BLK_SECTOR_SIZE; i += 8) {

@@ -1,8 +1,10 @@
 /*
  * blk: the toolstack's disk (xvda) through blkfront, against Linux's
  * blkback on Xen and parahost's blkback: the same verdicts on each. The
- * disk is a scratch image the harness makes for each run; everything on
- * it is ours to overwrite. The last test closes the device, so the groups
+ * disk is a scratch image the harness makes for each run, which it says
+ * with `blk_scratch` on our command line: only then is everything on it
+ * ours to overwrite (make run's disk is the user's, and so is a disk a
+ * user gives ParaOS on a real Xen host). The last test closes the device, so the groups
  * after this one (grant-table version switches, event channel resets)
  * find nothing of ours out.
  */
@@ -22,10 +24,17 @@
 static struct blkdev *disk;
 static uint8_t *wbuf, *rbuf;		/* BIG + 64 each: room for an odd start */
 
-/* The disk, and two big buffers; a skip (initial domain) or a failure if there is none. */
+/*
+ * The disk, and two big buffers; a skip (initial domain, or a disk not
+ * ours to overwrite) or a failure if there is none.
+ */
 #define NEED_DISK()								\
 	do {									\
 		NEED_STORE();							\
+		if (!blk_scratch_allowed()) {					\
+			ktest_skip("the disk is not a scratch disk (no blk_scratch on the command line)"); \
+			return;							\
+		}								\
 		if (!disk)							\
 			disk = blkfront_disk();					\
 		KT_ASSERT(disk, "no disk: the toolstack gave us no vbd, or it did not connect"); \
