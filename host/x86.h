@@ -142,6 +142,9 @@ static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b,
 	cpuid_count(leaf, 0, a, b, c, d);
 }
 
+/* RDMSR of an MSR the CPU may lack (host/boot/vectors.S): 0, or -1 after its #GP. */
+int host_rdmsr_safe(uint32_t msr, uint64_t *val);
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;

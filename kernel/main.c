@@ -10,6 +10,7 @@
 #include "drivers/pv/blkfront.h"
 #include "kernel/bench.h"
 #include "kernel/cmdline.h"
+#include "kernel/cpuid_walk.h"
 #include "kernel/durable.h"
 #include "kernel/fuzz.h"
 #include "kernel/kernel.h"
@@ -82,6 +83,8 @@ void start_kernel(const struct start_info *si)
 		blkfront_init();
 		xenbus_probe(&xenbus_devices);
 	}
+	if (cmdline_has("cpuid-dump"))
+		cpuid_dump();	/* for tools/gen-cpuid-table.py */
 	if (cmdline_has("durable"))
 		durable_run();	/* instead of the test suite: the harness kills us */
 	if (bench_requested())

@@ -17,9 +17,46 @@ host_vec\n:
 	.endm
 
 	.text
-	.irp	n, 0,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.irp	n, 0,1,3,4,5,6,7,8,9,10,11,12,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	VEC	\n
 	.endr
+
+/*
+ * #GP: a parahost bug, except at the one RDMSR host_rdmsr_safe() makes, of
+ * an MSR the CPU may lack (Xen's rdmsr_safe, for the MSRs whose answer to a
+ * guest is "the host's, filtered"): that one resumes at the fixup below.
+ * The error code is on the stack, then the faulting RIP.
+ */
+	.globl	host_vec13
+host_vec13:
+	push	%rax
+	lea	host_rdmsr_insn(%rip), %rax
+	cmp	%rax, 16(%rsp)
+	jne	1f
+	lea	host_rdmsr_fault(%rip), %rax
+	mov	%rax, 16(%rsp)
+	pop	%rax
+	add	$8, %rsp		/* the error code */
+	iretq
+1:	pop	%rax
+	push	$13
+	jmp	host_trap_common
+
+/* int host_rdmsr_safe(uint32_t msr, uint64_t *val): 0, or -1 if it faulted. */
+	.globl	host_rdmsr_safe
+host_rdmsr_safe:
+	mov	%edi, %ecx
+host_rdmsr_insn:
+	rdmsr
+	shl	$32, %rdx
+	mov	%eax, %eax
+	or	%rdx, %rax
+	mov	%rax, (%rsi)
+	xor	%eax, %eax
+	ret
+host_rdmsr_fault:
+	mov	$-1, %eax
+	ret
 
 /*
  * An NMI is not a parahost bug: with AMD-V it arrives here once GIF is set

@@ -36,14 +36,28 @@ static const uint32_t pv_mask[PV_FEATUREMASK_WORDS] = PV_FEATUREMASK_INIT;
 #define XSTATE_AVX512	(7u << 5)
 #define XSTATE_PKRU	(1u << 9)
 
-/* The highest basic and extended leaves Xen 4.17 keeps (CPUID_GUEST_NR_*). */
-#define MAX_BASIC	0xdu
-#define MAX_EXTD_INTEL	0x80000008u
-#define MAX_EXTD_AMD	0x80000021u
+/*
+ * The ends of Xen 4.17's policy arrays (CPUID_GUEST_NR_*): no leaf past
+ * these exists for a guest, whatever the CPU has. Within them, a leaf past
+ * the CPU's own maximum is empty, and the maximum the guest is told is the
+ * last non-empty leaf (x86_cpuid_policy_shrink_max_leaves): so on AMD, where
+ * Xen makes up LFENCE_DISPATCH in 0x80000021, the extended range reaches
+ * 0x80000021 even on a CPU whose own stops earlier.
+ */
+#define LAST_BASIC	0xdu
+#define LAST_EXTD_INTEL	0x80000008u
+#define LAST_EXTD_AMD	0x80000021u
+#define LAST_FEAT_SUB	2u		/* leaf 7 subleaves */
+#define NR_CACHE_SUB	5u		/* leaf 4 subleaves */
 
 static void raw(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+}
+
+static void empty(uint32_t r[4])
+{
+	r[0] = r[1] = r[2] = r[3] = 0;
 }
 
 static bool host_is_amd(void)
@@ -84,13 +98,16 @@ static void xstate_leaf(uint32_t sub, uint32_t r[4])
 
 	raw(1, 0, l1);
 	if (!(feat_word(WORD(XSAVE), l1[2]) & FEAT(XSAVE))) {
-		r[0] = r[1] = r[2] = r[3] = 0;
+		empty(r);
 		return;
 	}
 	if (sub == 0) {
 		uint32_t size = 512 + 64;	/* legacy area + header */
 
-		/* EBX (the size for the current XCR0) stays the CPU's. */
+		/*
+		 * EBX, the size for the XCR0 now set, stays the CPU's: the
+		 * guest's XSETBV reaches the CPU (emulate.c), as Xen's does.
+		 */
 		for (unsigned int i = 2; i < 32; i++) {
 			uint32_t c[4];
 
@@ -104,39 +121,83 @@ static void xstate_leaf(uint32_t sub, uint32_t r[4])
 		r[2] = size;
 		r[3] = 0;
 	} else if (sub == 1) {
+		/* Only the flags are kept (Xen's recalculate_xstate): no XSAVES, so no XSS size. */
 		r[0] = feat_word(4, r[0]);
-		r[2] = r[3] = 0;		/* no supervisor states (XSS) */
+		r[1] = r[2] = r[3] = 0;
 	} else if (sub >= 32 || !(x & (1u << sub))) {
-		r[0] = r[1] = r[2] = r[3] = 0;
+		empty(r);
+	} else {
+		r[2] &= 0x2;			/* the CPU's alignment; no supervisor (XSS) state */
+		r[3] = 0;
 	}
 }
 
-/* The host's leaf with Xen's PV policy applied. */
-static void pv_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
+/* Leaf 7: the feature words, and the last subleaf that has any. */
+static void feat_leaf(uint32_t sub, uint32_t host_last, uint32_t r[4])
 {
-	uint32_t hi[4], max;
+	uint32_t last = host_last < LAST_FEAT_SUB ? host_last : LAST_FEAT_SUB;
 
-	if (leaf < 0x80000000) {
-		raw(0, 0, hi);
-		max = hi[0] < MAX_BASIC ? hi[0] : MAX_BASIC;
-	} else {
-		raw(0x80000000, 0, hi);
-		max = host_is_amd() ? MAX_EXTD_AMD : MAX_EXTD_INTEL;
-		if (hi[0] < max)
-			max = hi[0];
+	if (sub > last) {
+		empty(r);
+		return;
 	}
-	if (leaf > max) {
-		r[0] = r[1] = r[2] = r[3] = 0;
+	raw(7, sub, r);
+	if (sub == 0) {
+		/*
+		 * FDP_EXCP_ONLY and NO_FPU_SEL say an x87 behaviour is gone,
+		 * not that a feature is there: Xen folds the host's into every
+		 * guest's view (recalculate_cpuid_policy). ARCH_CAPS: Xen
+		 * offers its own MSR_ARCH_CAPS on every Intel CPU (msr.c).
+		 */
+		r[1] = feat_word(5, r[1]) | (r[1] & (FEAT(FDP_EXCP_ONLY) | FEAT(NO_FPU_SEL)));
+		r[2] = feat_word(6, r[2]);
+		r[3] = feat_word(9, r[3]) | (host_is_amd() ? 0 : FEAT(ARCH_CAPS));
+		/* The last subleaf with a feature in it. */
+		r[0] = 0;
+		for (uint32_t i = last; i > 0; i--) {
+			uint32_t s[4];
+
+			feat_leaf(i, host_last, s);
+			if (s[0] | s[1] | s[2] | s[3]) {
+				r[0] = i;
+				break;
+			}
+		}
+	} else if (sub == 1) {
+		r[0] = feat_word(10, r[0]);
+		r[1] = feat_word(12, r[1]);
+		r[2] = feat_word(14, r[2]);
+		r[3] = feat_word(15, r[3]);
+	} else {
+		r[0] = r[1] = r[2] = 0;
+		r[3] = feat_word(13, r[3]);
+	}
+}
+
+/* The leaf as Xen's policy has it, before the maximum is cut to the last non-empty one. */
+static void policy_leaf(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	bool amd = host_is_amd();
+	uint32_t host_max[4];
+
+	raw(leaf & 0x80000000, 0, host_max);
+	if (leaf > host_max[0]) {		/* Xen filled its arrays from the CPU's range only */
+		empty(r);
+		if (leaf == 0x80000021 && amd)
+			r[0] = feat_word(11, FEAT(LFENCE_DISPATCH));
 		return;
 	}
 	raw(leaf, sub, r);
 	switch (leaf) {
-	case 0:
-	case 0x80000000:
-		r[0] = max;
-		break;
 	case 1:
-		r[3] = feat_word(0, r[3]);
+		/*
+		 * The processor type (Intel) and the initial APIC id are Xen's:
+		 * 0 for vcpu 0. SEP: Xen runs in long mode, where AMD has no
+		 * SYSENTER, so its init_amd() drops it from every view.
+		 */
+		r[0] &= 0x0fff0fff;
+		r[1] &= 0x00ffffff;
+		r[3] = feat_word(0, r[3]) & ~(amd ? FEAT(SEP) : 0);
 		r[2] = feat_word(1, r[2]) | FEAT(HYPERVISOR);
 		/*
 		 * Xen's own OSXSAVE leaks into the kernel's enlightened view
@@ -145,63 +206,133 @@ static void pv_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 		if ((r[2] & FEAT(XSAVE)) &&
 		    ((dom.guest_cr4 & CR4_OSXSAVE) || (dom.kernel_mode && (read_cr4() & CR4_OSXSAVE))))
 			r[2] |= FEAT(OSXSAVE);
-		r[1] &= 0x00ffffff;		/* initial APIC id 0 */
 		break;
-	case 5:	/* MONITOR, never for PV */
-	case 6:	/* thermal and power: Xen's */
-		r[0] = r[1] = r[2] = r[3] = 0;
+	case 2:			/* cache descriptors: Intel's, passed through */
+		if (amd)
+			empty(r);
 		break;
-	case 7:
-		if (sub == 0) {
-			r[0] = r[0] < 2 ? r[0] : 2;
-			/*
-			 * FDP_EXCP_ONLY and NO_FPU_SEL say an x87 behaviour is
-			 * gone, not that a feature is there: Xen folds the
-			 * host's into every guest's view (recalculate_cpuid_policy).
-			 */
-			r[1] = feat_word(5, r[1]) |
-			       (r[1] & (FEAT(FDP_EXCP_ONLY) | FEAT(NO_FPU_SEL)));
-			r[2] = feat_word(6, r[2]);
-			r[3] = feat_word(9, r[3]);
-		} else if (sub == 1) {
-			r[0] = feat_word(10, r[0]);
-			r[1] = feat_word(12, r[1]);
-			r[2] = feat_word(14, r[2]);
-			r[3] = feat_word(15, r[3]);
-		} else if (sub == 2) {
-			r[0] = r[1] = r[2] = 0;
-			r[3] = feat_word(13, r[3]);
-		} else {
-			r[0] = r[1] = r[2] = r[3] = 0;
+	case 4:			/* deterministic caches: Intel's, five at most */
+		if (amd || sub >= NR_CACHE_SUB || !(r[0] & 0x1f)) {
+			empty(r);
+			break;
 		}
+		r[0] &= 0xffffc3ff;	/* reserved bits clear */
+		r[3] &= 0x7;
 		break;
+	case 3:			/* processor serial number: always hidden */
+	case 5:			/* MONITOR, never for PV */
+	case 6:			/* thermal and power: Xen's */
+	case 8:
+	case 9:			/* DCA */
+	case 0xa:		/* performance monitoring: Xen's vPMU is off */
+	case 0xb:		/* topology: Xen's is made up, empty without X2APIC */
+	case 0xc:
+		empty(r);
+		break;
+	case 7: {
+		uint32_t l7[4];
+
+		raw(7, 0, l7);
+		feat_leaf(sub, l7[0], r);
+		break;
+	}
 	case 0xd:
 		xstate_leaf(sub, r);
+		break;
+	case 0x80000000:
+		/* AMD repeats the vendor here; Intel's zeros are reserved. */
+		if (amd)
+			raw(0, 0, r);
+		else
+			r[1] = r[2] = r[3] = 0;
 		break;
 	case 0x80000001: {
 		uint32_t l1[4];
 
-		r[3] = feat_word(2, r[3]);
+		raw(1, 0, l1);
+		r[3] = feat_word(2, r[3]) & ~COMMON_1D;
 		r[2] = feat_word(3, r[2]);
-		if (host_is_amd()) {
-			raw(1, 0, l1);
+		if (amd) {
+			/* Family/model/stepping as leaf 1; no package type (EBX 23:16). */
+			r[0] = l1[0];
+			r[1] &= 0xff00ffff;
 			r[3] |= feat_word(0, l1[3]) & COMMON_1D;
+		} else {
+			r[0] = r[1] = 0;
 		}
 		break;
 	}
+	case 0x80000005:	/* L1 caches and TLBs: AMD's */
+		if (!amd)
+			empty(r);
+		break;
+	case 0x80000006:	/* L2/L3: Intel keeps only ECX (the L2 cache) */
+		if (!amd)
+			r[0] = r[1] = r[3] = 0;
+		break;
 	case 0x80000007:
 		r[0] = r[1] = r[2] = 0;		/* Power/RAS: hidden */
 		r[3] = feat_word(7, r[3]);
 		break;
 	case 0x80000008:
+		/*
+		 * The physical address width is the CPU's; the linear one is
+		 * 48 bits, Xen's 4-level paging; no GuestMaxPhysAddr. AMD keeps
+		 * its core count (ECX 17:12, 7:0), Intel's ECX is reserved.
+		 */
+		r[0] = (r[0] & 0xff) | (48u << 8);
 		r[1] = feat_word(8, r[1]);
+		r[2] = amd ? r[2] & 0x0003f0ff : 0;
 		r[3] = 0;
 		break;
+	case 0x80000019:	/* AMD's 1 GiB TLBs, passed through */
+	case 0x8000001a:	/* AMD's performance hints, passed through */
+		break;
 	case 0x80000021:
-		r[0] = feat_word(11, r[0]);
+		r[0] = feat_word(11, r[0]) | (amd ? feat_word(11, FEAT(LFENCE_DISPATCH)) : 0);
 		r[2] = feat_word(18, r[2]);
 		break;
+	default:
+		/*
+		 * The rest of AMD's range: SVM (never for PV), LWP, IBS,
+		 * TopoExt, SEV, QoS... all empty in Xen's policy.
+		 */
+		if (leaf > 0x80000008)
+			empty(r);
+		break;
 	}
+}
+
+/* The last non-empty leaf of a range, the one leaf 0 / 0x80000000 names. */
+static uint32_t last_leaf(uint32_t first)
+{
+	uint32_t end = first ? (host_is_amd() ? LAST_EXTD_AMD : LAST_EXTD_INTEL) : LAST_BASIC;
+
+	for (uint32_t leaf = end; leaf > first; leaf--) {
+		uint32_t r[4];
+
+		policy_leaf(leaf, 0, r);
+		if (r[0] | r[1] | r[2] | r[3])
+			return leaf;
+	}
+	return first;
+}
+
+/* The host's leaf with Xen's PV policy applied. */
+static void pv_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	static uint32_t last[2];	/* the host's CPU never changes: found once */
+	unsigned int range = leaf >> 31;
+
+	if (!last[range])
+		last[range] = last_leaf(leaf & 0x80000000) | 1u << 30;	/* bit 30: found */
+	if (leaf > (last[range] & ~(1u << 30))) {
+		empty(r);
+		return;
+	}
+	policy_leaf(leaf, sub, r);
+	if (leaf == 0 || leaf == 0x80000000)
+		r[0] = last[range] & ~(1u << 30);
 }
 
 /* parahost's statistics leaf, 0x4000ff00: far above Xen's last (0x40000005). */

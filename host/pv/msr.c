@@ -19,6 +19,7 @@
 #define MSR_MC0_CTL		0x00000400	/* CTL, STATUS, ADDR, MISC per bank, ... 0x47f */
 #define MSR_MCG_EXT_CTL		0x000004d0
 #define MSR_TSC_AUX		0xc0000103
+#define MSR_AMD_HWCR		0xc0010015
 #define MSR_AMD_DE_CFG		0xc0011029
 #define MSR_XEN_HYPERCALL	0x40000000	/* CPUID 0x40000002 EBX: the hypercall-page MSR */
 
@@ -168,14 +169,24 @@ bool pv_rdmsr(uint32_t msr, uint64_t *val)
 		return true;
 	case MSR_MISC_ENABLE:
 		/*
-		 * Xen reads the CPU's and hides what a PV guest cannot use.
-		 * An Intel-family MSR: AMD hardware #GPs Xen's rdmsr_safe and
-		 * so the guest's (QEMU's TCG has it on AMD models too, where
-		 * real Xen in QEMU answers instead).
+		 * Xen reads the CPU's (rdmsr_safe, whatever the vendor) and
+		 * hides what a PV guest cannot use: AMD hardware has no such
+		 * MSR and the guest gets the #GP, QEMU's TCG has it on its AMD
+		 * models too and the guest gets the value.
 		 */
-		if (vendor() != V_INTEL)
+		if (host_rdmsr_safe(MSR_MISC_ENABLE, val))
 			return false;
-		*val = guest_misc_enable(rdmsr(MSR_MISC_ENABLE));
+		*val = guest_misc_enable(*val);
+		return true;
+	case MSR_AMD_HWCR:
+		/*
+		 * Xen's guest_rdmsr on AMD: 0, no TscFreqSel (a model-specific
+		 * bit that sends some kernels on to the P-state MSRs); #GP on
+		 * other vendors.
+		 */
+		if (vendor() != V_AMD)
+			return false;
+		*val = 0;
 		return true;
 	case MSR_AMD_DE_CFG:
 		if (vendor() != V_AMD)
@@ -248,13 +259,19 @@ bool pv_wrmsr(uint32_t msr, uint64_t val)
 	case MSR_MCG_CAP:		/* read-only: Xen treats a write as "no change" */
 	case MSR_MCG_CTL:
 		return true;			/* ignored, as Xen */
-	case MSR_MISC_ENABLE:
+	case MSR_MISC_ENABLE: {
 		/* Xen: the value it shows may be written back; any other is ignored (logged). */
-		if (vendor() != V_INTEL)
+		uint64_t host;
+
+		if (host_rdmsr_safe(MSR_MISC_ENABLE, &host))
 			return false;
-		if (val != guest_misc_enable(rdmsr(MSR_MISC_ENABLE)))
+		if (val != guest_misc_enable(host))
 			printk("d%u: WRMSR MISC_ENABLE %#lx ignored", dom.domid, (unsigned long)val);
 		return true;
+	}
+	case MSR_AMD_HWCR:
+		/* Xen (write_msr): ignored on AMD unless the domain drives cpufreq; #GP elsewhere. */
+		return vendor() == V_AMD;
 	}
 	if ((msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 0x80) ||
 	    (msr >= MSR_MC0_CTL2 && msr < MSR_MC0_CTL2 + 0x20))

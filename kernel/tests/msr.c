@@ -21,6 +21,8 @@
 #define MSR_MC_MISC(i)		(0x403 + 4 * (i))
 #define MSR_MCG_EXT_CTL		0x4d0
 #define MSR_TSC_AUX		0xc0000103
+#define MSR_AMD_HWCR		0xc0010015
+#define MSR_AMD_C1E		0xc0010055	/* "interrupt pending and CMP-halt" */
 #define MSR_AMD_DE_CFG		0xc0011029
 
 #define MCG_CTL_P		(1ul << 8)
@@ -152,6 +154,29 @@ KTEST(msr, amd_de_cfg)
 	KT_ASSERT_EQ(v, 1ul << 1, "DE_CFG: LFENCE_SERIALISE");
 }
 
+/*
+ * AMD's HWCR: Xen answers 0 (not even TscFreqSel) and ignores writes; the
+ * C1E MSR, which Linux reads on some AMD families, is not Xen's to answer:
+ * #GP. On Intel both are a #GP.
+ */
+KTEST(msr, amd_hwcr_and_c1e)
+{
+	uint64_t v = 1;
+
+	KT_ASSERT_FAULT(probe_rdmsr(MSR_AMD_C1E, &v), X86_EXC_GP, 0);
+	KT_ASSERT_FAULT(probe_wrmsr(MSR_AMD_C1E, 0), X86_EXC_GP, 0);
+	if (!cpu_is_amd()) {
+		KT_ASSERT_FAULT(probe_rdmsr(MSR_AMD_HWCR, &v), X86_EXC_GP, 0);
+		KT_ASSERT_FAULT(probe_wrmsr(MSR_AMD_HWCR, 0), X86_EXC_GP, 0);
+		return;
+	}
+	KT_ASSERT_EQ(probe_rdmsr(MSR_AMD_HWCR, &v), 0, "rdmsr HWCR");
+	KT_ASSERT_EQ(v, 0, "HWCR");
+	KT_ASSERT_EQ(probe_wrmsr(MSR_AMD_HWCR, 1ul << 24), 0, "wrmsr HWCR (ignored)");
+	KT_ASSERT_EQ(probe_rdmsr(MSR_AMD_HWCR, &v), 0, "rdmsr HWCR again");
+	KT_ASSERT_EQ(v, 0, "HWCR after a write");
+}
+
 /* Xen's vPMU is off by default: the counters read 0 and swallow writes. */
 KTEST(msr, perf_counters_without_vpmu)
 {
@@ -167,4 +192,34 @@ KTEST(msr, perf_counters_without_vpmu)
 	KT_ASSERT_EQ(v, 0, "event select after a write");
 	KT_ASSERT_EQ(probe_rdmsr(ctr, &v), 0, "rdmsr counter");
 	KT_ASSERT_EQ(v, 0, "counter");
+}
+
+/*
+ * The MSRs of kernel/cpuid_walk.c against real Xen's answer on this CPU
+ * (kernel/tests/cpuid_xen_table.h): the same value, or the same fault.
+ * ARCH_CAPS on Intel is Xen's own, made from what it knows of the CPU.
+ */
+#include "kernel/cpuid_walk.h"
+#include "kernel/tests/xen_view.h"
+
+KTEST(msr, values_match_xen)
+{
+	const struct xen_cpu_view *v = xen_view_or_skip();
+	unsigned int bad = 0;
+
+	if (!v)
+		return;
+	for (unsigned int i = 0; i < v->nr_msrs; i++) {
+		const struct msr_entry *x = &v->msrs[i];
+		struct msr_entry m = msr_probe(x->msr);
+
+		if (m.exinfo == x->exinfo && m.val == x->val)
+			continue;
+		kprintf("msr %#x: fault %#lx value %#lx, Xen (%s) fault %#lx value %#lx\n", x->msr,
+			(unsigned long)m.exinfo, (unsigned long)m.val, v->platform,
+			(unsigned long)x->exinfo, (unsigned long)x->val);
+		bad++;
+	}
+	KT_ASSERT(bad == 0, "%u of %u MSRs differ from Xen's on this CPU (%s)", bad, v->nr_msrs,
+		  v->platform);
 }
