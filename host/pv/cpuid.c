@@ -68,9 +68,10 @@ static bool host_is_amd(void)
 	return r[1] == 0x68747541 /* "Auth" */ || r[1] == 0x69677948 /* "Hygo" */;
 }
 
+/* The CPU's word w of features as the PV default policy has it (cpuid_spec.c: Xen's hiding). */
 static uint32_t feat_word(unsigned int w, uint32_t host)
 {
-	return w < PV_FEATUREMASK_WORDS ? host & pv_mask[w] : 0;
+	return w < PV_FEATUREMASK_WORDS ? host & pv_mask[w] & ~pv_hidden_features(w) : 0;
 }
 
 /* The XCR0 components a PV guest may enable: those its features allow. */

@@ -10,6 +10,7 @@
 #define MSR_APIC_BASE		0x0000001b
 #define MSR_AMD_PATCHLEVEL	0x0000008b
 #define MSR_PLATFORM_INFO	0x000000ce
+#define MSR_ARCH_CAPS		0x0000010a
 #define MSR_MISC_FEATURES	0x00000140
 #define MSR_MCG_CAP		0x00000179
 #define MSR_MCG_STATUS		0x0000017a
@@ -158,6 +159,12 @@ bool pv_rdmsr(uint32_t msr, uint64_t *val)
 	/* No CPUID faulting offered (these CPUs have none): both read 0. */
 	case MSR_PLATFORM_INFO: *val = 0; return true;
 	case MSR_MISC_FEATURES: *val = 0; return true;
+	case MSR_ARCH_CAPS:
+		/* Offered on every Intel CPU (CPUID 7 EDX), made as Xen makes it (cpuid_spec.c). */
+		if (vendor() != V_INTEL)
+			return false;
+		*val = pv_arch_caps();
+		return true;
 	case MSR_MCG_CAP: *val = mcg_cap(); return true;
 	case MSR_MCG_STATUS: *val = dom.mcg_status; return true;
 	case MSR_MCG_CTL: *val = 0; return true;	/* no MCG_CTL_P: reads 0 */

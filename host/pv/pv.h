@@ -338,6 +338,10 @@ bool emulate_fetch_faults(uint64_t *va);	/* true: reading the instruction at RIP
 bool emulate_forced_cpuid(void);
 void emulate_cpuid_exit(uint64_t len);
 void pv_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t res[4], bool xen_leaves);
+/* host/pv/cpuid_spec.c: the features of featureset word w Xen hides on this CPU. */
+uint32_t pv_hidden_features(unsigned int word);
+/* The guest's MSR_ARCH_CAPS, as Xen makes it on Intel. */
+uint64_t pv_arch_caps(void);
 /* privileged.c: the toolstack's hypercalls, refused as Xen refuses a domU */
 long do_domctl(uint64_t arg);
 long do_sysctl(uint64_t arg);
