@@ -322,18 +322,21 @@ static uint32_t last_leaf(uint32_t first)
 /* The host's leaf with Xen's PV policy applied. */
 static void pv_policy(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	static uint32_t last[2];	/* the host's CPU never changes: found once */
+	static uint32_t last[2];	/* basic, extended: the CPU never changes, found once */
+	static bool known[2];
 	unsigned int range = leaf >> 31;
 
-	if (!last[range])
-		last[range] = last_leaf(leaf & 0x80000000) | 1u << 30;	/* bit 30: found */
-	if (leaf > (last[range] & ~(1u << 30))) {
+	if (!known[range]) {
+		last[range] = last_leaf(leaf & 0x80000000);
+		known[range] = true;
+	}
+	if (leaf > last[range]) {
 		empty(r);
 		return;
 	}
 	policy_leaf(leaf, sub, r);
 	if (leaf == 0 || leaf == 0x80000000)
-		r[0] = last[range] & ~(1u << 30);
+		r[0] = last[range];
 }
 
 /* parahost's statistics leaf, 0x4000ff00: far above Xen's last (0x40000005). */
