@@ -10,7 +10,7 @@
 
 HOST_DIRS := host host/boot host/svm host/vmx host/pv host/backends host/drivers
 HOST_SRCS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) \
-	lib/string.c lib/printf.c lib/bytering.c lib/elfnote.c
+	lib/string.c lib/printf.c lib/bytering.c lib/elfnote.c lib/ata.c
 HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(basename $(HOST_SRCS)))
 
 # Identity-mapped below 4 GiB: the small code model; parahost's own
