@@ -83,8 +83,21 @@ PARAHOST_TIMEOUT_VMX ?= 1200
 TYPE_ON := --type-on 'console: please type "([^"]*)" and Enter'
 
 
-run-parahost: $(PARAHOST_ISO)
-	@host/tools/run-qemu.sh $(PARAHOST_ISO)
+# The disks parahost's blkback serves (docs/blkback.md). make run's is the
+# user's: made on first use, never overwritten. Each test run gets a fresh,
+# zeroed one of its own, build/disk/PLATFORM.img.
+USER_DISK := $(BUILD)/disk.img
+TEST_DISK_MB ?= 64
+fresh_disk = mkdir -p $(BUILD)/disk && rm -f $(BUILD)/disk/$(1).img && \
+	truncate -s $(TEST_DISK_MB)M $(BUILD)/disk/$(1).img
+disk_env = PARAHOST_DISK=$(BUILD)/disk/$(1).img
+
+$(USER_DISK):
+	@mkdir -p $(dir $@)
+	truncate -s 64M $@
+
+run-parahost: $(PARAHOST_ISO) | $(USER_DISK)
+	@PARAHOST_DISK=$(USER_DISK) host/tools/run-qemu.sh $(PARAHOST_ISO)
 
 run-bochs: $(PARAHOST_ISO)
 	@PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO)
@@ -95,8 +108,10 @@ parahost-svm-test: $(PARAHOST_ISO)
 		echo "[parahost-svm] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
 		echo "parahost-svm 0 0 0 skip qemu-system-x86_64 is not installed" > $(BUILD)/results/parahost-svm.txt; \
 	else \
+		$(call fresh_disk,parahost-svm) && \
 		$(PYTHON) tests/runvm.py --name parahost-svm --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
-			--log $(BUILD)/logs/parahost-svm.log -- host/tools/run-qemu.sh $(PARAHOST_ISO); \
+			--log $(BUILD)/logs/parahost-svm.log -- \
+			env $(call disk_env,parahost-svm) host/tools/run-qemu.sh $(PARAHOST_ISO); \
 	fi
 
 parahost-svm-2l-test: $(PARAHOST_2L_ISO)
@@ -105,8 +120,10 @@ parahost-svm-2l-test: $(PARAHOST_2L_ISO)
 		echo "[parahost-svm-2l] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
 		echo "parahost-svm-2l 0 0 0 skip qemu-system-x86_64 is not installed" > $(BUILD)/results/parahost-svm-2l.txt; \
 	else \
+		$(call fresh_disk,parahost-svm-2l) && \
 		$(PYTHON) tests/runvm.py --name parahost-svm-2l --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
-			--log $(BUILD)/logs/parahost-svm-2l.log -- host/tools/run-qemu.sh $(PARAHOST_2L_ISO); \
+			--log $(BUILD)/logs/parahost-svm-2l.log -- \
+			env $(call disk_env,parahost-svm-2l) host/tools/run-qemu.sh $(PARAHOST_2L_ISO); \
 	fi
 
 parahost-vmx-test: $(PARAHOST_ISO)
@@ -116,9 +133,11 @@ parahost-vmx-test: $(PARAHOST_ISO)
 		echo "[parahost-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
 		echo "parahost-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx.txt; \
 	else \
+		$(call fresh_disk,parahost-vmx) && \
 		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-vmx.log -- \
-			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO); \
+			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) $(call disk_env,parahost-vmx) \
+			host/tools/run-bochs.sh $(PARAHOST_ISO); \
 	fi
 
 # Debian's own Linux PV kernel (the Xen harness's dom0 kernel, unmodified)
@@ -154,8 +173,10 @@ $(PARAHOST_LINUX_SHELL_ISO): $(PARAHOST_LINUX_ISO)
 .PHONY: parahost-linux-test run-linux
 parahost-linux-test: $(PARAHOST_LINUX_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(call fresh_disk,parahost-linux)
 	@$(PYTHON) tests/runvm.py --name parahost-linux --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX) \
-		--log $(BUILD)/logs/parahost-linux.log -- host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
+		--log $(BUILD)/logs/parahost-linux.log -- \
+		env $(call disk_env,parahost-linux) host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
 
 # The reference: the same kernel and initramfs as a domU of real Xen (the
 # xen-domu harness, QEMU TCG). Not in make test (see docs/parahost.md).
@@ -164,8 +185,8 @@ xen-linux-test: $(LINUX_DIR)/initrd.cpio
 	@$(XEN_PY) test domu --name xen-linux --suite linux --guest "$$(cat $(LINUX_DIR)/vmlinux.path)" \
 		--ramdisk $(LINUX_DIR)/initrd.cpio --memory 768 --guest-args "console=hvc0" --timeout 1500
 
-run-linux: $(PARAHOST_LINUX_SHELL_ISO)
-	@host/tools/run-qemu.sh $(PARAHOST_LINUX_SHELL_ISO) $(LINUX_QEMU_MEM)
+run-linux: $(PARAHOST_LINUX_SHELL_ISO) | $(USER_DISK)
+	@PARAHOST_DISK=$(USER_DISK) host/tools/run-qemu.sh $(PARAHOST_LINUX_SHELL_ISO) $(LINUX_QEMU_MEM)
 
 # Bad input (no module, not ELF, no Xen notes, 32-bit, too little RAM) and
 # a crashing guest: one clear line and the right exit status each, in QEMU.
