@@ -33,9 +33,10 @@ disk=
 if [ -n "$PARAHOST_DISK" ]; then
 	img=$(readlink -f "$PARAHOST_DISK")
 	[ -f "$img" ] || { echo "run-bochs: no disk image $PARAHOST_DISK" >&2; exit 1; }
-	# Bochs wants a CHS geometry that covers the image: 16 heads, 63 sectors.
-	cyl=$(( ($(stat -c %s "$img") + 516095) / 516096 ))
-	disk="ata0-slave: type=disk, mode=flat, path=$img, cylinders=$cyl, heads=16, spt=63"
+	# No geometry: Bochs 2.7 derives one and reports the image's whole size
+	# as the LBA capacity (a geometry given must fit inside the image, and
+	# 64 MiB is no whole number of 16 x 63 cylinders).
+	disk="ata0-slave: type=disk, mode=flat, path=$img"
 fi
 cat > "$dir/bochsrc" <<EOF2
 megs: ${PARAHOST_BOCHS_MEGS:-256}
