@@ -20,6 +20,7 @@
 
 #include "host/backends/xenstore_tree.h"
 #include "host/backends/blkback.h"
+#include "host/pv/mm.h"
 
 #include <xen/io/xenbus.h>
 #include <xen/io/protocols.h>
@@ -300,6 +301,22 @@ void blkback_init(void)
 	}
 	toolstack_nodes();
 	seen_gen = xs_dom0_generation();
+}
+
+/* For parahost's audit: the references held between exits (rings, persistent grants). */
+unsigned int blkback_held(struct mm_held *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < blk.nr_rings; i++) {
+		const struct blkring *r = &blk.rings[i];
+
+		for (unsigned int p = 0; p < r->nr_pages && n < max; p++)
+			out[n++] = (struct mm_held){ r->mfns[p], MM_T_WRITABLE };
+		for (unsigned int g = 0; g < r->nr_pgrants && n < max; g++)
+			out[n++] = (struct mm_held){ r->pgrants[g].mfn, MM_T_WRITABLE };
+	}
+	return n;
 }
 
 bool blkback_poll(void)

@@ -369,6 +369,8 @@ uint64_t xs_dom0_generation(void);
 /* backends/blkback.c: the vbd, if the machine has a disk; poll: true while work is left */
 void blkback_init(void);
 bool blkback_poll(void);
+struct mm_held;
+unsigned int blkback_held(struct mm_held *out, unsigned int max);	/* audit.c */
 
 /* Convenient access to the vcpu's registers. */
 #define GREG(r)		(dom.st->gpr[GPR_##r])
