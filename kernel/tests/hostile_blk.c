@@ -275,6 +275,7 @@ KTEST(hostile, blk_ring_index_past_the_ring)
 	bad = blk_raw_down(&f);
 	KT_ASSERT(!bad, "closing a halted ring: %s", bad);
 	BLK_UP(f);
+	s = seg(f.data_ref, 0, 7);	/* this connection's grant */
 	again = rw(&f, BLKIF_OP_READ, 0, 1, &s, &bad);
 	BLK_CHECK(f, lie == BLK_NO_RESPONSE && after == BLK_NO_RESPONSE,
 		  "a halted ring answered: %d, then %d", lie, after);
