@@ -269,7 +269,7 @@ static void toolstack_nodes(void)
 	put(be_path, "type", "phy");
 	put(be_path, "mode", "w");
 	put(be_path, "device-type", "disk");
-	put(be_path, "discard-enable", "0");
+	put(be_path, "discard-enable", "1");	/* libxl's default for a writable disk */
 	put(be_path, "params", "ata-%#x-%s", blk.disk->base, blk.disk->slave ? "slave" : "master");
 	put(be_path, "hotplug-status", "connected");
 	put(fe_path, "backend", "%s", be_path);

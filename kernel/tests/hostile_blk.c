@@ -160,49 +160,57 @@ KTEST(hostile, blk_bad_grants)
 	BLK_CHECK(f, c == BLKIF_RSP_ERROR && d == BLKIF_RSP_OKAY,
 		  "read-only grant: read %d, write %d", c, d);
 	BLK_CHECK(f, !bad, "%s", bad);
-	bad = blk_raw_down(&f);
-	KT_ASSERT(!bad, "closing: %s", bad);
+	KT_ASSERT(!(bad = blk_raw_down(&f)), "closing: %s", bad);
 }
+
+/* One request of segments all alike; sector counted back from the end if from_end. */
+struct rw_case {
+	const char *what;
+	uint8_t op, nseg, first, last;
+	bool from_end;
+	uint64_t sector;
+	int want;
+};
+
+static const struct rw_case rw_cases[] = {
+	/* dispatch_rw_block_io: last_sect past the page, or before first_sect: ERROR. */
+	{ "last_sect 8", BLKIF_OP_READ, 1, 0, 8, false, 0, BLKIF_RSP_ERROR },
+	{ "last_sect before first_sect", BLKIF_OP_READ, 1, 5, 4, false, 0, BLKIF_RSP_ERROR },
+	{ "a whole page", BLKIF_OP_READ, 1, 0, 7, false, 0, BLKIF_RSP_OKAY },
+	/* xen_vbd_translate: the range's end past the disk, or wrapping: ERROR. */
+	{ "one sector past the end", BLKIF_OP_READ, 1, 0, 7, true, 7, BLKIF_RSP_ERROR },
+	{ "the last 8 sectors", BLKIF_OP_READ, 1, 0, 7, true, 8, BLKIF_RSP_OKAY },
+	{ "a range that wraps", BLKIF_OP_READ, 1, 0, 7, false, ~0ull - 3, BLKIF_RSP_ERROR },
+	/* The segment count: 0 only for a flush; at most 11 outside an indirect request. */
+	{ "READ with no segments", BLKIF_OP_READ, 0, 0, 0, false, 0, BLKIF_RSP_ERROR },
+	{ "WRITE with no segments", BLKIF_OP_WRITE, 0, 0, 0, false, 0, BLKIF_RSP_ERROR },
+	{ "FLUSH_DISKCACHE with no segments", BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0, false, 0,
+	  BLKIF_RSP_OKAY },
+	{ "11 segments", BLKIF_OP_READ, 11, 0, 0, false, 0, BLKIF_RSP_OKAY },
+	{ "12 segments", BLKIF_OP_READ, 12, 0, 0, false, 0, BLKIF_RSP_ERROR },
+};
 
 KTEST(hostile, blk_segments_and_ranges)
 {
 	static struct blk_raw f;
 	struct blkif_request_segment s[12];
+	const struct rw_case *wrong = NULL;
 	const char *bad = NULL;
-	int past_page, backwards, whole, past_end, wraps, last;
-	int rd0, wr0, fl0, twelve, eleven;
+	int got = 0;
 
 	BLK_UP(f);
-	/* dispatch_rw_block_io: last_sect past the page, or before first_sect: ERROR. */
-	s[0] = seg(f.data_ref, 0, 8);
-	past_page = rw(&f, BLKIF_OP_READ, 0, 1, s, &bad);
-	s[0] = seg(f.data_ref, 5, 4);
-	backwards = rw(&f, BLKIF_OP_READ, 0, 1, s, &bad);
-	s[0] = seg(f.data_ref, 0, 7);
-	whole = rw(&f, BLKIF_OP_READ, 0, 1, s, &bad);
-	/* xen_vbd_translate: the range's end past the disk, or wrapping: ERROR. */
-	past_end = rw(&f, BLKIF_OP_READ, f.sectors - 7, 1, s, &bad);
-	wraps = rw(&f, BLKIF_OP_READ, ~0ull - 3, 1, s, &bad);
-	last = rw(&f, BLKIF_OP_READ, f.sectors - 8, 1, s, &bad);
-	/* The segment count: 0 only for a flush; at most 11 outside an indirect request. */
-	rd0 = rw(&f, BLKIF_OP_READ, 0, 0, s, &bad);
-	wr0 = rw(&f, BLKIF_OP_WRITE, 0, 0, s, &bad);
-	fl0 = rw(&f, BLKIF_OP_FLUSH_DISKCACHE, 0, 0, s, &bad);
-	for (unsigned int i = 0; i < 12; i++)
-		s[i] = seg(f.data_ref, 0, 0);
-	eleven = rw(&f, BLKIF_OP_READ, 0, 11, s, &bad);
-	twelve = rw(&f, BLKIF_OP_READ, 0, 12, s, &bad);
-	BLK_CHECK(f, past_page == BLKIF_RSP_ERROR && backwards == BLKIF_RSP_ERROR &&
-		  whole == BLKIF_RSP_OKAY, "segment bounds: %d %d %d", past_page, backwards, whole);
-	BLK_CHECK(f, past_end == BLKIF_RSP_ERROR && wraps == BLKIF_RSP_ERROR &&
-		  last == BLKIF_RSP_OKAY, "ranges: %d %d %d", past_end, wraps, last);
-	BLK_CHECK(f, rd0 == BLKIF_RSP_ERROR && wr0 == BLKIF_RSP_ERROR && fl0 == BLKIF_RSP_OKAY,
-		  "no segments: read %d, write %d, flush %d", rd0, wr0, fl0);
-	BLK_CHECK(f, eleven == BLKIF_RSP_OKAY && twelve == BLKIF_RSP_ERROR,
-		  "11 segments %d, 12 segments %d", eleven, twelve);
+	for (unsigned int i = 0; i < sizeof(rw_cases) / sizeof(rw_cases[0]) && !wrong; i++) {
+		const struct rw_case *c = &rw_cases[i];
+
+		for (unsigned int k = 0; k < c->nseg; k++)
+			s[k] = seg(f.data_ref, c->first, c->last);
+		got = rw(&f, c->op, c->from_end ? f.sectors - c->sector : c->sector, c->nseg, s, &bad);
+		if (got != c->want)
+			wrong = c;
+	}
+	BLK_CHECK(f, !wrong, "%s: status %d, expected %d", wrong->what, got, wrong->want);
 	BLK_CHECK(f, !bad, "%s", bad);
-	bad = blk_raw_down(&f);
-	KT_ASSERT(!bad, "closing: %s", bad);
+	KT_ASSERT(!(bad = blk_raw_down(&f)), "closing: %s", bad);
 }
 
 KTEST(hostile, blk_unknown_and_indirect_operations)

@@ -85,7 +85,7 @@ xvda() {
 
 # Busybox's dd prints no rate: the time from /proc/uptime, in centiseconds.
 now_cs() { awk '{ split($1, a, "."); print a[1] * 100 + a[2] }' /proc/uptime; }
-rate() { awk -v cs=$(( $2 - $1 )) 'BEGIN { printf "%.2f s, %.2f MB/s", cs / 100, cs ? 8 * 1048.576 / cs : 0 }'; }
+rate() { awk -v cs=$(( $2 - $1 )) 'BEGIN { printf "%.2f s, %.2f MB/s", cs / 100, cs ? 838.8608 / cs : 0 }'; }
 
 disk_pattern() {	# 8 MiB of random data at 1 MiB, O_DIRECT out and back, flushed
 	dd if=/dev/urandom of=/pat bs=1M count=8 2>/dev/null || return 1
