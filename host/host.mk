@@ -45,6 +45,17 @@ $(PARAHOST_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
+# The test platforms' ISO: the same with "blk_scratch" on the guest's
+# command line, which lets the guest's tests write anywhere on the disk:
+# only the harness's fresh images get it, never make run's build/disk.img.
+PARAHOST_TEST_ISO := $(BUILD)/parahost-test.iso
+
+$(PARAHOST_TEST_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	@rm -rf $(BUILD)/iso-test && mkdir -p $(BUILD)/iso-test/boot/grub
+	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-test/boot/
+	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 blk_scratch|' boot/grub.cfg > $(BUILD)/iso-test/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-test 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+
 # make bench: "bench" on the guest's command line (figures only, no suite)
 # at 32 MiB; and "bench=boot" at 1 GiB for the boot figure alone.
 PARAHOST_BENCH_ISO := $(BUILD)/parahost-bench.iso
@@ -53,7 +64,7 @@ PARAHOST_BENCH_1G_ISO := $(BUILD)/parahost-bench-1g.iso
 $(PARAHOST_BENCH_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	@rm -rf $(BUILD)/iso-bench && mkdir -p $(BUILD)/iso-bench/boot/grub
 	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-bench/boot/
-	sed 's|guest_mem=[^ ]*|guest_mem=32M|; s|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench ktest=-|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
+	sed 's|guest_mem=[^ ]*|guest_mem=32M|; s|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench ktest=- blk_scratch|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-bench 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
 $(PARAHOST_BENCH_1G_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
@@ -68,7 +79,7 @@ PARAHOST_2L_ISO := $(BUILD)/parahost-2l.iso
 $(PARAHOST_2L_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	@rm -rf $(BUILD)/iso-2l && mkdir -p $(BUILD)/iso-2l/boot/grub
 	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-2l/boot/
-	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 evtchn=2l|' boot/grub.cfg > $(BUILD)/iso-2l/boot/grub/grub.cfg
+	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 evtchn=2l blk_scratch|' boot/grub.cfg > $(BUILD)/iso-2l/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-2l 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
 .PHONY: iso run-parahost run-bochs parahost-svm-test parahost-svm-2l-test parahost-vmx-test
@@ -102,7 +113,7 @@ run-parahost: $(PARAHOST_ISO) | $(USER_DISK)
 run-bochs: $(PARAHOST_ISO)
 	@PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO)
 
-parahost-svm-test: $(PARAHOST_ISO)
+parahost-svm-test: $(PARAHOST_TEST_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if ! command -v qemu-system-x86_64 >/dev/null; then \
 		echo "[parahost-svm] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
@@ -111,7 +122,7 @@ parahost-svm-test: $(PARAHOST_ISO)
 		$(call fresh_disk,parahost-svm) && \
 		$(PYTHON) tests/runvm.py --name parahost-svm --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-svm.log -- \
-			env $(call disk_env,parahost-svm) host/tools/run-qemu.sh $(PARAHOST_ISO); \
+			env $(call disk_env,parahost-svm) host/tools/run-qemu.sh $(PARAHOST_TEST_ISO); \
 	fi
 
 parahost-svm-2l-test: $(PARAHOST_2L_ISO)
@@ -126,7 +137,7 @@ parahost-svm-2l-test: $(PARAHOST_2L_ISO)
 			env $(call disk_env,parahost-svm-2l) host/tools/run-qemu.sh $(PARAHOST_2L_ISO); \
 	fi
 
-parahost-vmx-test: $(PARAHOST_ISO)
+parahost-vmx-test: $(PARAHOST_TEST_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
 	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
@@ -137,7 +148,7 @@ parahost-vmx-test: $(PARAHOST_ISO)
 		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-vmx.log -- \
 			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) $(call disk_env,parahost-vmx) \
-			host/tools/run-bochs.sh $(PARAHOST_ISO); \
+			host/tools/run-bochs.sh $(PARAHOST_TEST_ISO); \
 	fi
 
 # Debian's own Linux PV kernel (the Xen harness's dom0 kernel, unmodified)
@@ -197,14 +208,18 @@ parahost-badinput-test: $(BUILD)/parahost $(BUILD)/paraos
 # make bench: the guest booted with "bench" on each backend (figures only).
 parahost-svm-bench: $(PARAHOST_BENCH_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(call fresh_disk,parahost-svm-bench)
 	@$(PYTHON) tests/runvm.py --name parahost-svm-bench --timeout $(PARAHOST_TIMEOUT_SVM) \
-		--log $(BUILD)/logs/parahost-svm-bench.log -- host/tools/run-qemu.sh $(PARAHOST_BENCH_ISO)
+		--log $(BUILD)/logs/parahost-svm-bench.log -- \
+		env $(call disk_env,parahost-svm-bench) host/tools/run-qemu.sh $(PARAHOST_BENCH_ISO)
 
 parahost-vmx-bench: $(PARAHOST_BENCH_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(call fresh_disk,parahost-vmx-bench)
 	@$(PYTHON) tests/runvm.py --name parahost-vmx-bench --timeout $(PARAHOST_TIMEOUT_VMX) \
 		--log $(BUILD)/logs/parahost-vmx-bench.log -- \
-		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_BENCH_ISO)
+		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) $(call disk_env,parahost-vmx-bench) \
+		host/tools/run-bochs.sh $(PARAHOST_BENCH_ISO)
 
 # 1 GiB for the guest: the machine needs more than its usual 512/256 MiB.
 parahost-svm-1g-bench: $(PARAHOST_BENCH_1G_ISO)
