@@ -7,6 +7,7 @@
  */
 #include <xen/io/xenbus.h>
 
+#include "drivers/pv/blkfront.h"
 #include "kernel/ktest.h"
 #include "kernel/sched.h"
 #include "lib/printf.h"
@@ -53,6 +54,16 @@ static unsigned long page(void)
 	return pfn;
 }
 
+static const char *const stale[] = {
+	"ring-ref", "event-channel", "protocol", "ring-page-order", "num-ring-pages",
+	"multi-queue-num-queues", "feature-persistent", "queue-0", "queue-1", "queue-2", "queue-3",
+	"ring-ref0", "ring-ref1", "ring-ref2", "ring-ref3", "ring-ref4", "ring-ref5", "ring-ref6",
+	"ring-ref7", "ring-ref8", "ring-ref9", "ring-ref10", "ring-ref11", "ring-ref12",
+	"ring-ref13", "ring-ref14", "ring-ref15",
+};
+
+static char state_why[96];
+
 const char *blk_raw_up(struct blk_raw *f, bool *skip)
 {
 	struct blkif_sring *s;
@@ -60,15 +71,34 @@ const char *blk_raw_up(struct blk_raw *f, bool *skip)
 	char path[160];
 	long rc;
 
+	struct blkdev *d = blkfront_disk();
+
 	memset(f, 0, sizeof(*f));
 	*skip = true;
 	if (xs_read(XS_NO_TX, VBD "/backend", f->be, sizeof(f->be)) < 0)
 		return "no disk: the toolstack gave us no vbd 51712";
-	if (xs_read_ulong(XS_NO_TX, VBD "/state", &st) < 0 || st != XenbusStateInitialising)
-		return "vbd 51712 has a frontend already (its state is not Initialising)";
+	if (!blk_scratch_allowed())
+		return "not a scratch disk (no blk_scratch on the command line): the tests write";
 	*skip = false;
+	if (d && blkfront_connected(d)) {
+		blkfront_detach(d);
+		f->borrowed = d;
+	}
+	/* Closed (blkfront's, or a test's before us): Initialising, the backend's cue for InitWait. */
+	if (xs_read_ulong(XS_NO_TX, VBD "/state", &st) >= 0 && st == XenbusStateClosed)
+		xs_printf(XS_NO_TX, VBD "/state", "%d", XenbusStateInitialising);
+	if (xs_read_ulong(XS_NO_TX, VBD "/state", &st) < 0 || st != XenbusStateInitialising) {
+		snprintf(state_why, sizeof(state_why), "vbd 51712's frontend is in state %lu, not "
+			 "Initialising or Closed%s", st, d ? " (blkfront has it)" : "");
+		return state_why;
+	}
 	if (!be_state_is(f, XenbusStateInitWait, 10000))
 		return "the backend is not in InitWait";
+	/* What blkfront may have left: the backend must see only our half. */
+	for (unsigned int i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+		snprintf(path, sizeof(path), VBD "/%s", stale[i]);
+		xs_rm(XS_NO_TX, path);
+	}
 	f->ring_pfn = page();
 	f->data_pfn = page();
 	if (f->ring_pfn == FRAME_NONE || f->data_pfn == FRAME_NONE)
@@ -103,12 +133,23 @@ const char *blk_raw_up(struct blk_raw *f, bool *skip)
 	return NULL;
 }
 
+/* blkfront takes its disk back, if we borrowed it. */
+static const char *give_back(struct blkdev *d, const char *why)
+{
+	if (d && blkfront_reconnect(d) && !why)
+		why = "blkfront did not connect again";
+	return why;
+}
+
 const char *blk_raw_down(struct blk_raw *f)
 {
+	struct blkdev *d = f->borrowed;
 	const char *why = NULL;
 
-	if (!f->up && !f->ring_pfn)
-		return NULL;
+	if (!f->up && !f->ring_pfn) {
+		memset(f, 0, sizeof(*f));
+		return give_back(d, NULL);
+	}
 	/* Linux's frontend_changed: Closing -> Closing, Closed -> disconnect and Closed. */
 	xs_printf(XS_NO_TX, VBD "/state", "%d", XenbusStateClosing);
 	if (!be_state_is(f, XenbusStateClosing, 10000))
@@ -135,7 +176,7 @@ const char *blk_raw_down(struct blk_raw *f)
 	else if (f->data_pfn != FRAME_NONE && f->data_pfn)
 		frame_free(f->data_pfn);
 	memset(f, 0, sizeof(*f));
-	return why;
+	return give_back(d, why);
 }
 
 int blk_raw_wait(struct blk_raw *f, uint8_t *op, uint64_t *id, uint64_t wait_ms)

@@ -2,10 +2,11 @@
  * A raw blkif frontend for the hostile tests (kernel/tests/hostile_blk.c):
  * the ring, its grant and its event channel made by hand, the requests
  * written as a hostile frontend wants them, so the tests can send what no
- * real blkfront would. It takes vbd 51712 only while no driver has it
- * (the frontend's state still Initialising) and gives it back as it
- * found it: Closing, Closed, then Initialising (the backend back in
- * InitWait).
+ * real blkfront would. It borrows vbd 51712: if blkfront has it, blkfront
+ * is detached first (Closed, then Initialising: the backend's "prepare
+ * for reconnect") and attached again at the end; either way the device
+ * is given back through Closing, Closed, Initialising (the backend back
+ * in InitWait). Only on a scratch disk (blk_scratch): the tests write.
  */
 #ifndef KERNEL_TESTS_BLK_RAW_H
 #define KERNEL_TESTS_BLK_RAW_H
@@ -32,6 +33,7 @@ struct blk_raw {
 	evtchn_port_t port;
 	uint8_t *data;			/* one page */
 	bool up;
+	struct blkdev *borrowed;	/* blkfront's, to attach again when done */
 };
 
 /* NULL: connected. Else why not, and *skip says whether that is a reason to skip. */
