@@ -44,6 +44,7 @@ const char *ata_parse_identify(const uint16_t w[256], struct ata_ident *id)
 	if (valid_word(w[106]) && bit(w, 106, 13))
 		id->physical_sector_size <<= (w[106] & 0xf);
 	id->trim = bit(w, 169, 0);
+	id->dma = bit(w, 49, 8);
 	/* ATA strings: two characters a word, the first in the high byte. */
 	for (unsigned int k = 27; k <= 46; k++) {
 		id->model[n++] = (char)(w[k] >> 8);

@@ -14,6 +14,7 @@ struct ata_ident {
 	bool lba48;			/* the 48-bit address feature set, enabled */
 	bool flush_ext;			/* FLUSH CACHE EXT (else FLUSH CACHE) */
 	bool trim;			/* DATA SET MANAGEMENT with TRIM */
+	bool dma;			/* DMA (word 49 bit 8): bus-master transfers possible */
 	uint64_t sectors;		/* addressable logical sectors */
 	uint32_t sector_size;		/* logical sector, bytes */
 	uint32_t physical_sector_size;	/* bytes */

@@ -6,21 +6,15 @@
  * runs its backends synchronously at VM-exit time, so there is nothing to
  * overlap with. Every wait is bounded (a few seconds; a flush longer, as
  * a disk's cache can take that), and ends in one log line and -1.
+ * Transfers go by bus-master DMA where the machine has a PCI IDE function
+ * that can (ata_dma.c), else by PIO here.
  */
 #include "host/host.h"
 #include "host/x86.h"
 #include "host/drivers/ata.h"
+#include "host/drivers/ata_regs.h"
 
-enum {
-	REG_DATA = 0, REG_ERROR = 1, REG_COUNT = 2, REG_LBA_LO = 3, REG_LBA_MID = 4,
-	REG_LBA_HI = 5, REG_DEVICE = 6, REG_STATUS = 7, REG_COMMAND = 7,
-};
-enum { ST_ERR = 0x01, ST_DRQ = 0x08, ST_DF = 0x20, ST_DRDY = 0x40, ST_BSY = 0x80 };
 enum { CTL_NIEN = 0x02 };
-enum {
-	CMD_READ = 0x20, CMD_READ_EXT = 0x24, CMD_WRITE = 0x30, CMD_WRITE_EXT = 0x34,
-	CMD_FLUSH = 0xe7, CMD_FLUSH_EXT = 0xea, CMD_IDENTIFY = 0xec,
-};
 
 static struct ata_disk disks[4];
 
@@ -60,10 +54,10 @@ static int wait_status(const struct ata_disk *d, uint8_t want, uint64_t ms, cons
 	uint8_t st;
 
 	for (;;) {
-		st = inb(d->base + REG_STATUS);
+		st = inb(d->base + ATA_REG_STATUS);
 		if (st == 0xff)
 			break;			/* floating bus: nothing there */
-		if (!(st & ST_BSY) && ((st & (ST_ERR | ST_DF)) || (st & want) == want))
+		if (!(st & ATA_ST_BSY) && ((st & (ATA_ST_ERR | ATA_ST_DF)) || (st & want) == want))
 			return st;
 		if (rdtsc() > end)
 			break;
@@ -78,9 +72,9 @@ static bool failed(const struct ata_disk *d, int st, const char *what)
 {
 	if (st < 0)
 		return true;
-	if (st & (ST_ERR | ST_DF)) {
+	if (st & (ATA_ST_ERR | ATA_ST_DF)) {
 		printk("ata %#x%s: %s failed: status %#x error %#x", d->base,
-		       d->slave ? " slave" : "", what, st, inb(d->base + REG_ERROR));
+		       d->slave ? " slave" : "", what, st, inb(d->base + ATA_REG_ERROR));
 		return true;
 	}
 	return false;
@@ -88,7 +82,7 @@ static bool failed(const struct ata_disk *d, int st, const char *what)
 
 static void select_dev(const struct ata_disk *d, uint8_t device)
 {
-	outb(d->base + REG_DEVICE, device);
+	outb(d->base + ATA_REG_DEVICE, device);
 	settle(d);
 }
 
@@ -101,21 +95,21 @@ static bool identify(struct ata_disk *d)
 
 	outb(d->ctrl, CTL_NIEN);
 	select_dev(d, 0xa0 | (d->slave ? 0x10 : 0));
-	if (inb(d->base + REG_STATUS) == 0xff)
+	if (inb(d->base + ATA_REG_STATUS) == 0xff)
 		return false;			/* no channel */
-	outb(d->base + REG_COUNT, 0);
-	outb(d->base + REG_LBA_LO, 0);
-	outb(d->base + REG_LBA_MID, 0);
-	outb(d->base + REG_LBA_HI, 0);
-	outb(d->base + REG_COMMAND, CMD_IDENTIFY);
+	outb(d->base + ATA_REG_COUNT, 0);
+	outb(d->base + ATA_REG_LBA_LO, 0);
+	outb(d->base + ATA_REG_LBA_MID, 0);
+	outb(d->base + ATA_REG_LBA_HI, 0);
+	outb(d->base + ATA_REG_COMMAND, ATA_CMD_IDENTIFY);
 	settle(d);
-	if (!inb(d->base + REG_STATUS))
+	if (!inb(d->base + ATA_REG_STATUS))
 		return false;			/* no device */
-	st = wait_status(d, ST_DRQ, 1000, "IDENTIFY");
+	st = wait_status(d, ATA_ST_DRQ, 1000, "IDENTIFY");
 	/* A packet device aborts with its signature in LBA mid/high (0x14 0xeb). */
-	if (st < 0 || (st & ST_ERR))
+	if (st < 0 || (st & ATA_ST_ERR))
 		return false;
-	insw(d->base + REG_DATA, w, 256);
+	insw(d->base + ATA_REG_DATA, w, 256);
 	why = ata_parse_identify(w, &d->id);
 	if (why) {
 		printk("ata %#x%s: skipped: %s", d->base, d->slave ? " slave" : "", why);
@@ -127,6 +121,7 @@ static bool identify(struct ata_disk *d)
 struct ata_disk *ata_probe(void)
 {
 	static const uint16_t chan[2][2] = { { 0x1f0, 0x3f6 }, { 0x170, 0x376 } };
+	uint16_t bm = ata_dma_probe();
 
 	for (int i = 0; i < 4; i++) {
 		struct ata_disk *d = &disks[i];
@@ -134,19 +129,21 @@ struct ata_disk *ata_probe(void)
 		d->base = chan[i / 2][0];
 		d->ctrl = chan[i / 2][1];
 		d->slave = i & 1;
+		d->bm = bm ? (uint16_t)(bm + 8 * (i / 2)) : 0;	/* each channel's registers */
 		if (identify(d)) {
 			printk("ata %#x%s: \"%s\", %lu sectors of %u bytes%s%s", d->base,
 			       d->slave ? " slave" : "", d->id.model, (unsigned long)d->id.sectors,
 			       d->id.sector_size, d->id.lba48 ? ", LBA48" : ", LBA28",
 			       d->id.trim ? ", TRIM" : "");
+			printk("ata %#x%s: transfers by %s", d->base, d->slave ? " slave" : "",
+			       d->bm && d->id.dma ? "bus-master DMA" : "PIO");
 			return d;
 		}
 	}
 	return NULL;
 }
 
-static void taskfile(struct ata_disk *d, uint64_t lba, uint32_t nr, uint8_t cmd28,
-		     uint8_t cmd48)
+void ata_taskfile(struct ata_disk *d, uint64_t lba, uint32_t nr, uint8_t cmd28, uint8_t cmd48)
 {
 	struct ata_taskfile tf;
 
@@ -155,16 +152,16 @@ static void taskfile(struct ata_disk *d, uint64_t lba, uint32_t nr, uint8_t cmd2
 		panic("ata: task file for %lu+%u", (unsigned long)lba, nr);
 	select_dev(d, tf.device);
 	if (d->id.lba48) {
-		outb(d->base + REG_COUNT, tf.count[0]);
-		outb(d->base + REG_LBA_LO, tf.lba_lo[0]);
-		outb(d->base + REG_LBA_MID, tf.lba_mid[0]);
-		outb(d->base + REG_LBA_HI, tf.lba_hi[0]);
+		outb(d->base + ATA_REG_COUNT, tf.count[0]);
+		outb(d->base + ATA_REG_LBA_LO, tf.lba_lo[0]);
+		outb(d->base + ATA_REG_LBA_MID, tf.lba_mid[0]);
+		outb(d->base + ATA_REG_LBA_HI, tf.lba_hi[0]);
 	}
-	outb(d->base + REG_COUNT, tf.count[1]);
-	outb(d->base + REG_LBA_LO, tf.lba_lo[1]);
-	outb(d->base + REG_LBA_MID, tf.lba_mid[1]);
-	outb(d->base + REG_LBA_HI, tf.lba_hi[1]);
-	outb(d->base + REG_COMMAND, d->id.lba48 ? cmd48 : cmd28);
+	outb(d->base + ATA_REG_COUNT, tf.count[1]);
+	outb(d->base + ATA_REG_LBA_LO, tf.lba_lo[1]);
+	outb(d->base + ATA_REG_LBA_MID, tf.lba_mid[1]);
+	outb(d->base + ATA_REG_LBA_HI, tf.lba_hi[1]);
+	outb(d->base + ATA_REG_COMMAND, d->id.lba48 ? cmd48 : cmd28);
 	settle(d);
 }
 
@@ -176,19 +173,25 @@ int ata_rw(struct ata_disk *d, uint64_t lba, uint32_t nr, bool write,
 
 	if (lba > d->id.sectors || nr > d->id.sectors - lba)
 		return -1;
+	if (d->bm && d->id.dma) {
+		int rc = ata_dma_rw(d, lba, nr, write, sector, ctx);
+
+		if (rc <= 0)
+			return rc;	/* else memory DMA cannot reach: PIO */
+	}
 	while (nr) {
 		uint32_t n = nr < ata_max_count(d->id.lba48) ? nr : ata_max_count(d->id.lba48);
 
-		taskfile(d, lba, n, write ? CMD_WRITE : CMD_READ,
-			 write ? CMD_WRITE_EXT : CMD_READ_EXT);
+		ata_taskfile(d, lba, n, write ? ATA_CMD_WRITE : ATA_CMD_READ,
+			 write ? ATA_CMD_WRITE_EXT : ATA_CMD_READ_EXT);
 		/* PIO: the device asks for (DRQ) each sector in turn. */
 		for (uint32_t i = 0; i < n; i++, k++) {
-			if (failed(d, wait_status(d, ST_DRQ, 5000, what), what))
+			if (failed(d, wait_status(d, ATA_ST_DRQ, 5000, what), what))
 				return -1;
 			if (write)
-				outsw(d->base + REG_DATA, sector(ctx, k), words);
+				outsw(d->base + ATA_REG_DATA, sector(ctx, k), words);
 			else
-				insw(d->base + REG_DATA, sector(ctx, k), words);
+				insw(d->base + ATA_REG_DATA, sector(ctx, k), words);
 		}
 		/* A write is done when the device is no longer busy with the last sector. */
 		if (write && failed(d, wait_status(d, 0, 5000, what), what))
@@ -202,7 +205,7 @@ int ata_rw(struct ata_disk *d, uint64_t lba, uint32_t nr, bool write,
 int ata_flush(struct ata_disk *d)
 {
 	select_dev(d, 0xa0 | (d->slave ? 0x10 : 0));
-	outb(d->base + REG_COMMAND, d->id.flush_ext ? CMD_FLUSH_EXT : CMD_FLUSH);
+	outb(d->base + ATA_REG_COMMAND, d->id.flush_ext ? ATA_CMD_FLUSH_EXT : ATA_CMD_FLUSH);
 	settle(d);
 	/* ATA allows a flush 30 s; past that the disk is not coming back. */
 	return failed(d, wait_status(d, 0, 30000, "flush"), "flush") ? -1 : 0;

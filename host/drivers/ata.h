@@ -13,6 +13,7 @@
 
 struct ata_disk {
 	uint16_t base, ctrl;		/* command block, control block ports */
+	uint16_t bm;			/* the channel's bus-master registers, 0: PIO only */
 	bool slave;
 	struct ata_ident id;
 };

@@ -13,7 +13,7 @@ static void disk(uint16_t w[256], uint64_t n)
 
 	memset(w, 0, 512);
 	w[0] = 0x0040;
-	w[49] = 1u << 9;
+	w[49] = 1u << 9 | 1u << 8;
 	w[60] = (uint16_t)(n > 0x0fffffff ? 0xffff : n);
 	w[61] = (uint16_t)(n > 0x0fffffff ? 0x0fff : n >> 16);
 	w[83] = 0x4000 | 1u << 10 | 1u << 13 | 1u << 12;
@@ -31,7 +31,7 @@ static void test_identify_lba48_disk(void)
 
 	disk(w, 131072);
 	CU_ASSERT_PTR_NULL(ata_parse_identify(w, &id));
-	CU_ASSERT(id.lba48 && id.flush_ext && !id.trim);
+	CU_ASSERT(id.lba48 && id.flush_ext && !id.trim && id.dma);
 	CU_ASSERT_EQUAL(id.sectors, 131072);
 	CU_ASSERT_EQUAL(id.sector_size, 512);
 	CU_ASSERT_EQUAL(id.physical_sector_size, 512);
