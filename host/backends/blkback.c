@@ -191,7 +191,13 @@ static int connect_ring(void)
 static void connect(void)
 {
 	put(be_path, "feature-flush-cache", "%d", 1);
-	put(be_path, "feature-discard", "%d", 0);	/* no TRIM through to the disk (yet) */
+	/* xen_blkbk_discard: granularity, alignment, secure, then feature-discard. */
+	if (blk.discard) {
+		put(be_path, "discard-granularity", "%u", blk.disk->id.physical_sector_size);
+		put(be_path, "discard-alignment", "%u", 0);
+		put(be_path, "discard-secure", "%d", 0);
+	}
+	put(be_path, "feature-discard", "%d", blk.discard);
 	put(be_path, "feature-barrier", "%d", 1);
 	put(be_path, "feature-persistent", "%u", 1);
 	put(be_path, "sectors", "%lu", (unsigned long)blk.disk->id.sectors);
@@ -299,6 +305,7 @@ void blkback_init(void)
 		blk.disk = NULL;
 		return;
 	}
+	blk.discard = blk.disk->bm && blk.disk->id.dma && blk.disk->id.trim && blk.disk->id.lba48;
 	toolstack_nodes();
 	seen_gen = xs_dom0_generation();
 }

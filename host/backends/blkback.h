@@ -48,6 +48,7 @@ struct blkring {
 struct blkback {
 	struct ata_disk *disk;
 	bool persistent;		/* the frontend asked for feature-persistent */
+	bool discard;			/* the disk TRIMs (and can DMA, which TRIM needs) */
 	unsigned int nr_rings;
 	struct blkring rings[BLKBACK_MAX_QUEUES];
 };

@@ -14,8 +14,9 @@
  *    sector range past the end (xen_vbd_translate), a grant that cannot
  *    be taken; the answer carries the request's id and its (inner)
  *    operation;
- *  - dispatch_discard_io: the range checked, then "not supported" (we
- *    offer no discard); dispatch_other_io: BLKIF_RSP_EOPNOTSUPP.
+ *  - dispatch_discard_io: the range checked, then TRIM on the disk (or
+ *    "not supported" where it has none); dispatch_other_io:
+ *    BLKIF_RSP_EOPNOTSUPP.
  * Grants are taken as Xen's grant map takes them for dom0
  * (gnttab_backend_acquire) and the frames only through gframe_get:
  * writable for what we write into. With feature-persistent, grants stay
@@ -293,10 +294,19 @@ static void dispatch(struct blkring *r, const struct blkif_request *req)
 	case BLKIF_OP_DISCARD: {
 		struct blkif_request_discard d;
 
+		int16_t st = BLKIF_RSP_ERROR;
+
 		memcpy(&d, req, sizeof(d));
-		/* Range first (xen_vbd_translate), then the disk says no (we offer no discard). */
-		respond(r, d.id, d.operation, in_range(d.sector_number, d.nr_sectors) ?
-			BLKIF_RSP_EOPNOTSUPP : BLKIF_RSP_ERROR);
+		/*
+		 * The range first (xen_vbd_translate), then the disk: a disk
+		 * without TRIM says "not supported"; discard-secure is 0, so
+		 * BLKIF_DISCARD_SECURE is ignored, as Linux ignores it then.
+		 */
+		if (in_range(d.sector_number, d.nr_sectors))
+			st = !blk.discard ? BLKIF_RSP_EOPNOTSUPP :
+			     !d.nr_sectors || !ata_trim(blk.disk, d.sector_number, d.nr_sectors) ?
+			     BLKIF_RSP_OKAY : BLKIF_RSP_ERROR;
+		respond(r, d.id, d.operation, st);
 		break;
 	}
 	default:

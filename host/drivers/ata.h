@@ -28,5 +28,7 @@ struct ata_disk *ata_probe(void);
 int ata_rw(struct ata_disk *d, uint64_t lba, uint32_t nr, bool write,
 	   void *(*sector)(void *ctx, uint32_t k), void *ctx);
 int ata_flush(struct ata_disk *d);
+/* TRIM nr sectors at lba (the disk has TRIM and DMA); 0, or -1 with one log line. */
+int ata_trim(struct ata_disk *d, uint64_t lba, uint64_t nr);
 
 #endif

@@ -98,50 +98,106 @@ static uint32_t fill(struct ata_disk *d, uint32_t k, uint32_t nr,
 	return done;
 }
 
+/* The table loaded and the direction set: then the command, then go(). */
+static void prepare(uint16_t bm, bool to_memory)
+{
+	outb(bm + BM_CMD, 0);
+	outl(bm + BM_PRDT, (uint32_t)virt_to_phys(prdt));
+	outb(bm + BM_STATUS, inb(bm + BM_STATUS) | BM_ERROR | BM_IRQ);	/* write 1 to clear */
+	outb(bm + BM_CMD, to_memory ? BM_TO_MEMORY : 0);
+}
+
+/* Start the controller, wait (bounded) for the command to end: 0, or -1 with one line. */
+static int go(struct ata_disk *d, bool to_memory, const char *what)
+{
+	uint16_t bm = d->bm;
+	uint64_t end;
+	uint8_t st, bs;
+
+	outb(bm + BM_CMD, (to_memory ? BM_TO_MEMORY : 0) | BM_START);
+	end = rdtsc() + (time_tsc_hz() ? time_tsc_hz() : 1000000000ull) * 5;
+	for (;;) {
+		bs = inb(bm + BM_STATUS);
+		st = inb(d->base + ATA_REG_STATUS);
+		if (!(st & ATA_ST_BSY) && (!(bs & BM_ACTIVE) || (st & (ATA_ST_ERR | ATA_ST_DF))))
+			break;
+		if (rdtsc() > end) {
+			outb(bm + BM_CMD, 0);
+			printk("ata %#x%s: DMA %s: no answer (status %#x, bus master %#x)",
+			       d->base, d->slave ? " slave" : "", what, st, bs);
+			return -1;
+		}
+		cpu_relax();
+	}
+	outb(bm + BM_CMD, 0);
+	outb(bm + BM_STATUS, bs | BM_ERROR | BM_IRQ);
+	if ((st & (ATA_ST_ERR | ATA_ST_DF | ATA_ST_DRQ)) || (bs & BM_ERROR)) {
+		printk("ata %#x%s: DMA %s failed: status %#x error %#x bus master %#x", d->base,
+		       d->slave ? " slave" : "", what, st, inb(d->base + ATA_REG_ERROR), bs);
+		return -1;
+	}
+	return 0;
+}
+
 int ata_dma_rw(struct ata_disk *d, uint64_t lba, uint32_t nr, bool write,
 	       void *(*sector)(void *ctx, uint32_t k), void *ctx)
 {
-	uint16_t bm = d->bm;
 	uint32_t k = 0;
 
 	while (k < nr) {
 		uint32_t left = nr - k, n, max = ata_max_count(d->id.lba48);
-		uint64_t end;
-		uint8_t st, bs;
 
 		n = fill(d, k, left < max ? left : max, sector, ctx);
 		if (!n)
 			return 1;		/* the caller goes by PIO */
-		outb(bm + BM_CMD, 0);
-		outl(bm + BM_PRDT, (uint32_t)virt_to_phys(prdt));
-		outb(bm + BM_STATUS, inb(bm + BM_STATUS) | BM_ERROR | BM_IRQ);	/* write 1 to clear */
-		outb(bm + BM_CMD, write ? 0 : BM_TO_MEMORY);
+		prepare(d->bm, !write);
 		ata_taskfile(d, lba + k, n, write ? ATA_CMD_WRITE_DMA : ATA_CMD_READ_DMA,
 			     write ? ATA_CMD_WRITE_DMA_EXT : ATA_CMD_READ_DMA_EXT);
-		outb(bm + BM_CMD, (write ? 0 : BM_TO_MEMORY) | BM_START);
-		end = rdtsc() + (time_tsc_hz() ? time_tsc_hz() : 1000000000ull) * 5;
-		for (;;) {
-			bs = inb(bm + BM_STATUS);
-			st = inb(d->base + ATA_REG_STATUS);
-			if (!(st & ATA_ST_BSY) && (!(bs & BM_ACTIVE) || (st & (ATA_ST_ERR | ATA_ST_DF))))
-				break;
-			if (rdtsc() > end) {
-				outb(bm + BM_CMD, 0);
-				printk("ata %#x%s: DMA %s: no answer (status %#x, bus master %#x)",
-				       d->base, d->slave ? " slave" : "", write ? "write" : "read", st, bs);
-				return -1;
-			}
-			cpu_relax();
-		}
-		outb(bm + BM_CMD, 0);
-		outb(bm + BM_STATUS, bs | BM_ERROR | BM_IRQ);
-		if ((st & (ATA_ST_ERR | ATA_ST_DF | ATA_ST_DRQ)) || (bs & BM_ERROR)) {
-			printk("ata %#x%s: DMA %s failed: status %#x error %#x bus master %#x", d->base,
-			       d->slave ? " slave" : "", write ? "write" : "read", st,
-			       inb(d->base + ATA_REG_ERROR), bs);
+		if (go(d, !write, write ? "write" : "read"))
 			return -1;
-		}
 		k += n;
+	}
+	return 0;
+}
+
+/*
+ * DATA SET MANAGEMENT with TRIM (ACS-3 7.5), a DMA command: one 512-byte
+ * block of 64 range entries (48-bit LBA, 16-bit count) per command.
+ */
+static uint64_t ranges[64] __attribute__((aligned(512)));
+
+int ata_trim(struct ata_disk *d, uint64_t lba, uint64_t nr)
+{
+	if (!d->bm || !d->id.dma || !d->id.trim || !d->id.lba48)
+		return -1;
+	while (nr) {
+		unsigned int n = 0;
+
+		memset(ranges, 0, sizeof(ranges));
+		for (; nr && n < 64; n++) {
+			uint64_t c = nr < 0xffff ? nr : 0xffff;
+
+			ranges[n] = lba | c << 48;
+			lba += c;
+			nr -= c;
+		}
+		prdt[0] = (struct prd){ (uint32_t)virt_to_phys(ranges), sizeof(ranges), PRD_EOT };
+		prepare(d->bm, false);
+		outb(d->base + ATA_REG_DEVICE, 0x40 | (d->slave ? 0x10 : 0));
+		for (int i = 0; i < 4; i++)
+			(void)inb(d->ctrl);
+		/* 48-bit registers, high byte first: features TRIM, one block, LBA 0. */
+		outb(d->base + ATA_REG_FEATURES, 0);
+		outb(d->base + ATA_REG_FEATURES, 1);
+		outb(d->base + ATA_REG_COUNT, 0);
+		outb(d->base + ATA_REG_COUNT, 1);
+		for (int r = ATA_REG_LBA_LO; r <= ATA_REG_LBA_HI; r++) {
+			outb((uint16_t)(d->base + r), 0);
+			outb((uint16_t)(d->base + r), 0);
+		}
+		outb(d->base + ATA_REG_COMMAND, ATA_CMD_DSM);
+		if (go(d, false, "trim"))
+			return -1;
 	}
 	return 0;
 }

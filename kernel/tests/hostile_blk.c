@@ -7,7 +7,7 @@
  * per test, and only while no driver owns the device. Non-persistent
  * grants (we never write feature-persistent), one ring page, one queue.
  * No discard here: whether a disk takes it is the disk's business (a
- * loop device on Xen does, parahost's ATA disk is not offered it).
+ * loop device on Xen does, QEMU's ATA disk does, Bochs' has no TRIM).
  */
 #include <xen/io/xenbus.h>
 
