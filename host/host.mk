@@ -10,7 +10,7 @@
 
 HOST_DIRS := host host/boot host/svm host/vmx host/pv host/backends host/drivers
 HOST_SRCS := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) \
-	lib/string.c lib/printf.c lib/bytering.c lib/elfnote.c
+	lib/string.c lib/printf.c lib/bytering.c lib/elfnote.c lib/ata.c
 HOST_OBJS := $(patsubst %,$(BUILD)/host/%.o,$(basename $(HOST_SRCS)))
 
 # Identity-mapped below 4 GiB: the small code model; parahost's own
@@ -45,6 +45,17 @@ $(PARAHOST_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
+# The test platforms' ISO: the same with "blk_scratch" on the guest's
+# command line, which lets the guest's tests write anywhere on the disk:
+# only the harness's fresh images get it, never make run's build/disk.img.
+PARAHOST_TEST_ISO := $(BUILD)/parahost-test.iso
+
+$(PARAHOST_TEST_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	@rm -rf $(BUILD)/iso-test && mkdir -p $(BUILD)/iso-test/boot/grub
+	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-test/boot/
+	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 blk_scratch|' boot/grub.cfg > $(BUILD)/iso-test/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso-test 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+
 # make bench: "bench" on the guest's command line (figures only, no suite)
 # at 32 MiB; and "bench=boot" at 1 GiB for the boot figure alone.
 PARAHOST_BENCH_ISO := $(BUILD)/parahost-bench.iso
@@ -53,7 +64,7 @@ PARAHOST_BENCH_1G_ISO := $(BUILD)/parahost-bench-1g.iso
 $(PARAHOST_BENCH_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	@rm -rf $(BUILD)/iso-bench && mkdir -p $(BUILD)/iso-bench/boot/grub
 	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-bench/boot/
-	sed 's|guest_mem=[^ ]*|guest_mem=32M|; s|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench ktest=-|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
+	sed 's|guest_mem=[^ ]*|guest_mem=32M|; s|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 bench ktest=- blk_scratch|' boot/grub.cfg > $(BUILD)/iso-bench/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-bench 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
 $(PARAHOST_BENCH_1G_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
@@ -68,7 +79,7 @@ PARAHOST_2L_ISO := $(BUILD)/parahost-2l.iso
 $(PARAHOST_2L_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	@rm -rf $(BUILD)/iso-2l && mkdir -p $(BUILD)/iso-2l/boot/grub
 	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/iso-2l/boot/
-	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 evtchn=2l|' boot/grub.cfg > $(BUILD)/iso-2l/boot/grub/grub.cfg
+	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 evtchn=2l blk_scratch|' boot/grub.cfg > $(BUILD)/iso-2l/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-2l 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
 .PHONY: iso run-parahost run-bochs parahost-svm-test parahost-svm-2l-test parahost-vmx-test
@@ -83,20 +94,35 @@ PARAHOST_TIMEOUT_VMX ?= 1200
 TYPE_ON := --type-on 'console: please type "([^"]*)" and Enter'
 
 
-run-parahost: $(PARAHOST_ISO)
-	@host/tools/run-qemu.sh $(PARAHOST_ISO)
+# The disks parahost's blkback serves (docs/blkback.md). make run's is the
+# user's: made on first use, never overwritten. Each test run gets a fresh,
+# zeroed one of its own, build/disk/PLATFORM.img.
+USER_DISK := $(BUILD)/disk.img
+TEST_DISK_MB ?= 64
+fresh_disk = mkdir -p $(BUILD)/disk && rm -f $(BUILD)/disk/$(1).img && \
+	truncate -s $(TEST_DISK_MB)M $(BUILD)/disk/$(1).img
+disk_env = PARAHOST_DISK=$(BUILD)/disk/$(1).img
+
+$(USER_DISK):
+	@mkdir -p $(dir $@)
+	truncate -s 64M $@
+
+run-parahost: $(PARAHOST_ISO) | $(USER_DISK)
+	@PARAHOST_DISK=$(USER_DISK) host/tools/run-qemu.sh $(PARAHOST_ISO)
 
 run-bochs: $(PARAHOST_ISO)
 	@PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO)
 
-parahost-svm-test: $(PARAHOST_ISO)
+parahost-svm-test: $(PARAHOST_TEST_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if ! command -v qemu-system-x86_64 >/dev/null; then \
 		echo "[parahost-svm] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
 		echo "parahost-svm 0 0 0 skip qemu-system-x86_64 is not installed" > $(BUILD)/results/parahost-svm.txt; \
 	else \
+		$(call fresh_disk,parahost-svm) && \
 		$(PYTHON) tests/runvm.py --name parahost-svm --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
-			--log $(BUILD)/logs/parahost-svm.log -- host/tools/run-qemu.sh $(PARAHOST_ISO); \
+			--log $(BUILD)/logs/parahost-svm.log -- \
+			env $(call disk_env,parahost-svm) host/tools/run-qemu.sh $(PARAHOST_TEST_ISO); \
 	fi
 
 parahost-svm-2l-test: $(PARAHOST_2L_ISO)
@@ -105,20 +131,24 @@ parahost-svm-2l-test: $(PARAHOST_2L_ISO)
 		echo "[parahost-svm-2l] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
 		echo "parahost-svm-2l 0 0 0 skip qemu-system-x86_64 is not installed" > $(BUILD)/results/parahost-svm-2l.txt; \
 	else \
+		$(call fresh_disk,parahost-svm-2l) && \
 		$(PYTHON) tests/runvm.py --name parahost-svm-2l --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
-			--log $(BUILD)/logs/parahost-svm-2l.log -- host/tools/run-qemu.sh $(PARAHOST_2L_ISO); \
+			--log $(BUILD)/logs/parahost-svm-2l.log -- \
+			env $(call disk_env,parahost-svm-2l) host/tools/run-qemu.sh $(PARAHOST_2L_ISO); \
 	fi
 
-parahost-vmx-test: $(PARAHOST_ISO)
+parahost-vmx-test: $(PARAHOST_TEST_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
 	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
 		echo "[parahost-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
 		echo "parahost-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx.txt; \
 	else \
+		$(call fresh_disk,parahost-vmx) && \
 		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-vmx.log -- \
-			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO); \
+			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) $(call disk_env,parahost-vmx) \
+			host/tools/run-bochs.sh $(PARAHOST_TEST_ISO); \
 	fi
 
 # Debian's own Linux PV kernel (the Xen harness's dom0 kernel, unmodified)
@@ -154,8 +184,10 @@ $(PARAHOST_LINUX_SHELL_ISO): $(PARAHOST_LINUX_ISO)
 .PHONY: parahost-linux-test run-linux
 parahost-linux-test: $(PARAHOST_LINUX_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(call fresh_disk,parahost-linux)
 	@$(PYTHON) tests/runvm.py --name parahost-linux --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX) \
-		--log $(BUILD)/logs/parahost-linux.log -- host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
+		--log $(BUILD)/logs/parahost-linux.log -- \
+		env $(call disk_env,parahost-linux) host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
 
 # The reference: the same kernel and initramfs as a domU of real Xen (the
 # xen-domu harness, QEMU TCG). Not in make test (see docs/parahost.md).
@@ -164,8 +196,8 @@ xen-linux-test: $(LINUX_DIR)/initrd.cpio
 	@$(XEN_PY) test domu --name xen-linux --suite linux --guest "$$(cat $(LINUX_DIR)/vmlinux.path)" \
 		--ramdisk $(LINUX_DIR)/initrd.cpio --memory 768 --guest-args "console=hvc0" --timeout 1500
 
-run-linux: $(PARAHOST_LINUX_SHELL_ISO)
-	@host/tools/run-qemu.sh $(PARAHOST_LINUX_SHELL_ISO) $(LINUX_QEMU_MEM)
+run-linux: $(PARAHOST_LINUX_SHELL_ISO) | $(USER_DISK)
+	@PARAHOST_DISK=$(USER_DISK) host/tools/run-qemu.sh $(PARAHOST_LINUX_SHELL_ISO) $(LINUX_QEMU_MEM)
 
 # Bad input (no module, not ELF, no Xen notes, 32-bit, too little RAM) and
 # a crashing guest: one clear line and the right exit status each, in QEMU.
@@ -176,14 +208,18 @@ parahost-badinput-test: $(BUILD)/parahost $(BUILD)/paraos
 # make bench: the guest booted with "bench" on each backend (figures only).
 parahost-svm-bench: $(PARAHOST_BENCH_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(call fresh_disk,parahost-svm-bench)
 	@$(PYTHON) tests/runvm.py --name parahost-svm-bench --timeout $(PARAHOST_TIMEOUT_SVM) \
-		--log $(BUILD)/logs/parahost-svm-bench.log -- host/tools/run-qemu.sh $(PARAHOST_BENCH_ISO)
+		--log $(BUILD)/logs/parahost-svm-bench.log -- \
+		env $(call disk_env,parahost-svm-bench) host/tools/run-qemu.sh $(PARAHOST_BENCH_ISO)
 
 parahost-vmx-bench: $(PARAHOST_BENCH_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@$(call fresh_disk,parahost-vmx-bench)
 	@$(PYTHON) tests/runvm.py --name parahost-vmx-bench --timeout $(PARAHOST_TIMEOUT_VMX) \
 		--log $(BUILD)/logs/parahost-vmx-bench.log -- \
-		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_BENCH_ISO)
+		env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) $(call disk_env,parahost-vmx-bench) \
+		host/tools/run-bochs.sh $(PARAHOST_BENCH_ISO)
 
 # 1 GiB for the guest: the machine needs more than its usual 512/256 MiB.
 parahost-svm-1g-bench: $(PARAHOST_BENCH_1G_ISO)

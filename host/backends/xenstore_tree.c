@@ -408,10 +408,16 @@ static struct xs_rec *ensure(const char *path)
 struct xs_rec *xs_put(const char *rel, const char *value)
 {
 	char path[XS_KEY_MAX];
-	struct xs_rec *r;
 
 	snprintf(path, sizeof(path), "%s%s%s", dom_path, *rel ? "/" : "", rel);
-	r = ensure(path);
+	return xs_put_abs(path, value);
+}
+
+struct xs_rec *xs_put_abs(const char *path, const char *value)
+{
+	struct xs_rec *r = ensure(path);
+
 	xs_set_value(r, value, (uint32_t)strlen(value));
+	xs_written(r);
 	return r;
 }

@@ -104,6 +104,7 @@ bool xs_is_child(const char *child, const char *parent);
 
 /* The builder's nodes (no quota, no permission checks). */
 struct xs_rec *xs_put(const char *rel, const char *value);
+struct xs_rec *xs_put_abs(const char *path, const char *value);
 void xs_set_perms(struct xs_rec *r, unsigned int owner, int other, int dom, int perm);
 
 #endif

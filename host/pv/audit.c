@@ -200,9 +200,10 @@ void pv_audit_note_exit(const struct vexit *e)
  * backends' rings for as long as they are open, a registered vcpu_info
  * page, the GDT's frames, the FIFO event ABI's control block and event
  * arrays, device mappings of grants (a host mapping's references are its
- * L1 entry's, which mm_audit counts).
+ * L1 entry's, which mm_audit counts), blkback's ring pages and persistent
+ * grants (up to 4 rings of 16 pages and 1056 grants).
  */
-#define MAX_HELD	4096
+#define MAX_HELD	8192
 static struct mm_held held[MAX_HELD];
 
 static unsigned int held_refs(void)
@@ -224,6 +225,7 @@ static unsigned int held_refs(void)
 				held[n++] = (struct mm_held){ GUEST_MFN_BASE + i, MM_T_WRITABLE };
 	}
 	n += evtchn_fifo_held(held + n, MAX_HELD - n);
+	n += blkback_held(held + n, MAX_HELD - n);
 	return n + gnttab_device_refs(held + n, MAX_HELD - n);
 }
 

@@ -406,6 +406,7 @@ void pv_run(const struct boot_module *m, const struct boot_module *initrd)
 	if (!dom.is_dom0) {
 		console_backend_init();
 		xenstore_init();
+		blkback_init();
 	}
 
 	printk("d%u: %lu pages (%lu MiB), entry %#lx, start_info %#lx, L4 mfn %#lx",
@@ -441,6 +442,7 @@ void pv_run(const struct boot_module *m, const struct boot_module *initrd)
 		handle_exit(&e);
 		if (!dom.is_dom0) {
 			console_backend_poll();
+			blkback_poll();		/* before the store's poll: its nodes' events go out now */
 			xenstore_poll();
 		}
 		pv_poll_input();

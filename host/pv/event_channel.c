@@ -249,6 +249,25 @@ void evtchn_backend_notify(int be_port)
 		evtchn_set_pending(backend_ports[be_port].peer);
 }
 
+void evtchn_backend_unbind(int be_port)
+{
+	struct backend_port *b;
+
+	if (be_port <= 0 || be_port >= NR_BACKEND_PORTS || !backend_ports[be_port].used)
+		return;
+	b = &backend_ports[be_port];
+	if (b->bound) {
+		/* Xen's evtchn_close from dom0's side: the guest's end waits for dom0 again. */
+		struct evtchn *c = evtchn_from_port(b->peer);
+
+		BUG_ON(!c || !is_backend_peer(c) || c->remote_port != (evtchn_port_t)be_port);
+		c->state = ECS_UNBOUND;
+		c->remote_dom = 0;
+		c->remote_port = 0;
+	}
+	*b = (struct backend_port){ 0 };
+}
+
 /* ---- the hypercalls --------------------------------------------------------- */
 
 static bool self(domid_t d)

@@ -29,6 +29,8 @@ long gnttab_unmap_and_replace(unsigned int cmd, uint64_t uop, unsigned int count
 int16_t gnttab_copy_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn, uint16_t *off,
 			    uint16_t *len);
 void gnttab_copy_release(grant_ref_t ref, bool ro);
+/* The backends (domain 0): a grant made out to domain 0; released with gnttab_copy_release. */
+int16_t gnttab_backend_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn);
 unsigned int gnttab_device_refs(struct mm_held *out, unsigned int max);	/* audit.c */
 
 #endif

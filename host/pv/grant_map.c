@@ -29,6 +29,7 @@
  */
 static struct active {
 	uint32_t pin;
+	domid_t domid;		/* while pinned: the domain using it (Xen's act->domid) */
 	xen_pfn_t mfn;
 	uint16_t start, length;	/* the part granted: all of it, or a v2 sub-page (copies only) */
 } active[MAX_GRANT_ENTRIES];
@@ -110,19 +111,26 @@ static void clear_flags(grant_ref_t ref, uint16_t mask)
  * (v2: or be transitive), whole pages only for a map; a writable pin needs
  * a writable grant. Sets GTF_reading, and GTF_writing for a writable pin.
  */
-static int16_t set_status(grant_ref_t ref, uint32_t pin, bool ro, bool map)
+static int16_t set_status_for(domid_t by, grant_ref_t ref, uint32_t pin, bool ro, bool map)
 {
 	grant_entry_header_t *h = gnttab_header(ref);
 	uint16_t flags = h->flags, type = flags & (GTF_type_mask | (map ? GTF_sub_page : 0));
 
 	if (!pin && ((type != GTF_permit_access &&
 		      (gnttab_version() == 1 || type != GTF_transitive)) ||
-		     h->domid != dom.domid))
+		     h->domid != by))
 		return GNTST_general_error;
+	if (!pin)
+		active[ref].domid = by;
 	if (!ro && (flags & GTF_readonly))
 		return GNTST_general_error;
 	*gnttab_status(ref) |= GTF_reading | (ro ? 0 : GTF_writing);
 	return GNTST_okay;
+}
+
+static int16_t set_status(grant_ref_t ref, uint32_t pin, bool ro, bool map)
+{
+	return set_status_for(dom.domid, ref, pin, ro, map);
 }
 
 /* The pins a mapping with these GNTMAP_* flags holds. */
@@ -159,7 +167,8 @@ static int16_t map_own(struct gnttab_map_grant_ref *op, grant_handle_t h)
 	if (op->ref >= gnttab_nr_entries())
 		return GNTST_bad_gntref;
 	act = &active[op->ref];
-	if (act->pin & PIN_OVERFLOW(pins(op->flags)))
+	/* Pinned by the other side (our backend): Xen's active-domid check. */
+	if (act->pin && (act->domid != dom.domid || (act->pin & PIN_OVERFLOW(pins(op->flags)))))
 		return GNTST_general_error;
 	if (!act->pin || (!ro && !(act->pin & PIN_WRITABLE))) {
 		rc = set_status(op->ref, act->pin, ro, true);
@@ -280,6 +289,8 @@ int16_t gnttab_copy_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn, uint16_t *
 	if (ref >= gnttab_nr_entries())
 		return GNTST_bad_gntref;
 	act = &active[ref];
+	if (act->pin && act->domid != dom.domid)
+		return GNTST_general_error;	/* pinned by our backend (domain 0) */
 	if (act->pin & PIN_OVERFLOW(PIN_HSTW | PIN_HSTR | PIN_DEVW | PIN_DEVR))
 		return GNTST_general_error;	/* "risk of counter overflow" */
 	type = gnttab_header(ref)->flags & GTF_type_mask;
@@ -319,6 +330,39 @@ int16_t gnttab_copy_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn, uint16_t *
 	*mfn = act->mfn;
 	*off = act->start;
 	*len = act->length;
+	return GNTST_okay;
+}
+
+/*
+ * Domain 0's side (the backends): a grant the guest made out to domain 0,
+ * taken as Xen's map_grant_ref takes it for dom0's blkback (whole page,
+ * permit_access only, v2 sub-page and transitive grants refused; a pin by
+ * the guest itself refused as another domain's pin). The caller then
+ * takes its references on *mfn with gframe_get, and releases with
+ * gnttab_copy_release. Pins count as host mappings.
+ */
+int16_t gnttab_backend_acquire(grant_ref_t ref, bool ro, xen_pfn_t *mfn)
+{
+	struct active *act;
+	int16_t rc;
+
+	if (ref >= gnttab_nr_entries())
+		return GNTST_bad_gntref;
+	act = &active[ref];
+	if (act->pin && (act->domid != 0 || (act->pin & PIN_OVERFLOW(PIN_HSTW | PIN_HSTR))))
+		return GNTST_general_error;
+	if (!act->pin || (!ro && !(act->pin & PIN_WRITABLE))) {
+		rc = set_status_for(0, ref, act->pin, ro, true);
+		if (rc)
+			return rc;
+		if (!act->pin) {
+			act->mfn = gnttab_frame(ref);
+			act->start = 0;
+			act->length = PAGE_SIZE;
+		}
+	}
+	act->pin += ro ? PIN_HSTR : PIN_HSTW;
+	*mfn = act->mfn;
 	return GNTST_okay;
 }
 

@@ -307,6 +307,8 @@ evtchn_port_t evtchn_alloc_unbound_for(domid_t remote);	/* the toolstack's job *
 int evtchn_backend_bind(evtchn_port_t guest_port, void (*notify)(void));
 const char *evtchn_backend_check(void);	/* for audit.c */
 void evtchn_backend_notify(int be_port);
+/* Domain 0 closes its end: the guest's port is unbound again, offered to domain 0. */
+void evtchn_backend_unbind(int be_port);
 void evtchn_set_pending(evtchn_port_t port);
 void send_guest_virq(unsigned int virq);
 bool evtchn_upcall_pending(void);
@@ -363,6 +365,16 @@ void console_backend_input(const char *s, size_t n);
 void console_io_input(const char *s, size_t n);
 void xenstore_init(void);
 void xenstore_poll(void);
+/* xenstore_ring.c: domain 0's own store accesses, for the backends (absolute paths) */
+const char *xs_dom0_read(const char *path, char *buf, size_t size);
+void xs_dom0_write(const char *path, const char *value);
+void xs_dom0_perms(const char *path, unsigned int owner, int other, int domid, int perm);
+uint64_t xs_dom0_generation(void);
+/* backends/blkback.c: the vbd, if the machine has a disk; poll: true while work is left */
+void blkback_init(void);
+bool blkback_poll(void);
+struct mm_held;
+unsigned int blkback_held(struct mm_held *out, unsigned int max);	/* audit.c */
 
 /* Convenient access to the vcpu's registers. */
 #define GREG(r)		(dom.st->gpr[GPR_##r])

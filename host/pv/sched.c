@@ -10,10 +10,16 @@
 void vcpu_wait(bool (*done)(const void *ctx), const void *ctx, uint64_t deadline)
 {
 	for (;;) {
+		bool more;
+
 		time_check_timers();
 		pv_poll_input();
+		/* A backend's work left over from its budget goes on instead of halting. */
+		more = blkback_poll();
 		if (done(ctx) || (deadline && system_time_ns() >= deadline))
 			return;
+		if (more)
+			continue;
 		time_arm_host_timer(deadline);
 		host_halt();
 	}

@@ -6,6 +6,7 @@
 # serial port is a pseudo-terminal that serial-bridge.py holds: it copies
 # it to our stdout and our stdin to it (console input). Bounded by
 # PARAHOST_TIMEOUT.
+# PARAHOST_DISK=IMG: a raw image as ata0-slave (the boot CD is ata0-master).
 # Exit status: 0 if parahost reported a guest poweroff, 1 otherwise.
 iso=${1:?usage: run-bochs.sh ISO}
 timeout_s=${PARAHOST_TIMEOUT:-1200}
@@ -28,12 +29,22 @@ for i in $(seq 100); do [ -s "$dir/tty" ] && break; sleep 0.05; done
 serial_tty=$(cat "$dir/tty" 2>/dev/null)
 [ -n "$serial_tty" ] || { echo "run-bochs: the serial bridge did not start" >&2; exit 1; }
 
+disk=
+if [ -n "$PARAHOST_DISK" ]; then
+	img=$(readlink -f "$PARAHOST_DISK")
+	[ -f "$img" ] || { echo "run-bochs: no disk image $PARAHOST_DISK" >&2; exit 1; }
+	# No geometry: Bochs 2.7 derives one and reports the image's whole size
+	# as the LBA capacity (a geometry given must fit inside the image, and
+	# 64 MiB is no whole number of 16 x 63 cylinders).
+	disk="ata0-slave: type=disk, mode=flat, path=$img"
+fi
 cat > "$dir/bochsrc" <<EOF2
 megs: ${PARAHOST_BOCHS_MEGS:-256}
 cpu: model=corei7_skylake_x, count=1, ips=200000000, reset_on_triple_fault=0
 romimage: file=$bios
 vgaromimage: file=$vgabios
 ata0-master: type=cdrom, path=$iso, status=inserted
+$disk
 boot: cdrom
 com1: enabled=1, mode=term, dev=$serial_tty
 display_library: term

@@ -4,13 +4,20 @@
 # exposes VT-x or AMD-V itself (nested virtualization), else TCG.
 # The exit status is parahost's: 0 for a guest poweroff (isa-debug-exit
 # value 0, which QEMU reports as 1), else the value parahost wrote.
+# PARAHOST_DISK=IMG: a raw image as the primary IDE master (the boot CD is
+# the secondary master), the disk parahost's blkback serves.
 iso=${1:?usage: run-qemu.sh ISO [extra qemu args]}
 shift
+disk=
+if [ -n "$PARAHOST_DISK" ]; then
+	[ -f "$PARAHOST_DISK" ] || { echo "run-qemu: no disk image $PARAHOST_DISK" >&2; exit 1; }
+	disk="-drive file=$PARAHOST_DISK,if=ide,index=0,format=raw"
+fi
 accel="-accel tcg -cpu max"
 if [ -z "$PARAHOST_NO_KVM" ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	accel="-accel kvm -cpu host,-arch-capabilities"
 fi
-qemu-system-x86_64 $accel -m 512 -smp 1 -cdrom "$iso" \
+qemu-system-x86_64 $accel -m 512 -smp 1 -cdrom "$iso" $disk \
 	-device isa-debug-exit,iobase=0xf4,iosize=4 \
 	-serial stdio -display none -monitor none -nic none -no-reboot "$@"
 rc=$?

@@ -71,8 +71,53 @@ pipeline() {
 		{ echo "pipeline gave the wrong answer"; return 1; }
 }
 
+# The disk (vbd 51712, the harness's fresh 64 MiB image): Linux's own
+# xen-blkfront against the backend (parahost's blkback, or Linux's on Xen).
+DISK_SECTORS=131072
+xvda() {
+	insmod /lib/modules/xen-blkfront.ko || return 1
+	i=0
+	while [ ! -b /dev/xvda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -b /dev/xvda ] || { echo "no /dev/xvda after 10 s"; return 1; }
+	[ "$(cat /sys/block/xvda/size)" -eq $DISK_SECTORS ] ||
+		{ echo "xvda has $(cat /sys/block/xvda/size) sectors, not $DISK_SECTORS"; return 1; }
+}
+
+# Busybox's dd prints no rate: the time from /proc/uptime, in centiseconds.
+now_cs() { awk '{ split($1, a, "."); print a[1] * 100 + a[2] }' /proc/uptime; }
+rate() { awk -v cs=$(( $2 - $1 )) 'BEGIN { printf "%.2f s, %.2f MB/s", cs / 100, cs ? 838.8608 / cs : 0 }'; }
+
+disk_pattern() {	# 8 MiB of random data at 1 MiB, O_DIRECT out and back, flushed
+	dd if=/dev/urandom of=/pat bs=1M count=8 2>/dev/null || return 1
+	t0=$(now_cs)
+	w=$(dd if=/pat of=/dev/xvda bs=1M seek=1 oflag=direct conv=fsync 2>&1) ||
+		{ echo "write: $w"; return 1; }
+	t1=$(now_cs)
+	sync
+	t2=$(now_cs)
+	r=$(dd if=/dev/xvda of=/back bs=1M skip=1 count=8 iflag=direct 2>&1) ||
+		{ echo "read: $r"; return 1; }
+	t3=$(now_cs)
+	cmp /pat /back || { echo "read back differs"; return 1; }
+	echo "linux: xvda 8 MiB O_DIRECT in 1 MiB blocks: write $(rate $t0 $t1), read $(rate $t2 $t3)" > /dev/console
+	# The first and the last sector, and reads again after a flush (stable).
+	dd if=/pat of=/dev/xvda bs=512 count=1 oflag=direct 2>/dev/null &&
+		dd if=/pat of=/dev/xvda bs=512 count=1 seek=$((DISK_SECTORS - 1)) oflag=direct conv=fsync 2>/dev/null ||
+		{ echo "edge writes failed"; return 1; }
+	sync
+	for s in 0 $((DISK_SECTORS - 1)); do
+		dd if=/dev/xvda of=/one bs=512 count=1 skip=$s iflag=direct 2>/dev/null &&
+			dd if=/pat of=/ref bs=512 count=1 2>/dev/null && cmp /one /ref ||
+			{ echo "sector $s reads back wrong"; return 1; }
+	done
+	dd if=/dev/xvda of=/back2 bs=1M skip=1 count=8 iflag=direct 2>/dev/null && cmp /pat /back2 ||
+		{ echo "the pattern changed after a flush"; return 1; }
+	rm -f /pat /back /back2 /one /ref
+}
+
 check mounts mounts
 if grep -qw shell /proc/cmdline; then
+	insmod /lib/modules/xen-blkfront.ko 2>/dev/null	# /dev/xvda, make run-linux's build/disk.img
 	echo "linux: a busybox shell on Debian's kernel, on parahost (exit powers off)"
 	setsid cttyhack sh
 	poweroff -f
@@ -84,6 +129,8 @@ check mmap_256m_munmap /bin/memtest mmap 256
 check tmpfs_256m tmpfs_256m
 check pipe_64m /bin/memtest pipe 64
 check shell_pipeline pipeline
+check xvda_64m xvda
+check xvda_pattern_direct_flush disk_pattern
 
 echo "linux: $pass passed, $fail failed"
 poweroff -f

@@ -16,7 +16,7 @@
 
 UNIT_BIN      := $(BUILD)/unit-tests
 UNIT_OBJDIR   := $(BUILD)/unit
-UNIT_TESTS    := main elfgen oracle pvdom test_printf test_string \
+UNIT_TESTS    := main elfgen oracle pvdom test_printf test_string test_ata \
 		 test_bytering test_crc32 test_elfnote test_elfnote_bad test_pvbuild
 # The PV MMU's suite (host/pv/mm*.c, written on the hypervisor side).
 UNIT_TESTS    += test_mm test_mm_ops test_mm_owner test_mm_grant test_mm_remove
