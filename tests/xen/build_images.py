@@ -70,7 +70,20 @@ MODULES = [
     "drivers/block/xen-blkback/xen-blkback",
     "drivers/net/xen-netback/xen-netback", "net/llc/llc", "net/802/stp",
     "net/bridge/bridge",
+    # The disk QEMU or Bochs gives dom0, which blkback serves to the domU
+    # (docs/xen-harness.md): virtio-blk under QEMU (fewer emulated exits
+    # than IDE under TCG), the PIIX IDE controller under Bochs (its only
+    # disk controller), both modules in Debian's kernel.
+    "drivers/virtio/virtio_ring", "drivers/virtio/virtio",
+    "drivers/virtio/virtio_pci_legacy_dev", "drivers/virtio/virtio_pci_modern_dev",
+    "drivers/virtio/virtio_pci", "drivers/block/virtio_blk",
+    "drivers/scsi/scsi_common", "drivers/scsi/scsi_mod", "drivers/ata/libata",
+    "drivers/ata/ata_piix", "crypto/crct10dif_common", "lib/crc-t10dif",
+    "lib/crc64", "lib/crc64-rocksoft", "block/t10-pi", "drivers/scsi/sd_mod",
 ]
+# Extracted next to the dom0 modules but not loaded in dom0: Linux as a
+# domU (the blk bench, tests/xen/linux-bench) needs its block frontend.
+DOMU_MODULES = ["drivers/block/xen-blkfront"]
 
 XEN_BIN = "usr/lib/xen-%s/bin" % XEN_VER
 DOM0_BINARIES = [
@@ -237,7 +250,7 @@ def unpack(man):
         os.rename(XEN_ELF + ".tmp", XEN_ELF)
         write_key(XEN_ELF + ".key", xkey)
 
-    kkey = sha("kernel-v1", man["kernel_deb"], *MODULES)
+    kkey = sha("kernel-v1", man["kernel_deb"], *(MODULES + DOMU_MODULES))
     kstamp = os.path.join(KDIR, ".stamp")
     if read_key(kstamp) != kkey:
         progress("extracting Linux vmlinux and dom0 modules...")
@@ -256,7 +269,7 @@ def unpack(man):
                 f.write(extract_vmlinux(data))
             mods = os.path.join(tmp, "lib", "modules")
             kver = os.listdir(mods)[0]
-            for m in MODULES:
+            for m in MODULES + DOMU_MODULES:
                 src = os.path.join(mods, kver, "kernel", m + ".ko")
                 if not os.path.exists(src):
                     raise BuildError("module %s.ko missing in %s"
@@ -513,11 +526,13 @@ def images():
 
 # --------------------------------------------------------------- guest cpio
 
-def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None, ramdisk_in_initrd=None):
+def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None, ramdisk_in_initrd=None,
+              disk=None):
     """The xl config for dom0: boot/paraos.cfg with the kernel path replaced
     by the guest's path inside the initramfs, the guest's command line
-    (xl's `extra`) when one is given, its memory (MiB) if asked, and its
-    own initrd (xl's `ramdisk`) if it has one."""
+    (xl's `extra`) when one is given, its memory (MiB) if asked, its
+    own initrd (xl's `ramdisk`) if it has one, and dom0's block device
+    `disk` (e.g. /dev/vda) as the guest's xvda, served by blkback."""
     with open(cfg_path) as f:
         text = f.read()
     new, n = re.subn(r'(?m)^\s*kernel\s*=.*$',
@@ -534,10 +549,15 @@ def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None, ramdisk_in
         new += 'memory = %d\n' % memory
     if ramdisk_in_initrd:
         new += 'ramdisk = "%s"\n' % ramdisk_in_initrd
+    if disk:
+        # Any disk line of the config is for a real host's disk, not ours.
+        new = re.sub(r'(?m)^\s*disk\s*=.*\n?', '', new)
+        new += "disk = [ 'phy:%s,xvda,w' ]\n" % disk
     return new
 
 
-def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk=None):
+def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk=None,
+                       disk=None):
     """initrd for a domU run: dom0.cpio followed by a small cpio holding the
     guest, its own initrd if any, and its config (concatenation; only the
     small part changes)."""
@@ -549,7 +569,8 @@ def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk
     if ramdisk:
         c.copy("guest/initrd.cpio", ramdisk, 0o644)
     c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args, memory,
-                                         "/guest/initrd.cpio" if ramdisk else None).encode())
+                                         "/guest/initrd.cpio" if ramdisk else None,
+                                         disk).encode())
     small = os.path.join(XDIR, "guest.cpio")
     c.write(small)
     with open(out + ".tmp", "wb") as fo:

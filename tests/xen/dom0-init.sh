@@ -5,6 +5,10 @@
 # ended and powers off.  Kernel command line knobs (read from /proc/cmdline):
 #   xenharness.timeout=SECONDS  how long the domU may run (default 240)
 #   xenharness.mode=shell       start a shell on the console instead
+#   xenharness.disk=/dev/vda    dom0's disk that the guest's config serves as
+#                               its xvda (blkback): wait for it, show the
+#                               backend's nodes once, and destroy the guest
+#                               as soon as it prints its "blk-durable:" line
 # Every line of ours starts with "xen-harness:"; guest lines with "[domu] ".
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
@@ -45,6 +49,7 @@ for w in $CMDLINE; do
     case "$w" in
         xenharness.timeout=*) TIMEOUT=${w#*=} ;;
         xenharness.mode=*) MODE=${w#*=} ;;
+        xenharness.disk=*) DISK=${w#*=} ;;
     esac
 done
 
@@ -67,6 +72,22 @@ xen-init-dom0 >/tmp/init-dom0.out 2>&1 || { cat /tmp/init-dom0.out; say "xen-ini
 xenconsoled --log=guest --log-dir=/var/log/xen/console --timestamp=none \
     || { say "xenconsoled failed"; finish; }
 say "toolstack up (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+
+# The disk's driver (virtio-blk, ata_piix + sd_mod) probes asynchronously:
+# the block device may appear a little after insmod returned.
+if [ -n "$DISK" ]; then
+    i=0
+    until [ -b "$DISK" ]; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && break
+        sleep 0.1
+    done
+    if [ -b "$DISK" ]; then
+        say "disk $DISK: $(cat /sys/class/block/${DISK#/dev/}/size) sectors"
+    else
+        say "disk $DISK does not exist (no disk driver bound?)"
+    fi
+fi
 
 if [ "$MODE" = shell ]; then
     say "shell (xl create -p /guest/paraos.cfg; exit to power off)"
@@ -91,6 +112,22 @@ fi
 DOMID=$(xl domid "$NAME" 2>/dev/null)
 say "domain $NAME created as domid $DOMID (uptime $(cut -d' ' -f1 /proc/uptime)s)"
 
+# blkback's nodes for the guest's xvda (51712), once the hotplug script has
+# handed it the device and it waits for a frontend (InitWait, 2): what a
+# blkfront negotiates with.  Shown once, for whoever reads the log.
+VBD=/local/domain/0/backend/vbd/$DOMID/51712
+vbd_state() { xenstore-read "$VBD/state" 2>/dev/null; }
+if [ -n "$DISK" ]; then
+    i=0
+    until [ "$(vbd_state)" = 2 ]; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && break
+        sleep 0.1
+    done
+    say "vbd backend state $(vbd_state) before the guest runs (2: InitWait)"
+    xenstore-ls "$VBD" 2>&1 | sed 's/^/xen-harness: vbd: /'
+fi
+
 # Stream the guest console (complete lines only) while polling the domain.
 : >>"$LOG"
 shown=0
@@ -111,6 +148,14 @@ show_new() {
     if [ "$total" -gt "$shown" ] && \
         sed -n "$((shown + 1)),${total}p" "$LOG" >/tmp/new-lines; then
         sed 's/^/[domu] /' /tmp/new-lines
+        # The guest flushed its pattern and said so: kill it at once, as a
+        # power cut would; the build machine then reads the image.
+        if [ -n "$DISK" ] && [ -z "$DURABLE" ] && grep -q 'blk-durable:' /tmp/new-lines; then
+            DURABLE="vbd state $(vbd_state), frontend $(xenstore-read \
+                "/local/domain/$DOMID/device/vbd/51712/state" 2>/dev/null)"
+            xl destroy "$NAME"
+            say "domain $NAME destroyed on its blk-durable line ($DURABLE)"
+        fi
         sed -n 's/.*console: please type "\([^"]*\)" and Enter.*/\1/p' /tmp/new-lines |
             while read -r text; do type_line "$text"; done
         shown=$total
@@ -121,8 +166,10 @@ xl unpause "$NAME"
 START=$(cut -d. -f1 /proc/uptime)
 END="exited"
 stuck=0
+DURABLE=
 while :; do
     show_new
+    [ -n "$DURABLE" ] && { END="destroyed after blk-durable"; break; }
     state=$(xl list "$NAME" 2>/dev/null | awk 'NR==2 {print $5}')
     [ -z "$state" ] && break
     case "$state" in
