@@ -38,6 +38,8 @@ PLATFORMS = [
     ("xen-domu", "xen-domu-test"),
     ("xen-domu-2l", "xen-domu-2l-test"),     # the same, 2-level events forced
     ("xen-bochs", "xen-bochs-test"),
+    # Linux's blkfront on the Xen harness's disk: the durability check itself.
+    ("xen-linux-disk", "xen-linux-disk-test"),
     ("xen-dom0", "xen-dom0-test"),
     ("parahost-svm", "parahost-svm-test"),
     ("parahost-svm-2l", "parahost-svm-2l-test"),
@@ -53,7 +55,7 @@ PLATFORMS = [
 # QEMU's TCG is not).
 ORACLES = ("xen-domu", "xen-bochs")
 # Not the guest suite: no verdicts to compare (the fuzzer's checks are its own).
-NOT_GUEST = ("unit", "parahost-badinput", "parahost-linux", "parahost-svm-fuzz",
+NOT_GUEST = ("unit", "xen-linux-disk", "parahost-badinput", "parahost-linux", "parahost-svm-fuzz",
              "parahost-vmx-fuzz")
 # Where QEMU 7.2's TCG makes a hypervisor give a PV guest wrong answers: the
 # guest's id for the bug (kernel/qemu_bugs.c) -> the platforms it may skip

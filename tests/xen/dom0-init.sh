@@ -95,42 +95,90 @@ if [ "$MODE" = shell ]; then
     finish
 fi
 
-CFG=/guest/paraos.cfg
-if [ ! -f "$CFG" ]; then
-    say "no guest config $CFG in the initramfs"
-    finish
-fi
-NAME=$(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' $CFG | head -n 1)
-NAME=${NAME:-paraos}
-LOG=/var/log/xen/console/guest-$NAME.log
+# Each guest in turn: /guest/paraos.cfg, then /guest/linux.cfg when there is
+# one (make bench: Linux on the same disk, blkback and image, after ParaOS).
+# One deadline for them all: the runner's own is a little later.
+DEADLINE=$(( $(cut -d. -f1 /proc/uptime) + TIMEOUT ))
 
-if ! xl create -p "$CFG" >/tmp/xl-create.out 2>&1; then
-    sed 's/^/xen-harness: xl: /' /tmp/xl-create.out
-    say "xl create failed"
-    finish
-fi
-DOMID=$(xl domid "$NAME" 2>/dev/null)
-say "domain $NAME created as domid $DOMID (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+run_guest() {   # run_guest CFG PREFIX
+    CFG=$1
+    PREFIX=$2
+    NAME=$(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' $CFG | head -n 1)
+    NAME=${NAME:-paraos}
+    LOG=/var/log/xen/console/guest-$NAME.log
 
-# blkback's nodes for the guest's xvda (51712), once the hotplug script has
-# handed it the device and it waits for a frontend (InitWait, 2): what a
-# blkfront negotiates with.  Shown once, for whoever reads the log.
-VBD=/local/domain/0/backend/vbd/$DOMID/51712
-vbd_state() { xenstore-read "$VBD/state" 2>/dev/null; }
-if [ -n "$DISK" ]; then
-    i=0
-    until [ "$(vbd_state)" = 2 ]; do
-        i=$((i + 1))
-        [ $i -gt 100 ] && break
-        sleep 0.1
+    if ! xl create -p "$CFG" >/tmp/xl-create.out 2>&1; then
+        sed 's/^/xen-harness: xl: /' /tmp/xl-create.out
+        say "xl create failed"
+        return
+    fi
+    DOMID=$(xl domid "$NAME" 2>/dev/null)
+    say "domain $NAME created as domid $DOMID (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+
+    # blkback's nodes for the guest's xvda (51712), once the hotplug script
+    # has handed it the device and it waits for a frontend (InitWait, 2):
+    # what a blkfront negotiates with.  Shown once, for whoever reads the log.
+    VBD=/local/domain/0/backend/vbd/$DOMID/51712
+    if [ -n "$DISK" ]; then
+        i=0
+        until [ "$(vbd_state)" = 2 ]; do
+            i=$((i + 1))
+            [ $i -gt 100 ] && break
+            sleep 0.1
+        done
+        say "vbd backend state $(vbd_state) before the guest runs (2: InitWait)"
+        xenstore-ls "$VBD" 2>&1 | sed 's/^/xen-harness: vbd: /'
+    fi
+
+    # Stream the guest console (complete lines only) while polling the domain.
+    : >>"$LOG"
+    shown=0
+    DURABLE=
+    xl unpause "$NAME"
+    END="exited"
+    stuck=0
+    while :; do
+        show_new
+        [ -n "$DURABLE" ] && { END="destroyed after blk-durable"; break; }
+        state=$(xl list "$NAME" 2>/dev/null | awk 'NR==2 {print $5}')
+        [ -z "$state" ] && break
+        case "$state" in
+            *s*|*c*)
+                # shut down or crashed, but xl's monitor did not destroy it
+                stuck=$((stuck + 1))
+                if [ $stuck -ge 15 ]; then
+                    case "$state" in *c*) END="crash" ;; *) END="shutdown" ;; esac
+                    xl destroy "$NAME"
+                    break
+                fi ;;
+        esac
+        if [ "$(cut -d. -f1 /proc/uptime)" -ge "$DEADLINE" ]; then
+            END="timeout"
+            say "domain $NAME still running after ${TIMEOUT}s: destroying it"
+            xl destroy "$NAME"
+            break
+        fi
+        sleep 0.2
     done
-    say "vbd backend state $(vbd_state) before the guest runs (2: InitWait)"
-    xenstore-ls "$VBD" 2>&1 | sed 's/^/xen-harness: vbd: /'
-fi
+    sleep 0.3
+    show_new
+    # a last line without its newline
+    sed -n "$((shown + 1)),\$s/^/$PREFIX /p" "$LOG"
 
-# Stream the guest console (complete lines only) while polling the domain.
-: >>"$LOG"
-shown=0
+    # How did it end?  xl's monitor logs "Domain N has shut down, reason code R".
+    XLLOG=/var/log/xen/xl-$NAME.log
+    if [ -f "$XLLOG" ]; then
+        sed 's/^/xen-harness: xl: /' "$XLLOG"
+        code=$(sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' "$XLLOG" | tail -n 1)
+        case "$code" in
+            0) END="poweroff" ;; 1) END="reboot" ;; 2) END="suspend" ;;
+            3) END="crash" ;; 4) END="watchdog" ;; 5) END="soft_reset" ;;
+        esac
+    fi
+    say "domain $NAME ended: $END (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+}
+
+vbd_state() { xenstore-read "$VBD/state" 2>/dev/null; }
 # The guest's console test asks for a line: type it, as a person at
 # `xl console` would, into the pty xenconsoled holds for the domain.
 type_line() {
@@ -147,7 +195,7 @@ show_new() {
     total=$(wc -l <"$LOG") || return
     if [ "$total" -gt "$shown" ] && \
         sed -n "$((shown + 1)),${total}p" "$LOG" >/tmp/new-lines; then
-        sed 's/^/[domu] /' /tmp/new-lines
+        sed "s/^/$PREFIX /" /tmp/new-lines
         # The guest flushed its pattern and said so: kill it at once, as a
         # power cut would; the build machine then reads the image.
         if [ -n "$DISK" ] && [ -z "$DURABLE" ] && grep -q 'blk-durable:' /tmp/new-lines; then
@@ -161,50 +209,11 @@ show_new() {
         shown=$total
     fi
 }
-xl unpause "$NAME"
 
-START=$(cut -d. -f1 /proc/uptime)
-END="exited"
-stuck=0
-DURABLE=
-while :; do
-    show_new
-    [ -n "$DURABLE" ] && { END="destroyed after blk-durable"; break; }
-    state=$(xl list "$NAME" 2>/dev/null | awk 'NR==2 {print $5}')
-    [ -z "$state" ] && break
-    case "$state" in
-        *s*|*c*)
-            # shut down or crashed, but xl's monitor did not destroy it
-            stuck=$((stuck + 1))
-            if [ $stuck -ge 15 ]; then
-                case "$state" in *c*) END="crash" ;; *) END="shutdown" ;; esac
-                xl destroy "$NAME"
-                break
-            fi ;;
-    esac
-    now=$(cut -d. -f1 /proc/uptime)
-    if [ $((now - START)) -ge "$TIMEOUT" ]; then
-        END="timeout"
-        say "domain $NAME still running after ${TIMEOUT}s: destroying it"
-        xl destroy "$NAME"
-        break
-    fi
-    sleep 0.2
-done
-sleep 0.3
-show_new
-# a last line without its newline
-sed -n "$((shown + 1)),\$s/^/[domu] /p" "$LOG"
-
-# How did it end?  xl's monitor logs "Domain N has shut down, reason code R".
-XLLOG=/var/log/xen/xl-$NAME.log
-if [ -f "$XLLOG" ]; then
-    sed 's/^/xen-harness: xl: /' "$XLLOG"
-    code=$(sed -n 's/.*has shut down, reason code \([0-9]*\).*/\1/p' "$XLLOG" | tail -n 1)
-    case "$code" in
-        0) END="poweroff" ;; 1) END="reboot" ;; 2) END="suspend" ;;
-        3) END="crash" ;; 4) END="watchdog" ;; 5) END="soft_reset" ;;
-    esac
+if [ ! -f /guest/paraos.cfg ]; then
+    say "no guest config /guest/paraos.cfg in the initramfs"
+    finish
 fi
-say "domain $NAME ended: $END (uptime $(cut -d' ' -f1 /proc/uptime)s)"
+run_guest /guest/paraos.cfg "[domu]"
+[ -f /guest/linux.cfg ] && run_guest /guest/linux.cfg "[linux]"
 finish

@@ -36,6 +36,7 @@ cached probe shows Xen boots under it, else TCG), BUILD (default build).
 """
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -372,15 +373,20 @@ def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ram
                     guest_args=guest_args, memory=memory, ramdisk=ramdisk, disk=disk)
 
 
-def durable_missing(guest):
-    """Why the guest cannot be judged on its disk (it has no blk-durable
-    line at all: before issue 10's blkfront), or None.  A skip, said."""
-    try:
-        with open(guest, "rb") as f:
-            if b"blk-durable:" in f.read():
-                return None
-    except OSError:
-        return None     # prepare() reports a missing guest
+def durable_missing(guest, ramdisk=None):
+    """Why the guest cannot be judged on its disk (neither its kernel nor
+    its initrd holds a blk-durable line at all: ParaOS before issue 10's
+    blkfront), or None.  A skip, said."""
+    for path in (guest, ramdisk):
+        try:
+            with open(path or "", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue     # prepare() reports a missing guest
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        if b"blk-durable:" in data:
+            return None
     return "%s never prints a blk-durable line (no blkfront yet)" % guest
 
 
@@ -395,7 +401,7 @@ def cmd_test(args, echo_all=False, name=None):
     left = max(30, int(args.timeout - (time.monotonic() - t0)))
     disk = disk_image(name) if (args.disk or args.durable) and mode != "dom0" else None
     guest_args = args.guest_args
-    unjudged = durable_missing(args.guest) if disk and args.durable else None
+    unjudged = durable_missing(args.guest, args.ramdisk) if disk and args.durable else None
     if disk and args.durable and not unjudged:
         guest_args = (guest_args + " durable").strip()
     try:
