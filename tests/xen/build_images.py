@@ -557,10 +557,11 @@ def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None, ramdisk_in
 
 
 def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk=None,
-                       disk=None):
+                       disk=None, then=None):
     """initrd for a domU run: dom0.cpio followed by a small cpio holding the
     guest, its own initrd if any, and its config (concatenation; only the
-    small part changes)."""
+    small part changes).  then: (kernel, initrd, args, MiB) of a guest named
+    "linux" that dom0 runs next, on the same disk (make bench)."""
     if not os.path.isfile(guest):
         raise BuildError("guest kernel %s not found (run make %s)" % (guest, guest))
     out = out or os.path.join(XDIR, "initrd-domu.cpio")
@@ -571,6 +572,13 @@ def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk
     c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args, memory,
                                          "/guest/initrd.cpio" if ramdisk else None,
                                          disk).encode())
+    if then:
+        kernel, initrd, args, mib = then
+        c.copy("guest/linux", kernel, 0o644)
+        c.copy("guest/linux-initrd", initrd, 0o644)
+        text = guest_cfg(cfg, "/guest/linux", args, mib, "/guest/linux-initrd", disk)
+        c.file("guest/linux.cfg", re.sub(r'(?m)^\s*name\s*=.*$', 'name = "linux"',
+                                         text).encode())
     small = os.path.join(XDIR, "guest.cpio")
     c.write(small)
     with open(out + ".tmp", "wb") as fo:

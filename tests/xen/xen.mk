@@ -44,6 +44,11 @@ LINUX_GUEST := $(BUILD)/xen/linux-guest.cpio.gz
 LINUX_BENCH_GUEST := $(BUILD)/xen/linux-guest-fio.cpio.gz
 $(LINUX_GUEST): tests/xen/linux_guest.py tests/xen/linux-guest.sh tests/xen/build_images.py
 	@BUILD=$(BUILD) $(PYTHON) tests/xen/linux_guest.py $@ >/dev/null
+# make bench only: fio is a Debian package installed on this machine (make
+# test does not need it).
+$(LINUX_BENCH_GUEST): tests/xen/linux_guest.py tests/xen/linux-guest.sh tests/xen/build_images.py
+	@tools/deps.sh bench
+	@BUILD=$(BUILD) $(PYTHON) tests/xen/linux_guest.py $@ --fio >/dev/null
 .PHONY: xen-linux-disk-test
 xen-linux-disk-test: $(LINUX_GUEST)
 	@$(XEN_PY) test domu --name xen-linux-disk --suite linux --guest $(BUILD)/xen/kernel/vmlinux \
@@ -71,9 +76,12 @@ xen-shell: $(BUILD)/paraos
 # make bench: the guest booted with "bench" (figures only, no suite) at
 # 32 MiB, and again at 1 GiB for the boot figure alone.
 .PHONY: xen-domu-bench xen-dom0-bench xen-domu-1g-bench xen-dom0-1g-bench
-xen-domu-bench: $(BUILD)/paraos
+# Then Debian's Linux, fio on the same blkback and image in the same run:
+# tests/bench.py sets its blk.* figures beside ParaOS's.
+xen-domu-bench: $(BUILD)/paraos $(LINUX_BENCH_GUEST)
 	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT) \
-		--memory 32 --guest-args "bench ktest=-" --name xen-domu-bench
+		--memory 32 --guest-args "bench ktest=-" --name xen-domu-bench \
+		--then-linux $(LINUX_BENCH_GUEST)
 
 xen-domu-1g-bench: $(BUILD)/paraos
 	@$(XEN_PY) test domu --guest $(BUILD)/paraos --timeout $(XEN_DOMU_TIMEOUT) \

@@ -96,6 +96,9 @@ TYPE_ON = r'console: please type "([^"]*)" and Enter'
 # The domU's disk: an image on this machine, a disk of dom0's (QEMU:
 # virtio-blk, Bochs: IDE, its only controller), blkback serving it as xvda.
 DISK_DEV = {"domu": "/dev/vda", "bochs": "/dev/sda"}
+# The Linux domU of make bench: fio and its ~80 MB of libraries live in its
+# initramfs, in memory.
+LINUX_MIB = 512
 ECHO_PATTERNS = [
     r"xen-harness: (domain \S+ ended|.*failed|xl create|no guest|.*does not|typed|cannot type"
     r"|disk |vbd backend|domain \S+ destroyed)",
@@ -232,9 +235,10 @@ def dom0_cmdline(timeout, dom0_extra=""):
 
 
 def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=None,
-             ramdisk=None, disk=None):
+             ramdisk=None, disk=None, then_linux=None):
     """The QEMU command line for one run; memory: the guest's MiB (None: the
-    config's for a domU, 64 as dom0); disk: an image for the domU's xvda."""
+    config's for a domU, 64 as dom0); disk: an image for the domU's xvda;
+    then_linux: the initrd of a Linux domU that dom0 runs next on it."""
     xen = bi.XEN_ELF
     if accel == "kvm":
         cpu = ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
@@ -253,11 +257,12 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=N
             # (fdatasync), and what QEMU wrote is in the file at once.
             drive = ["-drive", "file=%s,format=raw,if=virtio,cache=writeback" % disk]
             dom0_extra = ("xenharness.disk=%s %s" % (DISK_DEV[mode], dom0_extra)).strip()
+        vmlinux = os.path.join(bi.KDIR, "vmlinux")
+        then = (vmlinux, then_linux, "console=hvc0 bench", LINUX_MIB) if then_linux else None
         initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory,
                                        ramdisk=ramdisk,
-                                       disk=DISK_DEV[mode] if disk else None)
-        vmlinux = os.path.join(bi.KDIR, "vmlinux")
-        mem = str(max(768, 384 + (memory or 0) + 384))
+                                       disk=DISK_DEV[mode] if disk else None, then=then)
+        mem = str(max(768, 384 + (memory or 0) + 384) + (LINUX_MIB if then else 0))
         xen_args += " dom0_mem=384M,max:384M"
         mods = "%s %s,%s" % (vmlinux, dom0_cmdline(timeout, dom0_extra), initrd)
     else:
@@ -359,7 +364,7 @@ def prepare(name, mode, guest, quiet=False):
 
 
 def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ramdisk=None,
-                 disk=None):
+                 disk=None, then_linux=None):
     """The command runvm.py runs, for a run that may take `left` seconds.
     dom0 destroys a guest that overstays a little before that deadline, so
     that its console and the xl log still reach us.  Under Bochs dom0 starts
@@ -370,7 +375,8 @@ def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ram
         return bochs_cmd(name, bochs_iso(name, guest, domu_s, guest_args=guest_args,
                                          disk=bool(disk)), disk)
     return qemu_cmd(mode, guest, accel, max(10, left - 25),
-                    guest_args=guest_args, memory=memory, ramdisk=ramdisk, disk=disk)
+                    guest_args=guest_args, memory=memory, ramdisk=ramdisk, disk=disk,
+                    then_linux=then_linux)
 
 
 def durable_missing(guest, ramdisk=None):
@@ -399,18 +405,22 @@ def cmd_test(args, echo_all=False, name=None):
     if rc is not None:
         return rc
     left = max(30, int(args.timeout - (time.monotonic() - t0)))
-    disk = disk_image(name) if (args.disk or args.durable) and mode != "dom0" else None
+    then_linux = args.then_linux if mode == "domu" else None
+    disk = disk_image(name) if (args.disk or args.durable or then_linux) and mode != "dom0" \
+        else None
     guest_args = args.guest_args
     unjudged = durable_missing(args.guest, args.ramdisk) if disk and args.durable else None
     if disk and args.durable and not unjudged:
         guest_args = (guest_args + " durable").strip()
     try:
         cmd = emulator_cmd(name, mode, args.guest, accel, left, guest_args,
-                           args.memory, args.ramdisk, disk)
+                           args.memory, args.ramdisk, disk, then_linux)
     except bi.BuildError as e:
         return say_fail(name, str(e))
+    # A Linux domU follows ParaOS's summary: only dom0's end ends the run.
+    grace = str(left) if then_linux else "10"
     argv = [sys.executable, RUNVM, "--name", name, "--suite", args.suite, "--timeout", str(left),
-            "--log", log_path(name), "--grace", "10", "--crash-grace", "12"]
+            "--log", log_path(name), "--grace", grace, "--crash-grace", "12"]
     if disk:
         # runvm.py makes the image fresh just before the emulator starts.
         # dom0 destroys the guest on its blk-durable line and ends the run:
@@ -481,6 +491,9 @@ def main(argv):
                        help="the name before the guest's summary line (runvm.py --suite)")
         s.add_argument("--disk", action="store_true",
                        help="a fresh disk image build/disk/NAME.img as the domU's xvda")
+        s.add_argument("--then-linux", default=None, metavar="INITRD",
+                       help="then Debian's Linux as a second domU with this initrd, "
+                       "on the same disk (make bench; QEMU only)")
         s.add_argument("--durable", action="store_true",
                        help="--disk, `durable` for the guest, and runvm.py's durability check")
     a = p.parse_args(argv)
