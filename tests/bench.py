@@ -54,6 +54,15 @@ def with_linux(figures):
     return out
 
 
+def linux_failures(target):
+    """What the Linux domU of the run could not measure (linux-guest.sh)."""
+    try:
+        with open(os.path.join("build", "logs", target + ".log"), errors="replace") as f:
+            return [m.group(0) for m in map(re.compile(r"linux-bench: FAILED.*").search, f) if m]
+    except OSError:
+        return []
+
+
 def has_target(target):
     return subprocess.run(["make", "-n", target], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode == 0
@@ -83,6 +92,7 @@ def main(argv):
                          "see build/logs/%s.log)" % (name, target, r.returncode, target))
         lines += ["[%s] bench %s" % (name, fig)
                   for fig in with_linux(list(dict.fromkeys(figures)))]
+        lines += ["[%s] %s" % (name, l) for l in linux_failures(target)]
     print("\n".join(lines))
     return rc
 

@@ -262,8 +262,12 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=N
         initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory,
                                        ramdisk=ramdisk,
                                        disk=DISK_DEV[mode] if disk else None, then=then)
-        mem = str(max(768, 384 + (memory or 0) + 384) + (LINUX_MIB if then else 0))
-        xen_args += " dom0_mem=384M,max:384M"
+        # dom0's rootfs holds the guests: a Linux domU's kernel and initrd
+        # (~100 MB) and the initrd being unpacked do not fit in 384 MB
+        # ("Initramfs unpacking failed: write error").
+        dom0 = 384 + (384 if then else 0)
+        mem = str(max(768, dom0 + (memory or 0) + 384) + (LINUX_MIB if then else 0))
+        xen_args += " dom0_mem=%dM,max:%dM" % (dom0, dom0)
         mods = "%s %s,%s" % (vmlinux, dom0_cmdline(timeout, dom0_extra), initrd)
     else:
         mem = str((memory or 64) + 192)
