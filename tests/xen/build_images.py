@@ -557,11 +557,12 @@ def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None, ramdisk_in
 
 
 def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk=None,
-                       disk=None, then=None):
+                       disk=None, then=()):
     """initrd for a domU run: dom0.cpio followed by a small cpio holding the
     guest, its own initrd if any, and its config (concatenation; only the
-    small part changes).  then: (kernel, initrd, args, MiB) of a guest named
-    "linux" that dom0 runs next, on the same disk (make bench)."""
+    small part changes).  then: (name, kernel, initrd, args, MiB) of each
+    guest dom0 runs next on the same disk, in order (/guest/then); kernel
+    None is the guest's own."""
     if not os.path.isfile(guest):
         raise BuildError("guest kernel %s not found (run make %s)" % (guest, guest))
     out = out or os.path.join(XDIR, "initrd-domu.cpio")
@@ -572,13 +573,16 @@ def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk
     c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args, memory,
                                          "/guest/initrd.cpio" if ramdisk else None,
                                          disk).encode())
-    if then:
-        kernel, initrd, args, mib = then
-        c.copy("guest/linux", kernel, 0o644)
-        c.copy("guest/linux-initrd", initrd, 0o644)
-        text = guest_cfg(cfg, "/guest/linux", args, mib, "/guest/linux-initrd", disk)
-        c.file("guest/linux.cfg", re.sub(r'(?m)^\s*name\s*=.*$', 'name = "linux"',
-                                         text).encode())
+    for name, kernel, initrd, args, mib in then:
+        if kernel:
+            c.copy("guest/%s.kernel" % name, kernel, 0o644)
+        if initrd:
+            c.copy("guest/%s.initrd" % name, initrd, 0o644)
+        text = guest_cfg(cfg, "/guest/%s.kernel" % name if kernel else "/guest/paraos",
+                         args, mib, "/guest/%s.initrd" % name if initrd else None, disk)
+        c.file("guest/%s.cfg" % name, re.sub(r'(?m)^\s*name\s*=.*$', 'name = "%s"' % name,
+                                             text).encode())
+    c.file("guest/then", "".join(t[0] + "\n" for t in then).encode())
     small = os.path.join(XDIR, "guest.cpio")
     c.write(small)
     with open(out + ".tmp", "wb") as fo:

@@ -95,9 +95,10 @@ if [ "$MODE" = shell ]; then
     finish
 fi
 
-# Each guest in turn: /guest/paraos.cfg, then /guest/linux.cfg when there is
-# one (make bench: Linux on the same disk, blkback and image, after ParaOS).
-# One deadline for them all: the runner's own is a little later.
+# Each guest in turn: /guest/paraos.cfg, then those /guest/then names, on the
+# same disk, blkback and image: ParaOS's durability boot (`durable`), or
+# Linux with fio for make bench.  One deadline for them all: the runner's
+# own is a little later.
 DEADLINE=$(( $(cut -d. -f1 /proc/uptime) + TIMEOUT ))
 
 run_guest() {   # run_guest CFG PREFIX
@@ -225,5 +226,7 @@ if [ ! -f /guest/paraos.cfg ]; then
     finish
 fi
 run_guest /guest/paraos.cfg "[domu]"
-[ -f /guest/linux.cfg ] && run_guest /guest/linux.cfg "[linux]"
+for g in $(cat /guest/then 2>/dev/null); do
+    run_guest "/guest/$g.cfg" "[$g]"
+done
 finish

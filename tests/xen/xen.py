@@ -235,10 +235,10 @@ def dom0_cmdline(timeout, dom0_extra=""):
 
 
 def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=None,
-             ramdisk=None, disk=None, then_linux=None):
+             ramdisk=None, disk=None, then=()):
     """The QEMU command line for one run; memory: the guest's MiB (None: the
     config's for a domU, 64 as dom0); disk: an image for the domU's xvda;
-    then_linux: the initrd of a Linux domU that dom0 runs next on it."""
+    then: the guests dom0 runs next on it (next_guests())."""
     xen = bi.XEN_ELF
     if accel == "kvm":
         cpu = ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
@@ -258,15 +258,15 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=N
             drive = ["-drive", "file=%s,format=raw,if=virtio,cache=writeback" % disk]
             dom0_extra = ("xenharness.disk=%s %s" % (DISK_DEV[mode], dom0_extra)).strip()
         vmlinux = os.path.join(bi.KDIR, "vmlinux")
-        then = (vmlinux, then_linux, "console=hvc0 bench", LINUX_MIB) if then_linux else None
         initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory,
                                        ramdisk=ramdisk,
                                        disk=DISK_DEV[mode] if disk else None, then=then)
+        linux = any(t[0] == "linux" for t in then)
         # dom0's rootfs holds the guests: a Linux domU's kernel and initrd
         # (~100 MB) and the initrd being unpacked do not fit in 384 MB
         # ("Initramfs unpacking failed: write error").
-        dom0 = 384 + (384 if then else 0)
-        mem = str(max(768, dom0 + (memory or 0) + 384) + (LINUX_MIB if then else 0))
+        dom0 = 384 + (384 if linux else 0)
+        mem = str(max(768, dom0 + (memory or 0) + 384) + (LINUX_MIB if linux else 0))
         xen_args += " dom0_mem=%dM,max:%dM" % (dom0, dom0)
         mods = "%s %s,%s" % (vmlinux, dom0_cmdline(timeout, dom0_extra), initrd)
     else:
@@ -301,7 +301,7 @@ menuentry "Xen 4.17 + test dom0" {
 """
 
 
-def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", disk=False):
+def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", disk=False, then=()):
     """A GRUB ISO holding xen.elf, vmlinux and the domU initrd (dom0.cpio +
     the guest), the same pieces QEMU gets through -kernel/-initrd; with
     disk, the guest's config serves dom0's IDE disk as its xvda."""
@@ -322,7 +322,7 @@ def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", disk=False):
         dom0_extra = ("xenharness.disk=%s %s" % (DISK_DEV["bochs"], dom0_extra)).strip()
     bi.build_guest_initrd(guest, CFG, out=os.path.join(boot, "initrd.cpio"),
                           guest_args=guest_args,
-                          disk=DISK_DEV["bochs"] if disk else None)
+                          disk=DISK_DEV["bochs"] if disk else None, then=then)
     with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
         f.write(GRUB_CFG % {"xen": XEN_COMMON + " " + BOCHS_XEN,
                             "dom0": dom0_cmdline(timeout, dom0_extra)})
@@ -368,7 +368,7 @@ def prepare(name, mode, guest, quiet=False):
 
 
 def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ramdisk=None,
-                 disk=None, then_linux=None):
+                 disk=None, then=()):
     """The command runvm.py runs, for a run that may take `left` seconds.
     dom0 destroys a guest that overstays a little before that deadline, so
     that its console and the xl log still reach us.  Under Bochs dom0 starts
@@ -377,10 +377,10 @@ def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ram
     if mode == "bochs":
         domu_s = max(10, (left - 25 - BOCHS_BOOT) // 4)
         return bochs_cmd(name, bochs_iso(name, guest, domu_s, guest_args=guest_args,
-                                         disk=bool(disk)), disk)
+                                         disk=bool(disk), then=then), disk)
     return qemu_cmd(mode, guest, accel, max(10, left - 25),
                     guest_args=guest_args, memory=memory, ramdisk=ramdisk, disk=disk,
-                    then_linux=then_linux)
+                    then=then)
 
 
 def durable_missing(guest, ramdisk=None):
@@ -400,6 +400,20 @@ def durable_missing(guest, ramdisk=None):
     return "%s never prints a blk-durable line (no blkfront yet)" % guest
 
 
+def next_guests(args, guest_args, durable_boot, then_linux):
+    """The domUs dom0 runs after the first, on the same disk: (name, kernel,
+    initrd, command line, MiB) each, for build_guest_initrd()."""
+    then = []
+    if durable_boot:
+        # ParaOS's durability check is a boot of its own (kernel/durable.c:
+        # `durable` instead of the suite), here in the same dom0.
+        then.append(("paraos-durable", None, None, guest_args + " durable", args.memory))
+    if then_linux:
+        then.append(("linux", os.path.join(bi.KDIR, "vmlinux"), then_linux,
+                     "console=hvc0 bench", LINUX_MIB))
+    return then
+
+
 def cmd_test(args, echo_all=False, name=None):
     mode = args.mode
     name = name or args.name or ("xen-" + mode)
@@ -413,16 +427,23 @@ def cmd_test(args, echo_all=False, name=None):
     disk = disk_image(name) if (args.disk or args.durable or then_linux) and mode != "dom0" \
         else None
     guest_args = args.guest_args
+    if disk and not args.ramdisk:
+        # The disk is a fresh image of this run's: ParaOS may overwrite it all.
+        guest_args = (guest_args + " blk_scratch").strip()
     unjudged = durable_missing(args.guest, args.ramdisk) if disk and args.durable else None
-    if disk and args.durable and not unjudged:
+    judged = bool(disk and args.durable and not unjudged)
+    if judged and args.ramdisk:
+        # A guest with its own initrd (Linux: xen-linux-disk) writes its
+        # pattern at the end of the same boot: the harness's own check.
         guest_args = (guest_args + " durable").strip()
+    then = next_guests(args, guest_args, judged and not args.ramdisk, then_linux)
     try:
         cmd = emulator_cmd(name, mode, args.guest, accel, left, guest_args,
-                           args.memory, args.ramdisk, disk, then_linux)
+                           args.memory, args.ramdisk, disk, then)
     except bi.BuildError as e:
         return say_fail(name, str(e))
-    # A Linux domU follows ParaOS's summary: only dom0's end ends the run.
-    grace = str(left) if then_linux else "10"
+    # Another domU follows the summary: only dom0's end ends the run.
+    grace = str(left) if then else "10"
     argv = [sys.executable, RUNVM, "--name", name, "--suite", args.suite, "--timeout", str(left),
             "--log", log_path(name), "--grace", grace, "--crash-grace", "12"]
     if disk:
@@ -433,7 +454,7 @@ def cmd_test(args, echo_all=False, name=None):
         if unjudged:
             argv += ["--durable-skip", unjudged]
         elif args.durable:
-            argv += ["--durable"]
+            argv += ["--durable", "--durable-wait", str(left)]
     if echo_all:
         argv += ["--echo-all", "--results-dir", os.path.join(bi.XDIR, "results")]
     for p in END_PATTERNS:
@@ -461,7 +482,7 @@ def cmd_shell(args):
     disk = disk_image("xen-shell")
     runvm.fresh_disk(disk)
     cmd = qemu_cmd("domu", args.guest, accel, args.timeout,
-                   "xenharness.mode=shell", disk=disk)
+                   "xenharness.mode=shell", guest_args="blk_scratch", disk=disk)
     cmd[cmd.index("stdio")] = "mon:stdio"
     print("[xen] dom0 shell; try: xl create -c /guest/paraos.cfg  "
           "(Ctrl-a x quits QEMU; the guest's xvda is %s)" % disk, flush=True)
