@@ -47,6 +47,10 @@ durable: FAILED: reason`, and build/results/NAME.durable.txt gets `NAME
 ok|fail REASON...`.  The exit status is 0 only if that passed too.
 --durable-skip REASON instead records a skip with REASON (a guest that
 cannot be judged yet), said as loudly: `[NAME] durable: SKIP: REASON`.
+--durable-only is for a boot that does nothing but the durability step
+(ParaOS with `durable` instead of its suite, kernel/durable.c): no summary
+is expected, build/results/NAME.txt (the suite's run) is left alone, the
+only line is `[NAME] durable: ...`, and the exit status is its verdict.
 
 Then exactly one final line is printed:
     [NAME] paraos: N passed, N failed[, N skipped]
@@ -214,6 +218,8 @@ class Run:
         a = self.a
         if a.durable_kill and self.durable is not None:
             return "durable"
+        if a.durable_only and self.durable is not None and self.end_time is not None:
+            return "end"
         if self.crash is not None and now - self.crash_time >= a.crash_grace:
             return "crash"
         if self.end_time is not None and self.crash is None:
@@ -239,10 +245,11 @@ class Run:
     def main(self):
         a = self.a
         # An older run's verdict must not outlive this one, whatever happens.
-        try:
-            os.unlink(os.path.join(a.results_dir, a.name + ".txt"))
-        except FileNotFoundError:
-            pass
+        if not a.durable_only:
+            try:
+                os.unlink(os.path.join(a.results_dir, a.name + ".txt"))
+            except FileNotFoundError:
+                pass
         durable.forget(a.results_dir, a.name)
         if a.disk:
             durable.fresh_disk(a.disk, a.disk_mib)
@@ -301,6 +308,12 @@ class Run:
             # A guest that reports failed tests may stop with a crash
             # shutdown on purpose: the failures are the story, not the crash.
             return self.finish(None, start)
+        if self.crash is not None and a.durable and self.summary is not None \
+                and self.crash_time >= self.summary_time and self.durable is None:
+            # The durability boot came after the suite and crashed: that is
+            # its verdict's story (judge_durable), not the suite's.
+            self.note = "guest crashed: " + self.crash.strip()
+            return self.finish(None, start)
         if self.crash is not None:
             return self.finish("guest crashed: %s" % self.crash.strip(), start)
         if self.summary is None:
@@ -357,6 +370,17 @@ class Run:
     def finish(self, failure, start):
         a = self.a
         elapsed = time.monotonic() - start
+        if a.durable_only:
+            if self.durable is None and failure:
+                self.note = failure     # why the line never came
+            elif self.durable is None and self.crash:
+                self.note = "guest crashed: " + self.crash.strip()
+            ok = self.judge_durable()
+            if not ok:
+                sys.stdout.write("---- last %d lines of %s ----\n" % (len(self.tail), a.log))
+                sys.stdout.write("".join(l + "\n" for l in self.tail) + "----\n")
+            sys.stdout.flush()
+            return 0 if ok else 1
         if self.summary is not None:
             passed, failed, skipped = self.summary
         else:
@@ -482,6 +506,8 @@ def parse(argv):
                    help="SIGKILL the command the moment the blk-durable line arrives")
     p.add_argument("--durable-wait", type=float, default=60.0,
                    help="seconds after the summary to wait for that line (default 60)")
+    p.add_argument("--durable-only", action="store_true",
+                   help="a boot for the durability check alone: no suite, NAME.txt untouched")
     p.add_argument("--durable-skip", default=None, metavar="REASON",
                    help="no durability check on --disk this run, for REASON (a skip)")
     p.add_argument("--results-dir", default=os.path.join(
@@ -493,6 +519,8 @@ def parse(argv):
         p.error("--durable needs --disk IMG")
     if a.durable and a.durable_skip:
         p.error("--durable or --durable-skip, not both")
+    if a.durable_only and not a.durable:
+        p.error("--durable-only needs --durable")
     a.command = cmd
     for pat in a.end_pattern + a.crash_pattern + a.echo_pattern + a.type_on:
         try:
