@@ -40,10 +40,13 @@ def fresh_disk(path, mib=DISK_MIB):
     """A new image of `mib` MiB of zeros (sparse), replacing any old one, so
     that nothing from an earlier run can pass for this run's data."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    # Bochs locks an image with IMG.lock, and a Bochs that was killed (as
+    # every run ends) leaves it behind: the next one refuses the image.
+    for p in (path, path + ".lock"):
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
     with open(path, "wb") as f:
         f.truncate(mib << 20)
 
