@@ -3,13 +3,18 @@
 
     xen.py images                         fetch/unpack/build the cached pieces
     xen.py test domu  [--guest F] [--timeout S] [--disk | --durable]
+                      [--then-linux INITRD]
         Xen + a Debian Linux dom0 whose init runs the guest with
         `xl create -p boot/paraos.cfg; xl unpause`, streams its console and
         reports how the domain ended.  Judged by tests/runvm.py.
         --disk gives dom0 a fresh 64 MiB image build/disk/NAME.img (QEMU
-        virtio-blk, Bochs IDE) that blkback serves to the guest as xvda;
-        --durable also puts `durable` on the guest's command line and has
-        runvm.py check the guest's blk-durable line against the image.
+        virtio-blk, Bochs IDE) that blkback serves to the guest as xvda
+        (and `blk_scratch` to ParaOS: the disk is the run's to overwrite);
+        --durable also has dom0 boot ParaOS again after the suite with
+        `durable` (a second domU, paraos-durable; a guest with --ramdisk
+        gets `durable` in its one boot) and runvm.py check its blk-durable
+        line against the image; --then-linux then boots Debian's Linux
+        with that initrd on the same disk (make bench: fio).
     xen.py test bochs [--guest F] [--timeout S]
         The same Xen, dom0 and dom0 init, booted by GRUB in Bochs 2.7 (an
         Intel CPU, corei7_skylake_x, the model parahost-vmx runs on): the
