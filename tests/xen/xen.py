@@ -57,6 +57,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import build_images as bi  # noqa: E402
+import guest_initrd as gi  # noqa: E402
 import bochs  # noqa: E402
 
 BUILD = bi.BUILD
@@ -263,7 +264,7 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=N
             drive = ["-drive", "file=%s,format=raw,if=virtio,cache=writeback" % disk]
             dom0_extra = ("xenharness.disk=%s %s" % (DISK_DEV[mode], dom0_extra)).strip()
         vmlinux = os.path.join(bi.KDIR, "vmlinux")
-        initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory,
+        initrd = gi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory,
                                        ramdisk=ramdisk,
                                        disk=DISK_DEV[mode] if disk else None, then=then)
         linux = any(t[0] == "linux" for t in then)
@@ -325,7 +326,7 @@ def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", disk=False, th
             shutil.copy(src, os.path.join(boot, dst))
     if disk:
         dom0_extra = ("xenharness.disk=%s %s" % (DISK_DEV["bochs"], dom0_extra)).strip()
-    bi.build_guest_initrd(guest, CFG, out=os.path.join(boot, "initrd.cpio"),
+    gi.build_guest_initrd(guest, CFG, out=os.path.join(boot, "initrd.cpio"),
                           guest_args=guest_args,
                           disk=DISK_DEV["bochs"] if disk else None, then=then)
     with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
