@@ -5,7 +5,8 @@ judge it by the guest's test protocol.
     python3 tests/runvm.py --name NAME --timeout SECONDS --log build/logs/NAME.log
         [--end-pattern REGEX ...] [--crash-pattern REGEX ...]
         [--echo-pattern REGEX ...] [--grace S] [--crash-grace S] [--echo-all]
-        [--type-on REGEX ...]
+        [--type-on REGEX ...] [--disk IMG [--disk-mib N] [--durable
+        [--durable-kill] [--durable-wait S] | --durable-skip REASON]]
         -- command args...
 
 The guest prints one line per test:
@@ -33,6 +34,24 @@ matches REGEX, its first group is typed there, followed by a carriage
 return (the Enter key), as a person at the console would (QEMU's -serial
 stdio passes it to the serial port).
 
+With --disk, IMG is made fresh (--disk-mib MiB of zeros, default 64) just
+before the command starts; the command is expected to attach it.  With
+--durable too, the guest is judged on its disk after the run
+(tests/durable.py): after its summary it prints one line `blk-durable:
+sector=S count=N crc32=X` (up to --durable-wait seconds after the summary,
+default 60), and with --durable-kill the command's process group is
+SIGKILLed the moment that line arrives, a power cut (otherwise the command
+ends the VM itself: dom0 destroys the domU).  The image must then hold those
+bytes.  One more line is printed, `[NAME] durable: ok ...` or `[NAME]
+durable: FAILED: reason`, and build/results/NAME.durable.txt gets `NAME
+ok|fail REASON...`.  The exit status is 0 only if that passed too.
+--durable-skip REASON instead records a skip with REASON (a guest that
+cannot be judged yet), said as loudly: `[NAME] durable: SKIP: REASON`.
+--durable-only is for a boot that does nothing but the durability step
+(ParaOS with `durable` instead of its suite, kernel/durable.c): no summary
+is expected, build/results/NAME.txt (the suite's run) is left alone, the
+only line is `[NAME] durable: ...`, and the exit status is its verdict.
+
 Then exactly one final line is printed:
     [NAME] paraos: N passed, N failed[, N skipped]
     [NAME] FAILED: <reason>
@@ -57,6 +76,9 @@ import signal
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import durable  # noqa: E402
 
 TEST_RE = re.compile(r"^(not ok|ok) (\d+) (\S+)(.*)$")
 def summary_re(suite):
@@ -115,6 +137,8 @@ class Run:
         self.counts = {"ok": 0, "not ok": 0, "skip": 0}
         self.not_ok = []             # names of failed tests
         self.note = None             # last line matching an echo pattern
+        self.durable = None          # the guest's blk-durable line
+        self.durable_time = None
         self.log = None
 
     def echo(self, text):
@@ -145,6 +169,11 @@ class Run:
             else:
                 self.counts["not ok"] += 1
                 self.not_ok.append(m.group(3))
+            if not shown:
+                self.echo(text)
+                shown = True
+        elif self.a.durable and text.startswith(durable.PREFIX) and self.durable is None:
+            self.durable, self.durable_time = text, now
             if not shown:
                 self.echo(text)
                 shown = True
@@ -187,6 +216,10 @@ class Run:
     def deadline_reason(self, start, now):
         """Why the run should stop now, or None to keep reading."""
         a = self.a
+        if a.durable_kill and self.durable is not None:
+            return "durable"
+        if a.durable_only and self.durable is not None and self.end_time is not None:
+            return "end"
         if self.crash is not None and now - self.crash_time >= a.crash_grace:
             return "crash"
         if self.end_time is not None and self.crash is None:
@@ -195,9 +228,16 @@ class Run:
         if self.end_time is not None and self.crash is not None \
                 and now - self.end_time >= 1.0:
             return "crash"
-        if self.summary is not None and self.crash is None \
-                and now - self.summary_time >= a.grace:
-            return "grace"
+        if self.summary is not None and self.crash is None:
+            # With --durable the guest goes on after its summary (the
+            # pattern, the flush) and never ends by itself.
+            since, wait = self.summary_time, a.grace
+            if a.durable and self.durable is not None:
+                since = self.durable_time
+            elif a.durable:
+                wait = a.durable_wait
+            if now - since >= wait:
+                return "grace"
         if now - start >= a.timeout:
             return "timeout"
         return None
@@ -205,10 +245,14 @@ class Run:
     def main(self):
         a = self.a
         # An older run's verdict must not outlive this one, whatever happens.
-        try:
-            os.unlink(os.path.join(a.results_dir, a.name + ".txt"))
-        except FileNotFoundError:
-            pass
+        if not a.durable_only:
+            try:
+                os.unlink(os.path.join(a.results_dir, a.name + ".txt"))
+            except FileNotFoundError:
+                pass
+        durable.forget(a.results_dir, a.name)
+        if a.disk:
+            durable.fresh_disk(a.disk, a.disk_mib)
         os.makedirs(os.path.dirname(a.log) or ".", exist_ok=True)
         self.log = open(a.log, "w", encoding="utf-8", errors="replace")
         self.log.write("# runvm %s: %s\n" % (a.name, " ".join(a.command)))
@@ -245,6 +289,10 @@ class Run:
                 rc = None
         else:
             rc = None
+        if stop == "durable":
+            # A power cut: no chance to write anything more.
+            self.log.write("# runvm %s: SIGKILL on the blk-durable line\n" % a.name)
+            self.kill(proc, signal.SIGKILL)
         self.kill(proc)
         if rc is None:
             rc = proc.returncode
@@ -259,6 +307,12 @@ class Run:
                 and self.summary[1] > 0 and self.crash_time >= self.summary_time:
             # A guest that reports failed tests may stop with a crash
             # shutdown on purpose: the failures are the story, not the crash.
+            return self.finish(None, start)
+        if self.crash is not None and a.durable and self.summary is not None \
+                and self.crash_time >= self.summary_time and self.durable is None:
+            # The durability boot came after the suite and crashed: that is
+            # its verdict's story (judge_durable), not the suite's.
+            self.note = "guest crashed: " + self.crash.strip()
             return self.finish(None, start)
         if self.crash is not None:
             return self.finish("guest crashed: %s" % self.crash.strip(), start)
@@ -287,10 +341,10 @@ class Run:
                     self.handle(line.decode("utf-8", "replace"))
 
     @staticmethod
-    def kill(proc):
+    def kill(proc, first=signal.SIGTERM):
         """End the whole process group (the leader may be gone already while
         its children, e.g. an emulator started by a script, still run)."""
-        for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 5)):
+        for sig, wait in ((first, 3), (signal.SIGKILL, 5)):
             try:
                 os.killpg(proc.pid, sig)
             except (ProcessLookupError, PermissionError):
@@ -316,6 +370,17 @@ class Run:
     def finish(self, failure, start):
         a = self.a
         elapsed = time.monotonic() - start
+        if a.durable_only:
+            if self.durable is None and failure:
+                self.note = failure     # why the line never came
+            elif self.durable is None and self.crash:
+                self.note = "guest crashed: " + self.crash.strip()
+            ok = self.judge_durable()
+            if not ok:
+                sys.stdout.write("---- last %d lines of %s ----\n" % (len(self.tail), a.log))
+                sys.stdout.write("".join(l + "\n" for l in self.tail) + "----\n")
+            sys.stdout.flush()
+            return 0 if ok else 1
         if self.summary is not None:
             passed, failed, skipped = self.summary
         else:
@@ -353,8 +418,25 @@ class Run:
         write_result(a.name, passed, failed, skipped, status, reason,
                      a.results_dir)
         sys.stdout.write(final + "\n")
+        ok = self.judge_durable()
         sys.stdout.flush()
-        return 0 if failure is None else 1
+        return 0 if failure is None and ok else 1
+
+    def judge_durable(self):
+        """The verdict on the disk image, when this run had --durable."""
+        a = self.a
+        if a.durable_skip:
+            durable.write_result(a.results_dir, a.name, "skip", a.durable_skip)
+            sys.stdout.write("[%s] durable: SKIP: %s\n" % (a.name, a.durable_skip))
+            return True
+        if not a.durable:
+            return True
+        ok, why = durable.check(a.disk, self.durable)
+        if self.durable is None and self.note:
+            why += "; last: " + self.note.strip()
+        durable.write_result(a.results_dir, a.name, "ok" if ok else "fail", why)
+        sys.stdout.write("[%s] durable: %s%s\n" % (a.name, "ok: " if ok else "FAILED: ", why))
+        return ok
 
 
 def group_alive(pgid):
@@ -415,11 +497,30 @@ def parse(argv):
                    help="seconds to wait after the summary (default 5)")
     p.add_argument("--crash-grace", type=float, default=3.0,
                    help="seconds to keep reading after a crash (default 3)")
+    p.add_argument("--disk", default=None,
+                   help="a disk image the command attaches: made fresh (zeros) first")
+    p.add_argument("--disk-mib", type=int, default=durable.DISK_MIB)
+    p.add_argument("--durable", action="store_true",
+                   help="judge the guest's blk-durable line against --disk after the run")
+    p.add_argument("--durable-kill", action="store_true",
+                   help="SIGKILL the command the moment the blk-durable line arrives")
+    p.add_argument("--durable-wait", type=float, default=60.0,
+                   help="seconds after the summary to wait for that line (default 60)")
+    p.add_argument("--durable-only", action="store_true",
+                   help="a boot for the durability check alone: no suite, NAME.txt untouched")
+    p.add_argument("--durable-skip", default=None, metavar="REASON",
+                   help="no durability check on --disk this run, for REASON (a skip)")
     p.add_argument("--results-dir", default=os.path.join(
         os.environ.get("BUILD", "build"), "results"))
     a = p.parse_args(argv)
     if not cmd:
         p.error("no command given after --")
+    if (a.durable or a.durable_kill or a.durable_skip) and not a.disk:
+        p.error("--durable needs --disk IMG")
+    if a.durable and a.durable_skip:
+        p.error("--durable or --durable-skip, not both")
+    if a.durable_only and not a.durable:
+        p.error("--durable-only needs --durable")
     a.command = cmd
     for pat in a.end_pattern + a.crash_pattern + a.echo_pattern + a.type_on:
         try:

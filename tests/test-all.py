@@ -17,6 +17,12 @@ may skip on a QEMU-based platform for a known QEMU 7.2 TCG bug (QEMU_BUGS,
 docs/xen-harness.md) if xen-bochs, real Xen on Bochs, ran it and passed;
 and on xen-dom0 a test may skip with "# SKIP initial domain: ..." for what
 only a domU has at boot (a xenstore: dom0 starts xenstored itself, later).
+
+A platform with a disk is also judged from outside the VM: did the pattern
+the guest flushed survive the VM being killed (tests/durable.py)? Its
+verdict, build/results/NAME.durable.txt, counts as one more result, and as
+the test harness/blk_durable in the comparison (among platforms with a
+disk). A platform in MUST_HAVE_DISK without a verdict fails.
 """
 import os
 import re
@@ -25,12 +31,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runvm  # noqa: E402  (how a serial line splits into consoles' lines)
+import durable  # noqa: E402
 
 PLATFORMS = [
     ("unit", "unit-test"),
     ("xen-domu", "xen-domu-test"),
     ("xen-domu-2l", "xen-domu-2l-test"),     # the same, 2-level events forced
     ("xen-bochs", "xen-bochs-test"),
+    # Linux's blkfront on the Xen harness's disk: the durability check itself.
+    ("xen-linux-disk", "xen-linux-disk-test"),
     ("xen-dom0", "xen-dom0-test"),
     ("parahost-svm", "parahost-svm-test"),
     ("parahost-svm-2l", "parahost-svm-2l-test"),
@@ -46,7 +55,7 @@ PLATFORMS = [
 # QEMU's TCG is not).
 ORACLES = ("xen-domu", "xen-bochs")
 # Not the guest suite: no verdicts to compare (the fuzzer's checks are its own).
-NOT_GUEST = ("unit", "parahost-badinput", "parahost-linux", "parahost-svm-fuzz",
+NOT_GUEST = ("unit", "xen-linux-disk", "parahost-badinput", "parahost-linux", "parahost-svm-fuzz",
              "parahost-vmx-fuzz")
 # Where QEMU 7.2's TCG makes a hypervisor give a PV guest wrong answers: the
 # guest's id for the bug (kernel/qemu_bugs.c) -> the platforms it may skip
@@ -59,6 +68,10 @@ QEMU_BUGS = {
     "wrfsbase-noncanonical": ("xen-domu", "xen-domu-2l", "xen-dom0", "parahost-svm",
                               "parahost-svm-2l"),
 }
+# Platforms whose make target gives the guest a disk and judges it
+# (runvm.py --disk IMG --durable); parahost's join when host.mk does.
+MUST_HAVE_DISK = ("xen-domu", "xen-domu-2l", "xen-bochs")
+DURABLE_TEST = "harness/blk_durable"
 RESULTS = "build/results"
 LOGS = "build/logs"
 TEST_LINE = re.compile(r"\b(not ok|ok) \d+ (\S+/\S+)(.*)$")
@@ -79,7 +92,8 @@ def has_target(target):
 def run(name, target):
     path = os.path.join(RESULTS, name + ".txt")
     # Neither an old verdict nor an old log may be judged as this run's.
-    for old in (path, os.path.join(LOGS, name + ".log")):
+    for old in (path, os.path.join(LOGS, name + ".log"),
+                durable.result_path(RESULTS, name)):
         if os.path.exists(old):
             os.unlink(old)
     if not has_target(target):
@@ -93,14 +107,39 @@ def run(name, target):
         reason = fields[5].strip() if len(fields) > 5 else ""
     except (OSError, ValueError, IndexError):
         return (0, 0, 0, "fail", "no valid %s (make %s exited %d)" % (path, target, rc))
-    if rc != 0 and status == "ok":
+    # A failed durability check also fails the target; it is counted once,
+    # on its own (durable_line()), not again as the suite's failure.
+    disk = durable.read_result(RESULTS, name)
+    if rc != 0 and status == "ok" and not (disk and disk[0] == "fail"):
         status, reason = "fail", "make %s exited %d" % (target, rc)
     return (passed, failed, skipped, status, reason)
 
 
+def durable_line(name, status):
+    """(line, counted as: passed|failed|skipped|None) for the platform's
+    durability verdict."""
+    disk = durable.read_result(RESULTS, name)
+    if disk is None:
+        if name in MUST_HAVE_DISK and status != "skip":
+            return ("[%s] durable: FAILED: no verdict (%s missing: the run broke "
+                    "before judging its disk?)" % (name, durable.result_path(RESULTS, name)),
+                    "failed")
+        if name in NOT_GUEST or status == "skip":
+            return None, None
+        return "[%s] durable: no disk on this platform: not checked" % name, None
+    verdict, reason = disk
+    word = {"ok": "ok", "fail": "FAILED", "skip": "SKIP"}[verdict]
+    count = {"ok": "passed", "fail": "failed", "skip": "skipped"}[verdict]
+    return "[%s] durable: %s: %s" % (name, word, reason), count
+
+
 def guest_results(name):
-    """group/name -> ok|fail|skip|qemu:BUG, from the platform's serial log."""
+    """group/name -> ok|fail|skip|qemu:BUG, from the platform's serial log,
+    and the durability verdict as the test harness/blk_durable."""
     found = {}
+    disk = durable.read_result(RESULTS, name)
+    if disk is not None:
+        found[DURABLE_TEST] = {"ok": "ok", "fail": "fail", "skip": "skip"}[disk[0]]
     try:
         with open(os.path.join(LOGS, name + ".log"), errors="replace") as f:
             for line in (p for l in f for p in runvm.split_xen(l)):
@@ -142,6 +181,9 @@ def agreement(ran):
         judged = dict(verdicts)
         why, accepted = "", []
         for name, v in verdicts.items():
+            if v == "missing" and t == DURABLE_TEST:
+                del judged[name]        # no disk there: nothing to compare
+                continue
             if v == "dom0":
                 if name in DOM0_PLATFORMS:
                     del judged[name]
@@ -214,6 +256,16 @@ def main(argv):
             if f == 0:      # the platform broke without a failing test: count it
                 total_f += 1
             print("[%s] FAILED: %d passed, %d failed%s" % (name, p, f, " - " + reason if reason else ""))
+        line, count = durable_line(name, status)
+        if line:
+            print(line)
+        if count == "passed":
+            total_p += 1
+        elif count == "failed":
+            total_f += 1
+            bad = True
+        elif count == "skipped":
+            total_s += 1
     guest_platforms = [name for name, p, f, s, status, _ in results
                        if name not in NOT_GUEST and status != "skip"]
     disagree, notes = agreement(guest_platforms)

@@ -5,6 +5,7 @@
 #
 #   tools/deps.sh         what make, make run, make test and make bench need
 #   tools/deps.sh fuzz    plus clang's libFuzzer, for make fuzz
+#   tools/deps.sh bench   plus fio, for make bench's Linux domU (tests/xen/linux_guest.py)
 set -euo pipefail
 
 PACKAGES=(
@@ -16,7 +17,8 @@ PACKAGES=(
 case "${1:-}" in
 	"") ;;
 	fuzz) PACKAGES+=(clang libclang-rt-14-dev) ;;
-	*) echo "usage: tools/deps.sh [fuzz]"; exit 2 ;;
+	bench) PACKAGES+=(fio) ;;
+	*) echo "usage: tools/deps.sh [fuzz|bench]"; exit 2 ;;
 esac
 
 missing=()

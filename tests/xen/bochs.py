@@ -2,7 +2,10 @@
 """Boot an ISO in Bochs 2.7 without a screen and copy its serial port to
 stdout, for tests/runvm.py to judge.
 
-    bochs.py --iso FILE --dir DIR [--megs N] [--cpu MODEL] [--ips N]
+    bochs.py --iso FILE --dir DIR [--megs N] [--cpu MODEL] [--ips N] [--disk IMG]
+
+--disk attaches a raw image as the primary channel's slave hard disk (flat,
+read-write): Bochs emulates only the legacy ATA controller.
 
 Debian's Bochs has no headless display and its debugger built in, so:
   * it runs with `display_library: term` on a pseudo-terminal of ours;
@@ -68,6 +71,8 @@ def bochsrc(a, serial, log):
         "vga: extension=none",
         "ata0-master: type=cdrom, path=%s, status=inserted" % os.path.abspath(a.iso),
         "boot: cdrom",
+    ] + (["ata0-slave: type=disk, path=%s, mode=flat" % os.path.abspath(a.disk)]
+         if a.disk else []) + [
         "com1: enabled=1, mode=file, dev=%s" % serial,
         "display_library: term",
         "clock: sync=none, time0=utc",
@@ -122,6 +127,7 @@ def main(argv):
     p.add_argument("--megs", type=int, default=512)
     p.add_argument("--cpu", default="corei7_skylake_x")
     p.add_argument("--ips", type=int, default=200000000)
+    p.add_argument("--disk", default=None, help="a raw disk image for ata0-slave")
     a = p.parse_args(argv)
 
     why = missing()

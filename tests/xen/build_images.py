@@ -10,9 +10,10 @@ machine):
   build/xen/kernel/     vmlinux (uncompressed ELF) + the dom0 modules we load
   build/xen/xen.elf     Xen 4.17, gunzipped (QEMU -kernel loads it as multiboot)
   build/xen/dom0.cpio   the dom0 initramfs (busybox, xl, xenstored, ...)
-  build/xen/guest.cpio  a tiny cpio with the guest kernel and its xl config;
-                        appended to dom0.cpio (Linux accepts concatenated
-                        cpio archives), so a new guest never rebuilds dom0.
+  build/xen/guest.cpio  a tiny cpio with the guest kernel and its xl config
+                        (guest_initrd.py); appended to dom0.cpio (Linux
+                        accepts concatenated cpio archives), so a new guest
+                        never rebuilds dom0.
 
 Each step is skipped when its inputs are unchanged (a key file next to the
 output records them).  Only the standard library is used.
@@ -70,7 +71,20 @@ MODULES = [
     "drivers/block/xen-blkback/xen-blkback",
     "drivers/net/xen-netback/xen-netback", "net/llc/llc", "net/802/stp",
     "net/bridge/bridge",
+    # The disk QEMU or Bochs gives dom0, which blkback serves to the domU
+    # (docs/xen-harness.md): virtio-blk under QEMU (fewer emulated exits
+    # than IDE under TCG), the PIIX IDE controller under Bochs (its only
+    # disk controller), both modules in Debian's kernel.
+    "drivers/virtio/virtio_ring", "drivers/virtio/virtio",
+    "drivers/virtio/virtio_pci_legacy_dev", "drivers/virtio/virtio_pci_modern_dev",
+    "drivers/virtio/virtio_pci", "drivers/block/virtio_blk",
+    "drivers/scsi/scsi_common", "drivers/scsi/scsi_mod", "drivers/ata/libata",
+    "drivers/ata/ata_piix", "crypto/crct10dif_common", "lib/crc-t10dif",
+    "lib/crc64", "lib/crc64-rocksoft", "block/t10-pi", "drivers/scsi/sd_mod",
 ]
+# Extracted next to the dom0 modules but not loaded in dom0: Linux as a
+# domU (tests/xen/linux_guest.py) needs its block frontend.
+DOMU_MODULES = ["drivers/block/xen-blkfront"]
 
 XEN_BIN = "usr/lib/xen-%s/bin" % XEN_VER
 DOM0_BINARIES = [
@@ -237,7 +251,7 @@ def unpack(man):
         os.rename(XEN_ELF + ".tmp", XEN_ELF)
         write_key(XEN_ELF + ".key", xkey)
 
-    kkey = sha("kernel-v1", man["kernel_deb"], *MODULES)
+    kkey = sha("kernel-v1", man["kernel_deb"], *(MODULES + DOMU_MODULES))
     kstamp = os.path.join(KDIR, ".stamp")
     if read_key(kstamp) != kkey:
         progress("extracting Linux vmlinux and dom0 modules...")
@@ -256,7 +270,7 @@ def unpack(man):
                 f.write(extract_vmlinux(data))
             mods = os.path.join(tmp, "lib", "modules")
             kver = os.listdir(mods)[0]
-            for m in MODULES:
+            for m in MODULES + DOMU_MODULES:
                 src = os.path.join(mods, kver, "kernel", m + ".ko")
                 if not os.path.exists(src):
                     raise BuildError("module %s.ko missing in %s"
@@ -511,62 +525,14 @@ def images():
             "dom0_cpio": DOM0_CPIO}
 
 
-# --------------------------------------------------------------- guest cpio
-
-def guest_cfg(cfg_path, kernel_in_initrd, guest_args="", memory=None, ramdisk_in_initrd=None):
-    """The xl config for dom0: boot/paraos.cfg with the kernel path replaced
-    by the guest's path inside the initramfs, the guest's command line
-    (xl's `extra`) when one is given, its memory (MiB) if asked, and its
-    own initrd (xl's `ramdisk`) if it has one."""
-    with open(cfg_path) as f:
-        text = f.read()
-    new, n = re.subn(r'(?m)^\s*kernel\s*=.*$',
-                     'kernel = "%s"' % kernel_in_initrd, text)
-    if n != 1:
-        raise BuildError("%s: expected exactly one kernel = line" % cfg_path)
-    if guest_args:
-        if '"' in guest_args or "\n" in guest_args:
-            raise BuildError("guest command line %r: no quotes or newlines" % guest_args)
-        new = re.sub(r'(?m)^\s*extra\s*=.*\n?', '', new)
-        new += 'extra = "%s"\n' % guest_args
-    if memory:
-        new = re.sub(r'(?m)^\s*memory\s*=.*\n?', '', new)
-        new += 'memory = %d\n' % memory
-    if ramdisk_in_initrd:
-        new += 'ramdisk = "%s"\n' % ramdisk_in_initrd
-    return new
-
-
-def build_guest_initrd(guest, cfg, out=None, guest_args="", memory=None, ramdisk=None):
-    """initrd for a domU run: dom0.cpio followed by a small cpio holding the
-    guest, its own initrd if any, and its config (concatenation; only the
-    small part changes)."""
-    if not os.path.isfile(guest):
-        raise BuildError("guest kernel %s not found (run make %s)" % (guest, guest))
-    out = out or os.path.join(XDIR, "initrd-domu.cpio")
-    c = Cpio()
-    c.copy("guest/paraos", guest, 0o644)
-    if ramdisk:
-        c.copy("guest/initrd.cpio", ramdisk, 0o644)
-    c.file("guest/paraos.cfg", guest_cfg(cfg, "/guest/paraos", guest_args, memory,
-                                         "/guest/initrd.cpio" if ramdisk else None).encode())
-    small = os.path.join(XDIR, "guest.cpio")
-    c.write(small)
-    with open(out + ".tmp", "wb") as fo:
-        for p in (DOM0_CPIO, small):
-            with open(p, "rb") as fi:
-                shutil.copyfileobj(fi, fo)
-    os.rename(out + ".tmp", out)
-    return out
-
-
 def main(argv):
     try:
         if argv[:1] == ["images"]:
             for k, v in images().items():
                 print("%s=%s" % (k, v))
         elif argv[:1] == ["guest"] and len(argv) == 3:
-            print(build_guest_initrd(argv[1], argv[2]))
+            import guest_initrd
+            print(guest_initrd.build_guest_initrd(argv[1], argv[2]))
         else:
             print(__doc__)
             return 2

@@ -2,10 +2,19 @@
 """The real-Xen test platforms: Xen 4.17 (Debian) booted in QEMU or Bochs.
 
     xen.py images                         fetch/unpack/build the cached pieces
-    xen.py test domu  [--guest F] [--timeout S]
+    xen.py test domu  [--guest F] [--timeout S] [--disk | --durable]
+                      [--then-linux INITRD]
         Xen + a Debian Linux dom0 whose init runs the guest with
         `xl create -p boot/paraos.cfg; xl unpause`, streams its console and
         reports how the domain ended.  Judged by tests/runvm.py.
+        --disk gives dom0 a fresh 64 MiB image build/disk/NAME.img (QEMU
+        virtio-blk, Bochs IDE) that blkback serves to the guest as xvda
+        (and `blk_scratch` to ParaOS: the disk is the run's to overwrite);
+        --durable also has dom0 boot ParaOS again after the suite with
+        `durable` (a second domU, paraos-durable; a guest with --ramdisk
+        gets `durable` in its one boot) and runvm.py check its blk-durable
+        line against the image; --then-linux then boots Debian's Linux
+        with that initrd on the same disk (make bench: fio).
     xen.py test bochs [--guest F] [--timeout S]
         The same Xen, dom0 and dom0 init, booted by GRUB in Bochs 2.7 (an
         Intel CPU, corei7_skylake_x, the model parahost-vmx runs on): the
@@ -32,6 +41,7 @@ cached probe shows Xen boots under it, else TCG), BUILD (default build).
 """
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -47,11 +57,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import build_images as bi  # noqa: E402
+import guest_initrd as gi  # noqa: E402
 import bochs  # noqa: E402
 
 BUILD = bi.BUILD
 QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
 RUNVM = os.path.join(REPO, "tests", "runvm.py")
+sys.path.insert(0, os.path.dirname(HERE))
+import runvm  # noqa: E402  (fresh_disk: one place makes a run's disk image)
 BOCHS_PY = os.path.join(HERE, "bochs.py")
 CFG = os.path.join(REPO, "boot", "paraos.cfg")
 
@@ -85,9 +98,22 @@ CRASH_PATTERNS = [
     r"xen-harness: domain \S+ ended: (crash|watchdog)",
 ]
 TYPE_ON = r'console: please type "([^"]*)" and Enter'
+
+# The domU's disk: an image on this machine, a disk of dom0's (QEMU:
+# virtio-blk, Bochs: IDE, its only controller), blkback serving it as xvda.
+DISK_DEV = {"domu": "/dev/vda", "bochs": "/dev/sda"}
+# The Linux domU of make bench: fio and its ~80 MB of libraries live in its
+# initramfs, in memory.
+LINUX_MIB = 512
 ECHO_PATTERNS = [
-    r"xen-harness: (domain \S+ ended|.*failed|xl create|no guest|.*does not|typed|cannot type)",
+    r"xen-harness: (domain \S+ ended|.*failed|xl create|no guest|.*does not|typed|cannot type"
+    r"|disk |vbd backend|domain \S+ destroyed)",
 ]
+
+
+def disk_image(name):
+    """The platform's disk image (fresh for every run: runvm.py --disk)."""
+    return os.path.join(BUILD, "disk", name + ".img")
 
 
 def results_path(name):
@@ -215,9 +241,10 @@ def dom0_cmdline(timeout, dom0_extra=""):
 
 
 def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=None,
-             ramdisk=None):
+             ramdisk=None, disk=None, then=()):
     """The QEMU command line for one run; memory: the guest's MiB (None: the
-    config's for a domU, 64 as dom0)."""
+    config's for a domU, 64 as dom0); disk: an image for the domU's xvda;
+    then: the guests dom0 runs next on it (next_guests())."""
     xen = bi.XEN_ELF
     if accel == "kvm":
         cpu = ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
@@ -225,16 +252,28 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=N
     else:
         cpu = ["-accel", "tcg", "-cpu", "max"]
         xen_args = XEN_COMMON + " " + TCG_ONLY
-    for p in (xen, guest):
+    for p in (xen, guest) + ((disk,) if disk else ()):
         if "," in p or " " in p:
             raise bi.BuildError("path %r: QEMU's -initrd list cannot hold "
                                 "commas or spaces" % p)
+    drive = []
     if mode == "domu":
-        initrd = bi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory,
-                                       ramdisk=ramdisk)
+        if disk:
+            # cache=writeback: the guest's flush reaches QEMU as a flush
+            # (fdatasync), and what QEMU wrote is in the file at once.
+            drive = ["-drive", "file=%s,format=raw,if=virtio,cache=writeback" % disk]
+            dom0_extra = ("xenharness.disk=%s %s" % (DISK_DEV[mode], dom0_extra)).strip()
         vmlinux = os.path.join(bi.KDIR, "vmlinux")
-        mem = str(max(768, 384 + (memory or 0) + 384))
-        xen_args += " dom0_mem=384M,max:384M"
+        initrd = gi.build_guest_initrd(guest, CFG, guest_args=guest_args, memory=memory,
+                                       ramdisk=ramdisk,
+                                       disk=DISK_DEV[mode] if disk else None, then=then)
+        linux = any(t[0] == "linux" for t in then)
+        # dom0's rootfs holds the guests: a Linux domU's kernel and initrd
+        # (~100 MB) and the initrd being unpacked do not fit in 384 MB
+        # ("Initramfs unpacking failed: write error").
+        dom0 = 384 + (384 if linux else 0)
+        mem = str(max(768, dom0 + (memory or 0) + 384) + (LINUX_MIB if linux else 0))
+        xen_args += " dom0_mem=%dM,max:%dM" % (dom0, dom0)
         mods = "%s %s,%s" % (vmlinux, dom0_cmdline(timeout, dom0_extra), initrd)
     else:
         mem = str((memory or 64) + 192)
@@ -247,7 +286,7 @@ def qemu_cmd(mode, guest, accel, timeout, dom0_extra="", guest_args="", memory=N
         "-m", mem, "-smp", "1", "-kernel", xen, "-append", xen_args,
         "-initrd", mods, "-nic", "none", "-display", "none",
         "-monitor", "none", "-serial", "stdio", "-no-reboot",
-        "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=4"] + drive
 
 
 # --------------------------------------------------------------- Bochs
@@ -268,9 +307,10 @@ menuentry "Xen 4.17 + test dom0" {
 """
 
 
-def bochs_iso(name, guest, timeout, dom0_extra="", guest_args=""):
+def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", disk=False, then=()):
     """A GRUB ISO holding xen.elf, vmlinux and the domU initrd (dom0.cpio +
-    the guest), the same pieces QEMU gets through -kernel/-initrd."""
+    the guest), the same pieces QEMU gets through -kernel/-initrd; with
+    disk, the guest's config serves dom0's IDE disk as its xvda."""
     if shutil.which("grub-mkrescue") is None or shutil.which("xorriso") is None:
         raise bi.BuildError("grub-mkrescue or xorriso missing (Debian packages "
                             "grub-pc-bin grub-common xorriso mtools)")
@@ -284,8 +324,11 @@ def bochs_iso(name, guest, timeout, dom0_extra="", guest_args=""):
             os.link(src, os.path.join(boot, dst))
         except OSError:
             shutil.copy(src, os.path.join(boot, dst))
-    bi.build_guest_initrd(guest, CFG, out=os.path.join(boot, "initrd.cpio"),
-                          guest_args=guest_args)
+    if disk:
+        dom0_extra = ("xenharness.disk=%s %s" % (DISK_DEV["bochs"], dom0_extra)).strip()
+    gi.build_guest_initrd(guest, CFG, out=os.path.join(boot, "initrd.cpio"),
+                          guest_args=guest_args,
+                          disk=DISK_DEV["bochs"] if disk else None, then=then)
     with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
         f.write(GRUB_CFG % {"xen": XEN_COMMON + " " + BOCHS_XEN,
                             "dom0": dom0_cmdline(timeout, dom0_extra)})
@@ -296,9 +339,10 @@ def bochs_iso(name, guest, timeout, dom0_extra="", guest_args=""):
     return iso
 
 
-def bochs_cmd(name, iso):
+def bochs_cmd(name, iso, disk=None):
     return [sys.executable, BOCHS_PY, "--iso", iso, "--megs", str(BOCHS_MEGS),
-            "--dir", os.path.join(bi.XDIR, name + "-run")]
+            "--dir", os.path.join(bi.XDIR, name + "-run")] + \
+        (["--disk", disk] if disk else [])
 
 
 # --------------------------------------------------------------- commands
@@ -329,7 +373,8 @@ def prepare(name, mode, guest, quiet=False):
     return None, accel
 
 
-def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ramdisk=None):
+def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ramdisk=None,
+                 disk=None, then=()):
     """The command runvm.py runs, for a run that may take `left` seconds.
     dom0 destroys a guest that overstays a little before that deadline, so
     that its console and the xl log still reach us.  Under Bochs dom0 starts
@@ -337,10 +382,42 @@ def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ram
     slower than ours (ips 200M, ~40 MIPS emulated)."""
     if mode == "bochs":
         domu_s = max(10, (left - 25 - BOCHS_BOOT) // 4)
-        return bochs_cmd(name, bochs_iso(name, guest, domu_s,
-                                         guest_args=guest_args))
+        return bochs_cmd(name, bochs_iso(name, guest, domu_s, guest_args=guest_args,
+                                         disk=bool(disk), then=then), disk)
     return qemu_cmd(mode, guest, accel, max(10, left - 25),
-                    guest_args=guest_args, memory=memory, ramdisk=ramdisk)
+                    guest_args=guest_args, memory=memory, ramdisk=ramdisk, disk=disk,
+                    then=then)
+
+
+def durable_missing(guest, ramdisk=None):
+    """Why the guest cannot be judged on its disk (neither its kernel nor
+    its initrd holds a blk-durable line at all: ParaOS before issue 10's
+    blkfront), or None.  A skip, said."""
+    for path in (guest, ramdisk):
+        try:
+            with open(path or "", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue     # prepare() reports a missing guest
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        if b"blk-durable:" in data:
+            return None
+    return "%s never prints a blk-durable line (no blkfront yet)" % guest
+
+
+def next_guests(args, guest_args, durable_boot, then_linux):
+    """The domUs dom0 runs after the first, on the same disk: (name, kernel,
+    initrd, command line, MiB) each, for build_guest_initrd()."""
+    then = []
+    if durable_boot:
+        # ParaOS's durability check is a boot of its own (kernel/durable.c:
+        # `durable` instead of the suite), here in the same dom0.
+        then.append(("paraos-durable", None, None, guest_args + " durable", args.memory))
+    if then_linux:
+        then.append(("linux", os.path.join(bi.KDIR, "vmlinux"), then_linux,
+                     "console=hvc0 bench", LINUX_MIB))
+    return then
 
 
 def cmd_test(args, echo_all=False, name=None):
@@ -352,13 +429,38 @@ def cmd_test(args, echo_all=False, name=None):
     if rc is not None:
         return rc
     left = max(30, int(args.timeout - (time.monotonic() - t0)))
+    then_linux = args.then_linux if mode == "domu" else None
+    disk = disk_image(name) if (args.disk or args.durable or then_linux) and mode != "dom0" \
+        else None
+    guest_args = args.guest_args
+    if disk and not args.ramdisk:
+        # The disk is a fresh image of this run's: ParaOS may overwrite it all.
+        guest_args = (guest_args + " blk_scratch").strip()
+    unjudged = durable_missing(args.guest, args.ramdisk) if disk and args.durable else None
+    judged = bool(disk and args.durable and not unjudged)
+    if judged and args.ramdisk:
+        # A guest with its own initrd (Linux: xen-linux-disk) writes its
+        # pattern at the end of the same boot: the harness's own check.
+        guest_args = (guest_args + " durable").strip()
+    then = next_guests(args, guest_args, judged and not args.ramdisk, then_linux)
     try:
-        cmd = emulator_cmd(name, mode, args.guest, accel, left, args.guest_args,
-                           args.memory, args.ramdisk)
+        cmd = emulator_cmd(name, mode, args.guest, accel, left, guest_args,
+                           args.memory, args.ramdisk, disk, then)
     except bi.BuildError as e:
         return say_fail(name, str(e))
+    # Another domU follows the summary: only dom0's end ends the run.
+    grace = str(left) if then else "10"
     argv = [sys.executable, RUNVM, "--name", name, "--suite", args.suite, "--timeout", str(left),
-            "--log", log_path(name), "--grace", "10", "--crash-grace", "12"]
+            "--log", log_path(name), "--grace", grace, "--crash-grace", "12"]
+    if disk:
+        # runvm.py makes the image fresh just before the emulator starts.
+        # dom0 destroys the guest on its blk-durable line and ends the run:
+        # no --durable-kill, dom0's log must still arrive.
+        argv += ["--disk", disk]
+        if unjudged:
+            argv += ["--durable-skip", unjudged]
+        elif args.durable:
+            argv += ["--durable", "--durable-wait", str(left)]
     if echo_all:
         argv += ["--echo-all", "--results-dir", os.path.join(bi.XDIR, "results")]
     for p in END_PATTERNS:
@@ -383,11 +485,13 @@ def cmd_shell(args):
     rc, accel = prepare("xen-shell", "domu", args.guest)
     if rc is not None:
         return rc
+    disk = disk_image("xen-shell")
+    runvm.fresh_disk(disk)
     cmd = qemu_cmd("domu", args.guest, accel, args.timeout,
-                   "xenharness.mode=shell")
+                   "xenharness.mode=shell", guest_args="blk_scratch", disk=disk)
     cmd[cmd.index("stdio")] = "mon:stdio"
     print("[xen] dom0 shell; try: xl create -c /guest/paraos.cfg  "
-          "(Ctrl-a x quits QEMU)", flush=True)
+          "(Ctrl-a x quits QEMU; the guest's xvda is %s)" % disk, flush=True)
     os.execvp("timeout", ["timeout", "--foreground", str(args.timeout)] + cmd)
 
 
@@ -416,6 +520,13 @@ def main(argv):
                        help="the domU's own initrd (xl ramdisk=; QEMU domU runs only)")
         s.add_argument("--suite", default="paraos",
                        help="the name before the guest's summary line (runvm.py --suite)")
+        s.add_argument("--disk", action="store_true",
+                       help="a fresh disk image build/disk/NAME.img as the domU's xvda")
+        s.add_argument("--then-linux", default=None, metavar="INITRD",
+                       help="then Debian's Linux as a second domU with this initrd, "
+                       "on the same disk (make bench; QEMU only)")
+        s.add_argument("--durable", action="store_true",
+                       help="--disk, `durable` for the guest, and runvm.py's durability check")
     a = p.parse_args(argv)
     if getattr(a, "timeout", 0) is None:
         a.timeout = 600 if a.cmd == "run" or a.mode == "bochs" else 300
