@@ -56,6 +56,35 @@ $(PARAHOST_TEST_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
 	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 blk_scratch|' boot/grub.cfg > $(BUILD)/iso-test/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso-test 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
+# The durability boots (docs/xen-harness.md, "The domU's disk"): "durable"
+# makes the guest write, flush and print its blk-durable line instead of
+# running the suite; the runner kills the machine on that line and checks
+# the image. One for each event ABI, as the suites.
+PARAHOST_DURABLE_ISO := $(BUILD)/parahost-durable.iso
+PARAHOST_DURABLE_2L_ISO := $(BUILD)/parahost-durable-2l.iso
+
+# durable_iso DIR EXTRA-ARGS: the recipe of one of them.
+define durable_iso
+	@rm -rf $(BUILD)/$(1) && mkdir -p $(BUILD)/$(1)/boot/grub
+	cp $(BUILD)/parahost $(BUILD)/paraos $(BUILD)/$(1)/boot/
+	sed 's|^\(\s*module2 /boot/paraos\)\(.*\)$$|\1\2 durable blk_scratch$(2)|' \
+		boot/grub.cfg > $(BUILD)/$(1)/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/$(1) 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+endef
+
+$(PARAHOST_DURABLE_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	$(call durable_iso,iso-durable,)
+
+$(PARAHOST_DURABLE_2L_ISO): $(BUILD)/parahost $(BUILD)/paraos boot/grub.cfg
+	$(call durable_iso,iso-durable-2l, evtchn=2l)
+
+# durable_run NAME ISO RUNNER-ENV RUNNER: the durability boot of platform NAME.
+durable_run = $(PYTHON) tests/runvm.py --name $(1) --timeout $(PARAHOST_TIMEOUT_DURABLE) \
+	--log $(BUILD)/logs/$(1)-durable.log --disk $(BUILD)/disk/$(1).img \
+	--durable --durable-only --durable-kill -- \
+	env $(3) $(call disk_env,$(1)) $(4) $(2)
+PARAHOST_TIMEOUT_DURABLE ?= 240
+
 # make bench: "bench" on the guest's command line (figures only, no suite)
 # at 32 MiB; and "bench=boot" at 1 GiB for the boot figure alone.
 PARAHOST_BENCH_ISO := $(BUILD)/parahost-bench.iso
@@ -113,7 +142,7 @@ run-parahost: $(PARAHOST_ISO) | $(USER_DISK)
 run-bochs: $(PARAHOST_ISO)
 	@PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) host/tools/run-bochs.sh $(PARAHOST_ISO)
 
-parahost-svm-test: $(PARAHOST_TEST_ISO)
+parahost-svm-test: $(PARAHOST_TEST_ISO) $(PARAHOST_DURABLE_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if ! command -v qemu-system-x86_64 >/dev/null; then \
 		echo "[parahost-svm] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
@@ -123,9 +152,10 @@ parahost-svm-test: $(PARAHOST_TEST_ISO)
 		$(PYTHON) tests/runvm.py --name parahost-svm --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-svm.log -- \
 			env $(call disk_env,parahost-svm) host/tools/run-qemu.sh $(PARAHOST_TEST_ISO); \
+		$(call durable_run,parahost-svm,$(PARAHOST_DURABLE_ISO),,host/tools/run-qemu.sh); \
 	fi
 
-parahost-svm-2l-test: $(PARAHOST_2L_ISO)
+parahost-svm-2l-test: $(PARAHOST_2L_ISO) $(PARAHOST_DURABLE_2L_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if ! command -v qemu-system-x86_64 >/dev/null; then \
 		echo "[parahost-svm-2l] SKIP: qemu-system-x86_64 (Debian package qemu-system-x86) is not installed"; \
@@ -135,9 +165,10 @@ parahost-svm-2l-test: $(PARAHOST_2L_ISO)
 		$(PYTHON) tests/runvm.py --name parahost-svm-2l --timeout $(PARAHOST_TIMEOUT_SVM) $(TYPE_ON) \
 			--log $(BUILD)/logs/parahost-svm-2l.log -- \
 			env $(call disk_env,parahost-svm-2l) host/tools/run-qemu.sh $(PARAHOST_2L_ISO); \
+		$(call durable_run,parahost-svm-2l,$(PARAHOST_DURABLE_2L_ISO),,host/tools/run-qemu.sh); \
 	fi
 
-parahost-vmx-test: $(PARAHOST_TEST_ISO)
+parahost-vmx-test: $(PARAHOST_TEST_ISO) $(PARAHOST_DURABLE_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
 	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
@@ -149,6 +180,7 @@ parahost-vmx-test: $(PARAHOST_TEST_ISO)
 			--log $(BUILD)/logs/parahost-vmx.log -- \
 			env PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_VMX) $(call disk_env,parahost-vmx) \
 			host/tools/run-bochs.sh $(PARAHOST_TEST_ISO); \
+		$(call durable_run,parahost-vmx,$(PARAHOST_DURABLE_ISO),PARAHOST_TIMEOUT=$(PARAHOST_TIMEOUT_DURABLE),host/tools/run-bochs.sh); \
 	fi
 
 # Debian's own Linux PV kernel (the Xen harness's dom0 kernel, unmodified)

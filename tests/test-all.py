@@ -70,7 +70,8 @@ QEMU_BUGS = {
 }
 # Platforms whose make target gives the guest a disk and judges it
 # (runvm.py --disk IMG --durable); parahost's join when host.mk does.
-MUST_HAVE_DISK = ("xen-domu", "xen-domu-2l", "xen-bochs")
+MUST_HAVE_DISK = ("xen-domu", "xen-domu-2l", "xen-bochs", "parahost-svm", "parahost-svm-2l",
+                  "parahost-vmx")
 DURABLE_TEST = "harness/blk_durable"
 RESULTS = "build/results"
 LOGS = "build/logs"
