@@ -213,6 +213,19 @@ $(PARAHOST_LINUX_SHELL_ISO): $(PARAHOST_LINUX_ISO)
 	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
 
+# A debugging ISO (never in make test): parahost's and the guest's extra
+# options, e.g. make build/parahost-linux-debug.iso LINUX_DEBUG_HOST="stats=10"
+# LINUX_DEBUG_GUEST="progress linuxtest=fork_exec_1000".
+LINUX_DEBUG_HOST ?= stats=10
+LINUX_DEBUG_GUEST ?= progress
+.PHONY: $(BUILD)/parahost-linux-debug.iso
+$(BUILD)/parahost-linux-debug.iso: $(PARAHOST_LINUX_ISO)
+	sed -e 's|^\(\s*multiboot2 /boot/parahost.*\)$$|\1 $(LINUX_DEBUG_HOST)|' \
+	    -e 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 $(LINUX_DEBUG_GUEST)|' \
+		boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
+
 .PHONY: parahost-linux-test run-linux
 parahost-linux-test: $(PARAHOST_LINUX_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
