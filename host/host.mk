@@ -234,6 +234,23 @@ parahost-linux-test: $(PARAHOST_LINUX_ISO)
 		--log $(BUILD)/logs/parahost-linux.log -- \
 		env $(call disk_env,parahost-linux) host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
 
+# The same ISO on parahost/VT-x in Bochs (docs/parahost.md: ~N min). Bochs's
+# RAM: the guest's 768 MiB and parahost's tables, as LINUX_QEMU_MEM.
+PARAHOST_TIMEOUT_LINUX_VMX ?= 3000
+.PHONY: parahost-linux-vmx-test
+parahost-linux-vmx-test: $(PARAHOST_LINUX_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
+	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
+		echo "[parahost-linux-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
+		echo "parahost-linux-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-linux-vmx.txt; \
+	else \
+		$(PYTHON) tests/runvm.py --name parahost-linux-vmx --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX_VMX) \
+			--log $(BUILD)/logs/parahost-linux-vmx.log -- \
+			env PARAHOST_TIMEOUT=$$(( $(PARAHOST_TIMEOUT_LINUX_VMX) - 50 )) PARAHOST_BOCHS_MEGS=1536 \
+			host/tools/run-bochs.sh $(PARAHOST_LINUX_ISO); \
+	fi
+
 # The reference: the same kernel and initramfs as a domU of real Xen (the
 # xen-domu harness, QEMU TCG). Not in make test (see docs/parahost.md).
 .PHONY: xen-linux-test
