@@ -168,12 +168,17 @@ parahost-svm-2l-test: $(PARAHOST_2L_ISO) $(PARAHOST_DURABLE_2L_ISO)
 		$(call durable_run,parahost-svm-2l,$(PARAHOST_DURABLE_2L_ISO),,host/tools/run-qemu.sh); \
 	fi
 
+# Bochs can run here only with script(1) and its term display (run-bochs.sh);
+# $(call bochs_skip,NAME) says loudly that it cannot, in NAME's results.
+BOCHS_MISSING = ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
+	! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .
+bochs_skip = echo "[$(1)] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
+	echo "$(1) 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/$(1).txt
+
 parahost-vmx-test: $(PARAHOST_TEST_ISO) $(PARAHOST_DURABLE_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
-	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
-	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
-		echo "[parahost-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
-		echo "parahost-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx.txt; \
+	@if $(BOCHS_MISSING); then \
+		$(call bochs_skip,parahost-vmx); \
 	else \
 		$(call fresh_disk,parahost-vmx) && \
 		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) $(TYPE_ON) \
@@ -240,10 +245,8 @@ PARAHOST_TIMEOUT_LINUX_VMX ?= 3000
 .PHONY: parahost-linux-vmx-test
 parahost-linux-vmx-test: $(PARAHOST_LINUX_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
-	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
-	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
-		echo "[parahost-linux-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
-		echo "parahost-linux-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-linux-vmx.txt; \
+	@if $(BOCHS_MISSING); then \
+		$(call bochs_skip,parahost-linux-vmx); \
 	else \
 		$(PYTHON) tests/runvm.py --name parahost-linux-vmx --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX_VMX) \
 			--log $(BUILD)/logs/parahost-linux-vmx.log -- \
@@ -338,10 +341,8 @@ parahost-svm-fuzz-test: $(BUILD)/fuzz-$(PARAHOST_FUZZ_SVM_CALLS)-$(FUZZ_SEED).is
 
 parahost-vmx-fuzz-test: $(BUILD)/fuzz-$(PARAHOST_FUZZ_VMX_CALLS)-$(FUZZ_SEED).iso
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
-	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
-	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
-		echo "[parahost-vmx-fuzz] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
-		echo "parahost-vmx-fuzz 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx-fuzz.txt; \
+	@if $(BOCHS_MISSING); then \
+		$(call bochs_skip,parahost-vmx-fuzz); \
 	else \
 		$(PYTHON) tests/runvm.py --name parahost-vmx-fuzz --timeout $(PARAHOST_FUZZ_TIMEOUT_VMX) \
 			--log $(BUILD)/logs/parahost-vmx-fuzz.log $(FUZZ_RUNVM_ARGS) -- \
