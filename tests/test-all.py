@@ -47,7 +47,6 @@ PLATFORMS = [
     ("parahost-badinput", "parahost-badinput-test"),
     # Debian's own Linux PV kernel on parahost: its own checks (tests/linux/).
     ("parahost-linux", "parahost-linux-test"),
-    ("parahost-linux-vmx", "parahost-linux-vmx-test"),     # the same on VT-x, in Bochs
     # The hostile fuzzer (docs/fuzz.md): its checks are not the suite's.
     ("parahost-svm-fuzz", "parahost-svm-fuzz-test"),
     ("parahost-vmx-fuzz", "parahost-vmx-fuzz-test"),
@@ -56,8 +55,8 @@ PLATFORMS = [
 # QEMU's TCG is not).
 ORACLES = ("xen-domu", "xen-bochs")
 # Not the guest suite: no verdicts to compare (the fuzzer's checks are its own).
-NOT_GUEST = ("unit", "xen-linux-disk", "parahost-badinput", "parahost-linux",
-             "parahost-linux-vmx", "parahost-svm-fuzz", "parahost-vmx-fuzz")
+NOT_GUEST = ("unit", "xen-linux-disk", "parahost-badinput", "parahost-linux", "parahost-svm-fuzz",
+             "parahost-vmx-fuzz")
 # Where QEMU 7.2's TCG makes a hypervisor give a PV guest wrong answers: the
 # guest's id for the bug (kernel/qemu_bugs.c) -> the platforms it may skip
 # on. Such a skip is accepted only if xen-bochs passed the test.
