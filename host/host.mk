@@ -239,7 +239,7 @@ parahost-linux-test: $(PARAHOST_LINUX_ISO)
 		--log $(BUILD)/logs/parahost-linux.log -- \
 		env $(call disk_env,parahost-linux) host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
 
-# The same ISO on parahost/VT-x in Bochs (docs/parahost.md: ~N min). Bochs's
+# The same ISO on parahost/VT-x in Bochs (docs/parahost.md: ~19 min). Bochs's
 # RAM: the guest's 768 MiB and parahost's tables, as LINUX_QEMU_MEM.
 PARAHOST_TIMEOUT_LINUX_VMX ?= 3000
 .PHONY: parahost-linux-vmx-test

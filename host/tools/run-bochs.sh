@@ -10,8 +10,9 @@
 # With the debugger built in, the term display does not draw on script's
 # terminal but on a second pseudo-terminal it opens itself, for a user to
 # attach to ("Bochs connected to screen "/dev/pts/N"", said on the first).
-# Nobody reads it, so after about 20 KB of screen updates (the cursor's
-# alone, in ~50 s of Bochs's time) Bochs blocks writing there, for good:
+# Nobody reads it, so after about 20 KB of screen updates (the blinking
+# cursor's alone, ~50 s into a run of Bochs's time) Bochs blocks writing
+# there, for good:
 # the guest freezes mid-run. We drain it, as tests/xen/bochs.py does.
 # Exit status: 0 if parahost reported a guest poweroff, 1 otherwise.
 iso=${1:?usage: run-bochs.sh ISO}
