@@ -248,10 +248,11 @@ parahost-linux-vmx-test: $(PARAHOST_LINUX_ISO)
 	@if $(BOCHS_MISSING); then \
 		$(call bochs_skip,parahost-linux-vmx); \
 	else \
+		$(call fresh_disk,parahost-linux-vmx) && \
 		$(PYTHON) tests/runvm.py --name parahost-linux-vmx --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX_VMX) \
 			--log $(BUILD)/logs/parahost-linux-vmx.log -- \
 			env PARAHOST_TIMEOUT=$$(( $(PARAHOST_TIMEOUT_LINUX_VMX) - 50 )) PARAHOST_BOCHS_MEGS=1536 \
-			host/tools/run-bochs.sh $(PARAHOST_LINUX_ISO); \
+			$(call disk_env,parahost-linux-vmx) host/tools/run-bochs.sh $(PARAHOST_LINUX_ISO); \
 	fi
 
 # The reference: the same kernel and initramfs as a domU of real Xen (the
