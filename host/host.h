@@ -77,6 +77,7 @@ struct host_options {
 	bool dom0;		/* build the guest as the initial domain */
 	bool verbose;		/* log every hypercall */
 	bool audit;		/* check page types and invariants before every entry */
+	unsigned long stats_s;	/* stats=N: exit statistics every N s (host/pv/stats.c) */
 	const char *guest_cmdline;
 	char selftest[16];	/* selftest=NAME: host/boot/selftest.c */
 };

@@ -168,12 +168,17 @@ parahost-svm-2l-test: $(PARAHOST_2L_ISO) $(PARAHOST_DURABLE_2L_ISO)
 		$(call durable_run,parahost-svm-2l,$(PARAHOST_DURABLE_2L_ISO),,host/tools/run-qemu.sh); \
 	fi
 
+# Bochs can run here only with script(1) and its term display (run-bochs.sh);
+# $(call bochs_skip,NAME) says loudly that it cannot, in NAME's results.
+BOCHS_MISSING = ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
+	! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .
+bochs_skip = echo "[$(1)] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
+	echo "$(1) 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/$(1).txt
+
 parahost-vmx-test: $(PARAHOST_TEST_ISO) $(PARAHOST_DURABLE_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
-	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
-	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
-		echo "[parahost-vmx] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
-		echo "parahost-vmx 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx.txt; \
+	@if $(BOCHS_MISSING); then \
+		$(call bochs_skip,parahost-vmx); \
 	else \
 		$(call fresh_disk,parahost-vmx) && \
 		$(PYTHON) tests/runvm.py --name parahost-vmx --timeout $(PARAHOST_TIMEOUT_VMX) $(TYPE_ON) \
@@ -213,6 +218,19 @@ $(PARAHOST_LINUX_SHELL_ISO): $(PARAHOST_LINUX_ISO)
 	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
 
+# A debugging ISO (never in make test): parahost's and the guest's extra
+# options, e.g. make build/parahost-linux-debug.iso LINUX_DEBUG_HOST="stats=10"
+# LINUX_DEBUG_GUEST="progress linuxtest=fork_exec_1000".
+LINUX_DEBUG_HOST ?= stats=10
+LINUX_DEBUG_GUEST ?= progress
+.PHONY: $(BUILD)/parahost-linux-debug.iso
+$(BUILD)/parahost-linux-debug.iso: $(PARAHOST_LINUX_ISO)
+	sed -e 's|^\(\s*multiboot2 /boot/parahost.*\)$$|\1 $(LINUX_DEBUG_HOST)|' \
+	    -e 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 $(LINUX_DEBUG_GUEST)|' \
+		boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
+
 .PHONY: parahost-linux-test run-linux
 parahost-linux-test: $(PARAHOST_LINUX_ISO)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
@@ -220,6 +238,22 @@ parahost-linux-test: $(PARAHOST_LINUX_ISO)
 	@$(PYTHON) tests/runvm.py --name parahost-linux --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX) \
 		--log $(BUILD)/logs/parahost-linux.log -- \
 		env $(call disk_env,parahost-linux) host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
+
+# The same ISO on parahost/VT-x in Bochs (docs/parahost.md: ~19 min). Bochs's
+# RAM: the guest's 768 MiB and parahost's tables, as LINUX_QEMU_MEM.
+PARAHOST_TIMEOUT_LINUX_VMX ?= 3000
+.PHONY: parahost-linux-vmx-test
+parahost-linux-vmx-test: $(PARAHOST_LINUX_ISO)
+	@mkdir -p $(BUILD)/logs $(BUILD)/results
+	@if $(BOCHS_MISSING); then \
+		$(call bochs_skip,parahost-linux-vmx); \
+	else \
+		$(call fresh_disk,parahost-linux-vmx) && \
+		$(PYTHON) tests/runvm.py --name parahost-linux-vmx --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX_VMX) \
+			--log $(BUILD)/logs/parahost-linux-vmx.log -- \
+			env PARAHOST_TIMEOUT=$$(( $(PARAHOST_TIMEOUT_LINUX_VMX) - 50 )) PARAHOST_BOCHS_MEGS=1536 \
+			$(call disk_env,parahost-linux-vmx) host/tools/run-bochs.sh $(PARAHOST_LINUX_ISO); \
+	fi
 
 # The reference: the same kernel and initramfs as a domU of real Xen (the
 # xen-domu harness, QEMU TCG). Not in make test (see docs/parahost.md).
@@ -308,10 +342,8 @@ parahost-svm-fuzz-test: $(BUILD)/fuzz-$(PARAHOST_FUZZ_SVM_CALLS)-$(FUZZ_SEED).is
 
 parahost-vmx-fuzz-test: $(BUILD)/fuzz-$(PARAHOST_FUZZ_VMX_CALLS)-$(FUZZ_SEED).iso
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
-	@if ! command -v bochs >/dev/null || ! command -v script >/dev/null || \
-	    ! ls /usr/lib/*/bochs/plugins/libbx_term_gui.so* /usr/lib/bochs/plugins/libbx_term_gui.so* 2>/dev/null | grep -q .; then \
-		echo "[parahost-vmx-fuzz] SKIP: bochs with its term display (Debian packages bochs, bochs-term, bochsbios, vgabios) is not installed"; \
-		echo "parahost-vmx-fuzz 0 0 0 skip bochs (with bochs-term) is not installed" > $(BUILD)/results/parahost-vmx-fuzz.txt; \
+	@if $(BOCHS_MISSING); then \
+		$(call bochs_skip,parahost-vmx-fuzz); \
 	else \
 		$(PYTHON) tests/runvm.py --name parahost-vmx-fuzz --timeout $(PARAHOST_FUZZ_TIMEOUT_VMX) \
 			--log $(BUILD)/logs/parahost-vmx-fuzz.log $(FUZZ_RUNVM_ARGS) -- \

@@ -75,6 +75,8 @@ static void parse_cmdline(const char *c)
 		}
 		else if (word_is(w, n, "audit"))
 			host_opts.audit = true;
+		else if (eq && word_is(w, (size_t)(eq - w), "stats"))
+			host_opts.stats_s = parse_size(eq + 1);
 	}
 }
 

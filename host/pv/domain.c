@@ -439,6 +439,7 @@ void pv_run(const struct boot_module *m, const struct boot_module *initrd)
 			       (unsigned long)e.raw_info2, (unsigned long)dom.st->rip);
 		if (unlikely(host_opts.audit))
 			pv_audit_note_exit(&e);
+		stats_note_exit(&e, exit_rip);
 		handle_exit(&e);
 		if (!dom.is_dom0) {
 			console_backend_poll();
@@ -447,6 +448,7 @@ void pv_run(const struct boot_module *m, const struct boot_module *initrd)
 		}
 		pv_poll_input();
 		time_check_timers();
+		stats_tick();
 	}
 }
 

@@ -171,6 +171,7 @@ void pv_hypercall(void)
 	long rc;
 
 	dom.nr_hypercalls++;
+	stats_note_hypercall(nr);
 	preempt_deadline = time_next_event();
 	if (preempt_deadline > now + HYPERCALL_SLICE_NS)
 		preempt_deadline = now + HYPERCALL_SLICE_NS;

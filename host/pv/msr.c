@@ -260,6 +260,13 @@ bool pv_wrmsr(uint32_t msr, uint64_t val)
 		return true;
 	case MSR_MISC_FEATURES:
 		return val == 0;		/* no CPUID faulting to enable */
+	case MSR_AMD_PATCHLEVEL:
+		/*
+		 * Intel's UCODE_REV: both vendors document it read-only, but
+		 * Intel's SDM has the OS write 0 before reading it, which Xen
+		 * takes (and drops) on Intel; anything else is a #GP.
+		 */
+		return vendor() == V_INTEL && val == 0;
 	case MSR_MCG_STATUS:
 		dom.mcg_status = val;
 		return true;

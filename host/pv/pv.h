@@ -217,6 +217,10 @@ int fetch_insn(uint64_t rip, uint8_t *buf, size_t n);	/* returns bytes read */
 
 /* traps.c */
 void handle_exit(const struct vexit *e);
+/* stats=N (host/pv/stats.c). */
+void stats_note_exit(const struct vexit *e, uint64_t rip);
+void stats_note_hypercall(uint64_t nr);
+void stats_tick(void);
 
 /* bounce.c */
 void pv_inject_exception(unsigned int vector, bool has_ec, uint32_t ec);

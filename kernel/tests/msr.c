@@ -2,13 +2,15 @@
  * The MSRs Xen 4.17 answers for a PV kernel beyond the basic ones
  * (privop.c): its virtual machine-check architecture (cpu/mcheck/vmce.c:
  * MCG_CAP with two banks, the banks' MSRs), TSC_AUX behind RDTSCP, the
- * CPUID-faulting pair, MISC_ENABLE and AMD's DE_CFG. Linux reads each of
+ * CPUID-faulting pair, MISC_ENABLE, AMD's DE_CFG and the microcode
+ * revision's write. Linux reads each of
  * these while it boots; a #GP where Xen answers stops it.
  */
 #include "kernel/ktest.h"
 #include "kernel/tests/hostile.h"
 #include "kernel/tests/probe.h"
 
+#define MSR_UCODE_REV		0x8b
 #define MSR_PLATFORM_INFO	0xce
 #define MSR_MISC_FEATURES	0x140
 #define MSR_MCG_CAP		0x179
@@ -222,4 +224,21 @@ KTEST(msr, values_match_xen)
 	}
 	KT_ASSERT(bad == 0, "%u of %u MSRs differ from Xen's on this CPU (%s)", bad, v->nr_msrs,
 		  v->platform);
+}
+
+/*
+ * The microcode revision MSR (Intel's UCODE_REV, AMD's PATCHLEVEL): Xen's
+ * guest_wrmsr takes the 0 that Intel's SDM asks an OS to write before
+ * reading it back (Linux's early_init_intel does), and #GPs any other value,
+ * and any write on AMD, where it is read-only.
+ */
+KTEST(msr, ucode_rev_write)
+{
+	if (!cpu_is_intel()) {
+		KT_ASSERT_FAULT(probe_wrmsr(MSR_UCODE_REV, 0), X86_EXC_GP, 0);
+		return;
+	}
+	KT_ASSERT_EQ(probe_wrmsr(MSR_UCODE_REV, 0), 0, "wrmsr UCODE_REV 0");
+	KT_ASSERT_FAULT(probe_wrmsr(MSR_UCODE_REV, 1), X86_EXC_GP, 0);
+	KT_ASSERT_FAULT(probe_wrmsr(MSR_UCODE_REV, 1ul << 32), X86_EXC_GP, 0);
 }
