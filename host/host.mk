@@ -128,7 +128,9 @@ TYPE_ON := --type-on 'console: please type "([^"]*)" and Enter'
 # zeroed one of its own, build/disk/PLATFORM.img.
 USER_DISK := $(BUILD)/disk.img
 TEST_DISK_MB ?= 64
-fresh_disk = mkdir -p $(BUILD)/disk && rm -f $(BUILD)/disk/$(1).img && \
+# A Bochs killed on the durability line leaves IMG.lock, and the next Bochs
+# would refuse the image: a fresh image is fresh of that too.
+fresh_disk = mkdir -p $(BUILD)/disk && rm -f $(BUILD)/disk/$(1).img $(BUILD)/disk/$(1).img.lock && \
 	truncate -s $(TEST_DISK_MB)M $(BUILD)/disk/$(1).img
 disk_env = PARAHOST_DISK=$(BUILD)/disk/$(1).img
 
