@@ -2,9 +2,11 @@
  * The durability check's guest half: data acknowledged after a flush must
  * be on the disk whatever happens to the VM next. We write 1 MiB in 16
  * concurrent requests, flush, and only then print the checksum; the
- * harness kills the VM on that line and checksums the image itself. The
- * pattern depends on the boot's system time, so no earlier run's data
- * can pass for this one's.
+ * harness kills the VM on that line and checksums the image itself. What
+ * keeps an earlier run's data from passing for this one's is the harness:
+ * a fresh image of zeros each run, and an all-zero range never passes.
+ * (The pattern is seeded by the boot's system time, which Bochs, whose
+ * clock does not follow the host's, repeats from run to run.)
  */
 #include <xen/errno.h>
 
