@@ -99,6 +99,16 @@ void blk_part_done(struct blk_req *r, int st)
 		r->done(r);
 }
 
+void blk_batch_done(struct blk_req *r)
+{
+	struct blk_batch *b = r->arg;
+
+	if (r->status && !b->status)
+		b->status = r->status;
+	b->left--;
+	wake_up(&b->wq);
+}
+
 struct sync_wait {
 	struct waitq wq;
 	bool done;

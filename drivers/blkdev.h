@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/sched.h"
+
 #define BLK_SECTOR_SIZE		512u
 
 enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH, BLK_DISCARD };
@@ -80,6 +82,17 @@ int blk_check(const struct blkdev *d, const struct blk_req *r);
 int blk_submit(struct blkdev *d, struct blk_req *r);
 /* For drivers: one part of r has ended with status st; done runs after the last. */
 void blk_part_done(struct blk_req *r, int st);
+
+/*
+ * Several requests out at once, counted home: each gets .done =
+ * blk_batch_done and .arg = the batch; status is the first error.
+ */
+struct blk_batch {
+	struct waitq wq;
+	unsigned int left;
+	int status;
+};
+void blk_batch_done(struct blk_req *r);
 
 /* Submit and wait (up to BLK_SYNC_TIMEOUT_NS; then -XEN_ETIMEDOUT and the device is broken). */
 #define BLK_SYNC_TIMEOUT_NS	(120ull * 1000000000ull)

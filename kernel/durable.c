@@ -22,26 +22,10 @@
 #define DURABLE_COUNT	2048u		/* 1 MiB */
 #define DURABLE_PARTS	16u
 
-struct durable {
-	struct waitq wq;
-	unsigned int left;
-	int status;
-};
-
-static void part_done(struct blk_req *r)
-{
-	struct durable *d = r->arg;
-
-	if (r->status && !d->status)
-		d->status = r->status;
-	d->left--;
-	wake_up(&d->wq);
-}
-
 static int write_all(struct blkdev *disk, uint8_t *buf)
 {
 	static struct blk_req reqs[DURABLE_PARTS];
-	struct durable d = { .wq = { 0 }, .left = DURABLE_PARTS, .status = 0 };
+	struct blk_batch d = { .wq = { 0 }, .left = DURABLE_PARTS, .status = 0 };
 	uint64_t per = DURABLE_COUNT / DURABLE_PARTS;
 
 	for (unsigned int i = 0; i < DURABLE_PARTS; i++) {
@@ -49,7 +33,7 @@ static int write_all(struct blkdev *disk, uint8_t *buf)
 
 		reqs[i] = (struct blk_req){
 			.op = BLK_WRITE, .sector = DURABLE_SECTOR + i * per, .count = per,
-			.buf = buf + i * per * BLK_SECTOR_SIZE, .done = part_done, .arg = &d,
+			.buf = buf + i * per * BLK_SECTOR_SIZE, .done = blk_batch_done, .arg = &d,
 		};
 		rc = blk_submit(disk, &reqs[i]);
 		if (rc) {

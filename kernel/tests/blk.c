@@ -193,26 +193,10 @@ KTEST(blk, discard)
 }
 
 /* Queue depth: 32 requests out at once, completing in any order. */
-struct depth {
-	struct waitq wq;
-	unsigned int left;
-	int status;
-};
-
-static void depth_done(struct blk_req *r)
-{
-	struct depth *d = r->arg;
-
-	if (r->status)
-		d->status = r->status;
-	d->left--;
-	wake_up(&d->wq);
-}
-
 KTEST(blk, thirty_two_requests_in_flight)
 {
 	static struct blk_req reqs[32];
-	struct depth d = { .wq = { 0 }, .left = 32, .status = 0 };
+	struct blk_batch d = { .wq = { 0 }, .left = 32, .status = 0 };
 	struct blkfront_info i;
 	unsigned int most = 0;
 
@@ -225,7 +209,7 @@ KTEST(blk, thirty_two_requests_in_flight)
 		unsigned int j = 31 - k;
 
 		reqs[k] = (struct blk_req){ .op = BLK_READ, .sector = 20000 + j * 8, .count = 8,
-					    .buf = rbuf + j * 4096, .done = depth_done, .arg = &d };
+					    .buf = rbuf + j * 4096, .done = blk_batch_done, .arg = &d };
 		KT_ASSERT_EQ(blk_submit(disk, &reqs[k]), 0, "submit");
 		blkfront_info(disk, &i);
 		if (i.in_flight > most)
