@@ -233,36 +233,60 @@ $(BUILD)/parahost-linux-debug.iso: $(PARAHOST_LINUX_ISO)
 	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
 
+# The disk: a 64 MiB image with Linux's ext4 root (xvda1) and raw scratch
+# (xvda2), tests/linux/build_disk.py; each boot gets a fresh copy of it.
+LINUX_DISK := $(LINUX_DIR)/disk.img
+$(LINUX_DISK): tests/linux/build_disk.py tests/linux/init.sh $(LINUX_DIR)/memtest tests/xen/build_images.py
+	@BUILD=$(BUILD) $(PYTHON) tests/linux/build_disk.py $(LINUX_DIR)/memtest tests/linux/init.sh $@
+
+# The durability boot: "durable" on the kernel's line (tests/linux/init.sh).
+PARAHOST_LINUX_DURABLE_ISO := $(BUILD)/parahost-linux-durable.iso
+$(PARAHOST_LINUX_DURABLE_ISO): $(PARAHOST_LINUX_ISO)
+	sed 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 durable|' boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
+	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
+
+# linux_runs NAME TIMEOUT RUNNER-ENV RUNNER: Linux's suite on a fresh copy of
+# the disk, its ext4 root judged after the poweroff; then the durability
+# boot, killed on its blk-durable line, judged raw (tests/durable.py) and on
+# the root (tests/linux/root_check.py). The suite's status is the target's.
+linux_runs = img=$(BUILD)/disk/$(1).img; mkdir -p $(BUILD)/disk; \
+	$(PYTHON) tests/runvm.py --name $(1) --suite linux --timeout $(2) \
+		--log $(BUILD)/logs/$(1).log --disk $$img --disk-template $(LINUX_DISK) -- \
+		env $(3) PARAHOST_DISK=$$img $(4) $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM); rc=$$?; \
+	$(PYTHON) tests/linux/root_check.py $(1) $$img $(BUILD)/results || rc=1; \
+	$(PYTHON) tests/runvm.py --name $(1) --timeout $(2) \
+		--log $(BUILD)/logs/$(1)-durable.log --disk $$img --disk-template $(LINUX_DISK) \
+		--durable --durable-only --durable-kill -- \
+		env $(3) PARAHOST_DISK=$$img $(4) $(PARAHOST_LINUX_DURABLE_ISO) $(LINUX_QEMU_MEM) || rc=1; \
+	$(PYTHON) tests/linux/root_check.py $(1) $$img $(BUILD)/results --after-kill || rc=1; \
+	exit $$rc
+
 .PHONY: parahost-linux-test run-linux
-parahost-linux-test: $(PARAHOST_LINUX_ISO)
+parahost-linux-test: $(PARAHOST_LINUX_ISO) $(PARAHOST_LINUX_DURABLE_ISO) $(LINUX_DISK)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
-	@$(call fresh_disk,parahost-linux)
-	@$(PYTHON) tests/runvm.py --name parahost-linux --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX) \
-		--log $(BUILD)/logs/parahost-linux.log -- \
-		env $(call disk_env,parahost-linux) host/tools/run-qemu.sh $(PARAHOST_LINUX_ISO) $(LINUX_QEMU_MEM)
+	@$(call linux_runs,parahost-linux,$(PARAHOST_TIMEOUT_LINUX),,host/tools/run-qemu.sh)
 
 # The same ISO on parahost/VT-x in Bochs (docs/parahost.md: ~19 min). Bochs's
 # RAM: the guest's 768 MiB and parahost's tables, as LINUX_QEMU_MEM.
 PARAHOST_TIMEOUT_LINUX_VMX ?= 3000
 .PHONY: parahost-linux-vmx-test
-parahost-linux-vmx-test: $(PARAHOST_LINUX_ISO)
+parahost-linux-vmx-test: $(PARAHOST_LINUX_ISO) $(PARAHOST_LINUX_DURABLE_ISO) $(LINUX_DISK)
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@if $(BOCHS_MISSING); then \
 		$(call bochs_skip,parahost-linux-vmx); \
 	else \
-		$(call fresh_disk,parahost-linux-vmx) && \
-		$(PYTHON) tests/runvm.py --name parahost-linux-vmx --suite linux --timeout $(PARAHOST_TIMEOUT_LINUX_VMX) \
-			--log $(BUILD)/logs/parahost-linux-vmx.log -- \
-			env PARAHOST_TIMEOUT=$$(( $(PARAHOST_TIMEOUT_LINUX_VMX) - 50 )) PARAHOST_BOCHS_MEGS=1536 \
-			$(call disk_env,parahost-linux-vmx) host/tools/run-bochs.sh $(PARAHOST_LINUX_ISO); \
+		$(call linux_runs,parahost-linux-vmx,$(PARAHOST_TIMEOUT_LINUX_VMX),PARAHOST_TIMEOUT=$$(( $(PARAHOST_TIMEOUT_LINUX_VMX) - 50 )) PARAHOST_BOCHS_MEGS=1536,host/tools/run-bochs.sh); \
 	fi
 
 # The reference: the same kernel and initramfs as a domU of real Xen (the
 # xen-domu harness, QEMU TCG). Not in make test (see docs/parahost.md).
 .PHONY: xen-linux-test
-xen-linux-test: $(LINUX_DIR)/initrd.cpio
+xen-linux-test: $(LINUX_DIR)/initrd.cpio $(LINUX_DISK)
 	@$(XEN_PY) test domu --name xen-linux --suite linux --guest "$$(cat $(LINUX_DIR)/vmlinux.path)" \
-		--ramdisk $(LINUX_DIR)/initrd.cpio --memory 768 --guest-args "console=hvc0" --timeout 1500
+		--ramdisk $(LINUX_DIR)/initrd.cpio --memory 768 --guest-args "console=hvc0" --timeout 1500 \
+		--disk --disk-template $(LINUX_DISK)
+	@$(PYTHON) tests/linux/root_check.py xen-linux $(BUILD)/disk/xen-linux.img $(BUILD)/results
 
 run-linux: $(PARAHOST_LINUX_SHELL_ISO) | $(USER_DISK)
 	@PARAHOST_DISK=$(USER_DISK) host/tools/run-qemu.sh $(PARAHOST_LINUX_SHELL_ISO) $(LINUX_QEMU_MEM)

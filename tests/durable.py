@@ -25,6 +25,7 @@ Standard library only.
 
 import os
 import re
+import shutil
 import sys
 import time
 import zlib
@@ -36,9 +37,11 @@ LINE_RE = re.compile(r"^blk-durable: sector=(\d+) count=(\d+) crc32=([0-9a-f]{8}
 PREFIX = "blk-durable:"
 
 
-def fresh_disk(path, mib=DISK_MIB):
-    """A new image of `mib` MiB of zeros (sparse), replacing any old one, so
-    that nothing from an earlier run can pass for this run's data."""
+def fresh_disk(path, mib=DISK_MIB, template=None):
+    """A new image of `mib` MiB of zeros (sparse), or a copy of `template`
+    (a disk made for the guest: tests/linux/build_disk.py), replacing any
+    old one, so that nothing from an earlier run can pass for this run's
+    data."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     # Bochs locks an image with IMG.lock, and a Bochs that was killed (as
     # every run ends) leaves it behind: the next one refuses the image.
@@ -47,6 +50,9 @@ def fresh_disk(path, mib=DISK_MIB):
             os.unlink(p)
         except FileNotFoundError:
             pass
+    if template:
+        shutil.copyfile(template, path)
+        return
     with open(path, "wb") as f:
         f.truncate(mib << 20)
 

@@ -5,7 +5,7 @@ judge it by the guest's test protocol.
     python3 tests/runvm.py --name NAME --timeout SECONDS --log build/logs/NAME.log
         [--end-pattern REGEX ...] [--crash-pattern REGEX ...]
         [--echo-pattern REGEX ...] [--grace S] [--crash-grace S] [--echo-all]
-        [--type-on REGEX ...] [--disk IMG [--disk-mib N] [--durable
+        [--type-on REGEX ...] [--disk IMG [--disk-mib N | --disk-template T] [--durable
         [--durable-kill] [--durable-wait S] | --durable-skip REASON]]
         -- command args...
 
@@ -252,7 +252,7 @@ class Run:
                 pass
         durable.forget(a.results_dir, a.name)
         if a.disk:
-            durable.fresh_disk(a.disk, a.disk_mib)
+            durable.fresh_disk(a.disk, a.disk_mib, a.disk_template)
         os.makedirs(os.path.dirname(a.log) or ".", exist_ok=True)
         self.log = open(a.log, "w", encoding="utf-8", errors="replace")
         self.log.write("# runvm %s: %s\n" % (a.name, " ".join(a.command)))
@@ -500,6 +500,8 @@ def parse(argv):
     p.add_argument("--disk", default=None,
                    help="a disk image the command attaches: made fresh (zeros) first")
     p.add_argument("--disk-mib", type=int, default=durable.DISK_MIB)
+    p.add_argument("--disk-template", default=None,
+                   help="make --disk fresh as a copy of this image instead of zeros")
     p.add_argument("--durable", action="store_true",
                    help="judge the guest's blk-durable line against --disk after the run")
     p.add_argument("--durable-kill", action="store_true",

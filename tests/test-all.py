@@ -23,6 +23,12 @@ the guest flushed survive the VM being killed (tests/durable.py)? Its
 verdict, build/results/NAME.durable.txt, counts as one more result, and as
 the test harness/blk_durable in the comparison (among platforms with a
 disk). A platform in MUST_HAVE_DISK without a verdict fails.
+
+Linux's ext4 root (parahost-linux) is judged from outside too
+(tests/linux/root_check.py): clean after the poweroff, and after the
+durability boot's kill, with what the guest wrote on it. Each verdict,
+build/results/NAME.root.txt and NAME.root-durable.txt, counts as one more
+result; a platform in MUST_HAVE_ROOT without both fails.
 """
 import os
 import re
@@ -32,6 +38,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runvm  # noqa: E402  (how a serial line splits into consoles' lines)
 import durable  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "linux"))
+import root_check  # noqa: E402
 
 PLATFORMS = [
     ("unit", "unit-test"),
@@ -71,7 +79,11 @@ QEMU_BUGS = {
 # Platforms whose make target gives the guest a disk and judges it
 # (runvm.py --disk IMG --durable); parahost's join when host.mk does.
 MUST_HAVE_DISK = ("xen-domu", "xen-domu-2l", "xen-bochs", "parahost-svm", "parahost-svm-2l",
-                  "parahost-vmx")
+                  "parahost-vmx", "parahost-linux")
+# Platforms whose target judges Linux's ext4 root after poweroff and after
+# the durability kill (tests/linux/root_check.py).
+MUST_HAVE_ROOT = ("parahost-linux",)
+ROOT_VERDICTS = ((False, "ext4 root after poweroff"), (True, "ext4 root after the kill"))
 DURABLE_TEST = "harness/blk_durable"
 RESULTS = "build/results"
 LOGS = "build/logs"
@@ -94,7 +106,8 @@ def run(name, target):
     path = os.path.join(RESULTS, name + ".txt")
     # Neither an old verdict nor an old log may be judged as this run's.
     for old in (path, os.path.join(LOGS, name + ".log"),
-                durable.result_path(RESULTS, name)):
+                durable.result_path(RESULTS, name)) + \
+            tuple(root_check.result_path(RESULTS, name, k) for k, _ in ROOT_VERDICTS):
         if os.path.exists(old):
             os.unlink(old)
     if not has_target(target):
@@ -111,7 +124,8 @@ def run(name, target):
     # A failed durability check also fails the target; it is counted once,
     # on its own (durable_line()), not again as the suite's failure.
     disk = durable.read_result(RESULTS, name)
-    if rc != 0 and status == "ok" and not (disk and disk[0] == "fail"):
+    judged_apart = [disk] + [read_root(name, k) for k, _ in ROOT_VERDICTS]
+    if rc != 0 and status == "ok" and not any(v and v[0] == "fail" for v in judged_apart):
         status, reason = "fail", "make %s exited %d" % (target, rc)
     return (passed, failed, skipped, status, reason)
 
@@ -132,6 +146,34 @@ def durable_line(name, status):
     word = {"ok": "ok", "fail": "FAILED", "skip": "SKIP"}[verdict]
     count = {"ok": "passed", "fail": "failed", "skip": "skipped"}[verdict]
     return "[%s] durable: %s: %s" % (name, word, reason), count
+
+
+def read_root(name, after_kill):
+    """(status, reason) of a root verdict file, or None."""
+    path = root_check.result_path(RESULTS, name, after_kill)
+    try:
+        with open(path) as f:
+            fields = f.read().split(None, 2)
+    except OSError:
+        return None
+    if len(fields) < 2 or fields[1] not in ("ok", "fail"):
+        return ("fail", "malformed %s" % path)
+    return fields[1], fields[2].strip() if len(fields) > 2 else ""
+
+
+def root_lines(name, status):
+    """[(line, counted as)] for the platform's ext4-root verdicts."""
+    out = []
+    for after_kill, what in ROOT_VERDICTS:
+        v = read_root(name, after_kill)
+        if v is None:
+            if name in MUST_HAVE_ROOT and status != "skip":
+                out.append(("[%s] %s: FAILED: no verdict (%s missing)" % (
+                    name, what, root_check.result_path(RESULTS, name, after_kill)), "failed"))
+            continue
+        out.append(("[%s] %s: %s: %s" % (name, what, "ok" if v[0] == "ok" else "FAILED", v[1]),
+                    "passed" if v[0] == "ok" else "failed"))
+    return out
 
 
 def guest_results(name):
@@ -257,16 +299,16 @@ def main(argv):
             if f == 0:      # the platform broke without a failing test: count it
                 total_f += 1
             print("[%s] FAILED: %d passed, %d failed%s" % (name, p, f, " - " + reason if reason else ""))
-        line, count = durable_line(name, status)
-        if line:
-            print(line)
-        if count == "passed":
-            total_p += 1
-        elif count == "failed":
-            total_f += 1
-            bad = True
-        elif count == "skipped":
-            total_s += 1
+        for line, count in [durable_line(name, status)] + root_lines(name, status):
+            if line:
+                print(line)
+            if count == "passed":
+                total_p += 1
+            elif count == "failed":
+                total_f += 1
+                bad = True
+            elif count == "skipped":
+                total_s += 1
     guest_platforms = [name for name, p, f, s, status, _ in results
                        if name not in NOT_GUEST and status != "skip"]
     disagree, notes = agreement(guest_platforms)

@@ -11,6 +11,7 @@ set -euo pipefail
 PACKAGES=(
 	gcc make binutils python3 libxen-dev libcunit1-dev	# build, unit tests
 	qemu-system-x86 cpio					# Xen runs, parahost/AMD-V
+	e2fsprogs						# Linux's ext4 root disk (tests/linux/)
 	grub-pc-bin grub-common xorriso mtools			# parahost ISO
 	bochs bochsbios vgabios bochs-term			# parahost/VT-x
 )

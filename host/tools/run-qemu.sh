@@ -17,7 +17,10 @@ accel="-accel tcg -cpu max"
 if [ -z "$PARAHOST_NO_KVM" ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	accel="-accel kvm -cpu host,-arch-capabilities"
 fi
-qemu-system-x86_64 $accel -m 512 -smp 1 -cdrom "$iso" $disk \
+# -boot order=d: the CD, always. The disk is the guest's; one with a
+# partition table ends in the boot signature, and SeaBIOS would run its
+# empty boot code instead of GRUB (Linux's root disk, a user's disk).
+qemu-system-x86_64 $accel -m 512 -smp 1 -boot order=d -cdrom "$iso" $disk \
 	-device isa-debug-exit,iobase=0xf4,iosize=4 \
 	-serial stdio -display none -monitor none -nic none -no-reboot "$@"
 rc=$?

@@ -4,9 +4,11 @@
 Debian's busybox (busybox-static) and kernel come from the Xen harness's
 cache (tests/xen/build_images.py: fetched once with apt-get download, unpacked
 under build/xen/); nothing is downloaded again when they are there. The
-initramfs holds busybox, tests/linux/memtest (built static by make),
-Debian's xen-blkfront.ko (a module in Debian's kernel, taken out of the
-same cached kernel package) and tests/linux/init.sh as /init.
+initramfs holds busybox, tests/linux/memtest (built static by make), the
+modules of Debian's kernel it needs to reach its ext4 root (xen-blkfront,
+ext4 and what ext4 needs: modules in Debian's kernel, taken out of the same
+cached kernel package), the durability pattern (tests/xen/linux_guest.py's)
+and tests/linux/init.sh as /init.
 
 Usage: build_initramfs.py MEMTEST OUT.cpio VMLINUX_PATH_FILE
 (the last gets the path of Debian's vmlinux, for the ISO and the Xen run)
@@ -15,31 +17,44 @@ import glob
 import os
 import subprocess
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "xen"))
 import build_images as bi  # noqa: E402
+import linux_guest  # noqa: E402
 
 
-def blkfront_ko(dest_dir):
-    """xen-blkfront.ko of the cached kernel package, extracted once into dest_dir."""
+# In the order init.sh loads them: what each needs comes first (their
+# "depends=": ext4 on jbd2, mbcache and crc16; ext4's and jbd2's checksums
+# are crc32c through the crypto API, which would otherwise ask a modprobe
+# the initramfs does not have).
+MODULES = ("drivers/block/xen-blkfront", "lib/crc16", "fs/mbcache", "fs/jbd2/jbd2",
+           "crypto/crc32c_generic", "fs/ext4/ext4")
+
+
+def kernel_modules(dest_dir):
+    """{name: path} of MODULES from the cached kernel package, extracted once
+    into dest_dir."""
     with open(os.path.join(bi.KDIR, "version")) as f:
         ver = f.read().strip()
-    out = os.path.join(dest_dir, "xen-blkfront-%s.ko" % ver)
-    if os.path.exists(out):
-        return out
+    out = os.path.join(dest_dir, "modules-%s" % ver)
+    found = {m: os.path.join(out, os.path.basename(m) + ".ko") for m in MODULES}
+    if all(os.path.exists(p) for p in found.values()):
+        return found
     debs = glob.glob(os.path.join(bi.DEBS, "linux-image-%s_*.deb" % ver))
     if len(debs) != 1:
         raise SystemExit("build_initramfs: no single linux-image-%s deb in %s" % (ver, bi.DEBS))
-    member = "./lib/modules/%s/kernel/drivers/block/xen-blkfront.ko" % ver
-    data = subprocess.run("dpkg-deb --fsys-tarfile '%s' | tar -xO '%s'" % (debs[0], member),
-                          shell=True, check=True, stdout=subprocess.PIPE).stdout
-    if not data.startswith(b"\x7fELF"):
-        raise SystemExit("build_initramfs: %s: not a module" % member)
-    with open(out + ".tmp", "wb") as f:
-        f.write(data)
-    os.rename(out + ".tmp", out)
-    return out
+    os.makedirs(out, exist_ok=True)
+    members = ["./lib/modules/%s/kernel/%s.ko" % (ver, m) for m in MODULES]
+    subprocess.run("dpkg-deb --fsys-tarfile '%s' | tar -x -C '%s' --transform='s|.*/||' %s"
+                   % (debs[0], out, " ".join("'%s'" % m for m in members)),
+                   shell=True, check=True)
+    for m, p in found.items():
+        with open(p, "rb") as f:
+            if f.read(4) != b"\x7fELF":
+                raise SystemExit("build_initramfs: %s: not a module" % m)
+    return found
 
 
 def main(argv):
@@ -51,8 +66,15 @@ def main(argv):
     c.copy("bin/memtest", memtest, 0o755)
     c.dir("lib")
     c.dir("lib/modules")
-    c.copy("lib/modules/xen-blkfront.ko", blkfront_ko(os.path.dirname(os.path.abspath(out))), 0o644)
-    for d in ("proc", "sys", "dev", "mnt"):
+    mods = kernel_modules(os.path.dirname(os.path.abspath(out)))
+    for m in MODULES:
+        c.copy("lib/modules/%s.ko" % os.path.basename(m), mods[m], 0o644)
+    c.file("lib/modules/order", "".join(os.path.basename(m) + "\n" for m in MODULES).encode())
+    # The durability boot's pattern, the one xen-linux-disk writes on Xen.
+    data = linux_guest.pattern()
+    c.file("pattern", data)
+    c.file("pattern.crc", b"%08x\n" % (zlib.crc32(data) & 0xffffffff))
+    for d in ("proc", "sys", "dev", "mnt", "root"):
         c.dir(d)
     c.chardev("dev/console", 5, 1)
     c.copy("init", os.path.join(HERE, "init.sh"), 0o755)

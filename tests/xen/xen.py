@@ -457,6 +457,8 @@ def cmd_test(args, echo_all=False, name=None):
         # dom0 destroys the guest on its blk-durable line and ends the run:
         # no --durable-kill, dom0's log must still arrive.
         argv += ["--disk", disk]
+        if args.disk_template:
+            argv += ["--disk-template", args.disk_template]
         if unjudged:
             argv += ["--durable-skip", unjudged]
         elif args.durable:
@@ -522,6 +524,9 @@ def main(argv):
                        help="the name before the guest's summary line (runvm.py --suite)")
         s.add_argument("--disk", action="store_true",
                        help="a fresh disk image build/disk/NAME.img as the domU's xvda")
+        s.add_argument("--disk-template", default=None, metavar="IMG",
+                       help="with --disk: the fresh image is a copy of IMG, not zeros "
+                       "(tests/linux/build_disk.py's ext4 root)")
         s.add_argument("--then-linux", default=None, metavar="INITRD",
                        help="then Debian's Linux as a second domU with this initrd, "
                        "on the same disk (make bench; QEMU only)")
