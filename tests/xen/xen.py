@@ -15,7 +15,7 @@
         gets `durable` in its one boot) and runvm.py check its blk-durable
         line against the image; --then-linux then boots Debian's Linux
         with that initrd on the same disk (make bench: fio).
-    xen.py test bochs [--guest F] [--timeout S]
+    xen.py test bochs [--guest F] [--timeout S] [--disk] [--ramdisk F] [--memory MIB]
         The same Xen, dom0 and dom0 init, booted by GRUB in Bochs 2.7 (an
         Intel CPU, corei7_skylake_x, the model parahost-vmx runs on): the
         oracle where QEMU 7.2's TCG makes Xen misbehave.
@@ -77,8 +77,13 @@ TCG_ONLY = "smap=0"
 # default VGA handling wants a graphics mode the term display cannot show.
 # 256 MB for dom0: Linux 6.1's image alone needs ~74 MB of it, and 128 MB is
 # refused ("Domain 0 allocation is too small for kernel image").
-BOCHS_XEN = "bootscrub=false vga=text-80x25 dom0_mem=256M,max:256M"
+BOCHS_XEN = "bootscrub=false vga=text-80x25"
+BOCHS_DOM0 = 256
 BOCHS_MEGS = 512
+# A guest with its own initrd (Linux, ~70 MB with it) sits in dom0's rootfs
+# and is read again by xl: dom0 gets QEMU's 384 MB then, and Bochs RAM for
+# it, the guest's memory and Xen, as qemu_cmd() reckons it.
+BOCHS_DOM0_RAMDISK = 384
 # Wall seconds a Bochs run needs before dom0 unpauses the guest (BIOS, GRUB
 # loading ~90 MB, Xen, Linux): measured ~130 s here, allowed for twice.
 BOCHS_BOOT = 260
@@ -307,10 +312,21 @@ menuentry "Xen 4.17 + test dom0" {
 """
 
 
-def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", disk=False, then=()):
+def bochs_memory(memory=None, ramdisk=None):
+    """(dom0's MiB, Bochs's megs) for a guest of `memory` MiB (None: the
+    config's 64) with or without its own initrd."""
+    if not memory and not ramdisk:
+        return BOCHS_DOM0, BOCHS_MEGS
+    dom0 = BOCHS_DOM0_RAMDISK if ramdisk else BOCHS_DOM0
+    return dom0, max(BOCHS_MEGS, dom0 + (memory or 64) + 384)
+
+
+def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", memory=None, ramdisk=None,
+              disk=False, then=()):
     """A GRUB ISO holding xen.elf, vmlinux and the domU initrd (dom0.cpio +
-    the guest), the same pieces QEMU gets through -kernel/-initrd; with
-    disk, the guest's config serves dom0's IDE disk as its xvda."""
+    the guest, its memory and own initrd if any), the same pieces QEMU gets
+    through -kernel/-initrd; with disk, the guest's config serves dom0's IDE
+    disk as its xvda."""
     if shutil.which("grub-mkrescue") is None or shutil.which("xorriso") is None:
         raise bi.BuildError("grub-mkrescue or xorriso missing (Debian packages "
                             "grub-pc-bin grub-common xorriso mtools)")
@@ -327,10 +343,12 @@ def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", disk=False, th
     if disk:
         dom0_extra = ("xenharness.disk=%s %s" % (DISK_DEV["bochs"], dom0_extra)).strip()
     gi.build_guest_initrd(guest, CFG, out=os.path.join(boot, "initrd.cpio"),
-                          guest_args=guest_args,
+                          guest_args=guest_args, memory=memory, ramdisk=ramdisk,
                           disk=DISK_DEV["bochs"] if disk else None, then=then)
+    dom0 = bochs_memory(memory, ramdisk)[0]
     with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
-        f.write(GRUB_CFG % {"xen": XEN_COMMON + " " + BOCHS_XEN,
+        f.write(GRUB_CFG % {"xen": "%s %s dom0_mem=%dM,max:%dM" % (XEN_COMMON, BOCHS_XEN,
+                                                                   dom0, dom0),
                             "dom0": dom0_cmdline(timeout, dom0_extra)})
     iso = os.path.join(bi.XDIR, name + ".iso")
     r = bi.run(["grub-mkrescue", "-o", iso, top])
@@ -339,8 +357,8 @@ def bochs_iso(name, guest, timeout, dom0_extra="", guest_args="", disk=False, th
     return iso
 
 
-def bochs_cmd(name, iso, disk=None):
-    return [sys.executable, BOCHS_PY, "--iso", iso, "--megs", str(BOCHS_MEGS),
+def bochs_cmd(name, iso, disk=None, megs=BOCHS_MEGS):
+    return [sys.executable, BOCHS_PY, "--iso", iso, "--megs", str(megs),
             "--dir", os.path.join(bi.XDIR, name + "-run")] + \
         (["--disk", disk] if disk else [])
 
@@ -382,8 +400,9 @@ def emulator_cmd(name, mode, guest, accel, left, guest_args="", memory=None, ram
     slower than ours (ips 200M, ~40 MIPS emulated)."""
     if mode == "bochs":
         domu_s = max(10, (left - 25 - BOCHS_BOOT) // 4)
-        return bochs_cmd(name, bochs_iso(name, guest, domu_s, guest_args=guest_args,
-                                         disk=bool(disk), then=then), disk)
+        iso = bochs_iso(name, guest, domu_s, guest_args=guest_args, memory=memory,
+                        ramdisk=ramdisk, disk=bool(disk), then=then)
+        return bochs_cmd(name, iso, disk, bochs_memory(memory, ramdisk)[1])
     return qemu_cmd(mode, guest, accel, max(10, left - 25),
                     guest_args=guest_args, memory=memory, ramdisk=ramdisk, disk=disk,
                     then=then)
@@ -519,7 +538,7 @@ def main(argv):
         s.add_argument("--memory", type=int, default=None,
                        help="the guest's memory in MiB (default: boot/paraos.cfg's; 64 as dom0)")
         s.add_argument("--ramdisk", default=None,
-                       help="the domU's own initrd (xl ramdisk=; QEMU domU runs only)")
+                       help="the domU's own initrd (xl ramdisk=; domu and bochs)")
         s.add_argument("--suite", default="paraos",
                        help="the name before the guest's summary line (runvm.py --suite)")
         s.add_argument("--disk", action="store_true",
