@@ -290,8 +290,8 @@ xen-linux-test: $(LINUX_DIR)/initrd.cpio $(LINUX_DISK)
 	exit $$rc
 
 # The same domU on Xen in Bochs: the oracle where QEMU's TCG makes Xen
-# misbehave (docs/xen-harness.md). Not in make test: it takes 12-15 minutes
-# of Bochs. The disk is the same fresh copy of the ext4 root disk.
+# misbehave (docs/xen-harness.md): parahost-linux's oracle in make test
+# (12-15 minutes of Bochs). The disk is the same fresh copy of the ext4 root disk.
 XEN_LINUX_BOCHS_TIMEOUT ?= 3600
 .PHONY: xen-linux-bochs-test
 xen-linux-bochs-test: $(LINUX_DIR)/initrd.cpio $(LINUX_DISK)

@@ -55,6 +55,9 @@ PLATFORMS = [
     ("parahost-badinput", "parahost-badinput-test"),
     # Debian's own Linux PV kernel on parahost: its own checks (tests/linux/).
     ("parahost-linux", "parahost-linux-test"),
+    # Its oracle: the same kernel, initramfs and disk as a domU of real Xen
+    # in Bochs (in QEMU, TCG corrupts Xen's lazy FPU: docs/parahost.md).
+    ("xen-linux-bochs", "xen-linux-bochs-test"),
     # The hostile fuzzer (docs/fuzz.md): its checks are not the suite's.
     ("parahost-svm-fuzz", "parahost-svm-fuzz-test"),
     ("parahost-vmx-fuzz", "parahost-vmx-fuzz-test"),
@@ -63,8 +66,12 @@ PLATFORMS = [
 # QEMU's TCG is not).
 ORACLES = ("xen-domu", "xen-bochs")
 # Not the guest suite: no verdicts to compare (the fuzzer's checks are its own).
-NOT_GUEST = ("unit", "xen-linux-disk", "parahost-badinput", "parahost-linux", "parahost-svm-fuzz",
-             "parahost-vmx-fuzz")
+NOT_GUEST = ("unit", "xen-linux-disk", "parahost-badinput", "parahost-linux", "xen-linux-bochs",
+             "parahost-svm-fuzz", "parahost-vmx-fuzz")
+# Linux's checks (tests/linux/init.sh) on parahost must get real Xen's
+# verdicts, check by check: LINUX_ORACLE's.
+LINUX_ORACLE = "xen-linux-bochs"
+LINUX_PLATFORMS = ("parahost-linux",)
 # Where QEMU 7.2's TCG makes a hypervisor give a PV guest wrong answers: the
 # guest's id for the bug (kernel/qemu_bugs.c) -> the platforms it may skip
 # on. Such a skip is accepted only if xen-bochs passed the test.
@@ -252,6 +259,22 @@ def agreement(ran):
     return bad, notes
 
 
+def linux_agreement(ran):
+    """One line per Linux check on which a Linux platform and the Linux
+    oracle differ (both must have run)."""
+    if LINUX_ORACLE not in ran:
+        return []
+    want = {t: v for t, v in guest_results(LINUX_ORACLE).items() if t.startswith("linux/")}
+    bad = []
+    for name in (n for n in LINUX_PLATFORMS if n in ran):
+        got = {t: v for t, v in guest_results(name).items() if t.startswith("linux/")}
+        for t in sorted(set(want) | set(got)):
+            if want.get(t, "missing") != got.get(t, "missing"):
+                bad.append("[agree] %s: %s %s, %s %s" % (t, LINUX_ORACLE, want.get(t, "missing"),
+                                                         name, got.get(t, "missing")))
+    return bad
+
+
 def in_ci():
     return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 
@@ -260,7 +283,7 @@ def oracle_problems(wanted, results):
     """Why this run cannot be trusted to compare against real Xen."""
     status = {name: st for name, p, f, s, st, reason in results}
     lines = []
-    for o in ORACLES:
+    for o in ORACLES + (LINUX_ORACLE,):
         if status.get(o) == "skip":
             lines.append("[oracle] %s was skipped: the verdicts were not compared "
                          "with real Xen there, so this run fails" % o)
@@ -312,6 +335,7 @@ def main(argv):
     guest_platforms = [name for name, p, f, s, status, _ in results
                        if name not in NOT_GUEST and status != "skip"]
     disagree, notes = agreement(guest_platforms)
+    disagree += linux_agreement([name for name, p, f, s, status, _ in results if status != "skip"])
     for line in notes:
         print(line)
     for line in disagree + oracle_problems(wanted, results):
