@@ -260,19 +260,24 @@ def agreement(ran):
 
 
 def linux_agreement(ran):
-    """One line per Linux check on which a Linux platform and the Linux
-    oracle differ (both must have run)."""
+    """(disagreements, notes): one line per Linux check on which a Linux
+    platform and the Linux oracle differ (both must have run), and one
+    line per platform that agreed on every check."""
     if LINUX_ORACLE not in ran:
-        return []
+        return [], []
     want = {t: v for t, v in guest_results(LINUX_ORACLE).items() if t.startswith("linux/")}
-    bad = []
+    bad, notes = [], []
     for name in (n for n in LINUX_PLATFORMS if n in ran):
         got = {t: v for t, v in guest_results(name).items() if t.startswith("linux/")}
-        for t in sorted(set(want) | set(got)):
-            if want.get(t, "missing") != got.get(t, "missing"):
-                bad.append("[agree] %s: %s %s, %s %s" % (t, LINUX_ORACLE, want.get(t, "missing"),
-                                                         name, got.get(t, "missing")))
-    return bad
+        differ = ["[agree] %s: %s %s, %s %s" % (t, LINUX_ORACLE, want.get(t, "missing"),
+                                                name, got.get(t, "missing"))
+                  for t in sorted(set(want) | set(got))
+                  if want.get(t, "missing") != got.get(t, "missing")]
+        bad += differ
+        if want and not differ:
+            notes.append("[agree] %s gives %s's verdict on all %d Linux checks"
+                         % (name, LINUX_ORACLE, len(want)))
+    return bad, notes
 
 
 def in_ci():
@@ -335,7 +340,9 @@ def main(argv):
     guest_platforms = [name for name, p, f, s, status, _ in results
                        if name not in NOT_GUEST and status != "skip"]
     disagree, notes = agreement(guest_platforms)
-    disagree += linux_agreement([name for name, p, f, s, status, _ in results if status != "skip"])
+    linux_bad, linux_notes = linux_agreement([name for name, p, f, s, status, _ in results
+                                              if status != "skip"])
+    disagree, notes = disagree + linux_bad, notes + linux_notes
     for line in notes:
         print(line)
     for line in disagree + oracle_problems(wanted, results):
