@@ -99,22 +99,33 @@ def forget(results_dir, name):
         pass
 
 
-def write_result(results_dir, name, status, reason):
-    os.makedirs(results_dir, exist_ok=True)
-    with open(result_path(results_dir, name), "w") as f:
+def write_verdict(path, name, status, reason):
+    """One verdict file `NAME STATUS REASON...` (read_verdict() reads it)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
         f.write("%s %s %s\n" % (name, status, " ".join(reason.split()) or "-"))
 
 
-def read_result(results_dir, name):
-    """(status, reason) from the platform's verdict file, or None."""
+def write_result(results_dir, name, status, reason):
+    write_verdict(result_path(results_dir, name), name, status, reason)
+
+
+def read_verdict(path):
+    """(status, reason) from a verdict file `NAME STATUS REASON...` (this
+    check's, or tests/linux/root_check.py's), or None if there is none."""
     try:
-        with open(result_path(results_dir, name)) as f:
+        with open(path) as f:
             fields = f.read().split(None, 2)
     except OSError:
         return None
     if len(fields) < 2 or fields[1] not in ("ok", "fail", "skip"):
-        return ("fail", "malformed %s" % result_path(results_dir, name))
+        return ("fail", "malformed %s" % path)
     return fields[1], fields[2].strip() if len(fields) > 2 else ""
+
+
+def read_result(results_dir, name):
+    """(status, reason) from the platform's durability verdict, or None."""
+    return read_verdict(result_path(results_dir, name))
 
 
 def fake(image, sector=2048, count=256):

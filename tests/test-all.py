@@ -157,15 +157,7 @@ def durable_line(name, status):
 
 def read_root(name, after_kill):
     """(status, reason) of a root verdict file, or None."""
-    path = root_check.result_path(RESULTS, name, after_kill)
-    try:
-        with open(path) as f:
-            fields = f.read().split(None, 2)
-    except OSError:
-        return None
-    if len(fields) < 2 or fields[1] not in ("ok", "fail"):
-        return ("fail", "malformed %s" % path)
-    return fields[1], fields[2].strip() if len(fields) > 2 else ""
+    return durable.read_verdict(root_check.result_path(RESULTS, name, after_kill))
 
 
 def root_lines(name, status):

@@ -25,6 +25,8 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "xen"))
 import linux_guest  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))
+import durable  # noqa: E402  (the verdict files' format)
 
 SECTOR = 512
 E2FSCK = "/usr/sbin/e2fsck"
@@ -110,9 +112,7 @@ def main(argv):
         ok, why = False, str(e)
     what = "ext4 root after the kill" if after_kill else "ext4 root after poweroff"
     print("[%s] %s: %s: %s" % (name, what, "ok" if ok else "FAILED", why))
-    os.makedirs(results, exist_ok=True)
-    with open(result_path(results, name, after_kill), "w") as f:
-        f.write("%s %s %s\n" % (name, "ok" if ok else "fail", why))
+    durable.write_verdict(result_path(results, name, after_kill), name, "ok" if ok else "fail", why)
     return 0 if ok else 1
 
 
