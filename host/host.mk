@@ -215,10 +215,19 @@ $(PARAHOST_LINUX_ISO): $(BUILD)/parahost $(LINUX_DIR)/initrd.cpio boot/grub-linu
 	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
 
+# The ISO's variants share its staging tree: linux_iso_variant SED-ARGS
+# writes $@ with grub.cfg edited by SED-ARGS, then puts the plain one back
+# (also when grub-mkrescue fails). linux_args/host_args WORDS: the SED-ARGS
+# that append WORDS to the kernel's or to parahost's command line.
+linux_args = -e 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 $(1)|'
+host_args = -e 's|^\(\s*multiboot2 /boot/parahost.*\)$$|\1 $(1)|'
+linux_iso_variant = sed $(1) boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg; \
+	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || rc=$$?; \
+	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg; \
+	[ -z "$$rc" ] || { cat $(BUILD)/iso.log; exit 1; }
+
 $(PARAHOST_LINUX_SHELL_ISO): $(PARAHOST_LINUX_ISO)
-	sed 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 shell|' boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
-	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
+	@$(call linux_iso_variant,$(call linux_args,shell))
 
 # A debugging ISO (never in make test): parahost's and the guest's extra
 # options, e.g. make build/parahost-linux-debug.iso LINUX_DEBUG_HOST="stats=10"
@@ -227,11 +236,7 @@ LINUX_DEBUG_HOST ?= stats=10
 LINUX_DEBUG_GUEST ?= progress
 .PHONY: $(BUILD)/parahost-linux-debug.iso
 $(BUILD)/parahost-linux-debug.iso: $(PARAHOST_LINUX_ISO)
-	sed -e 's|^\(\s*multiboot2 /boot/parahost.*\)$$|\1 $(LINUX_DEBUG_HOST)|' \
-	    -e 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 $(LINUX_DEBUG_GUEST)|' \
-		boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
-	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
+	@$(call linux_iso_variant,$(call host_args,$(LINUX_DEBUG_HOST)) $(call linux_args,$(LINUX_DEBUG_GUEST)))
 
 # The disk: a 64 MiB image with Linux's ext4 root (xvda1) and raw scratch
 # (xvda2), tests/linux/build_disk.py; each boot gets a fresh copy of it.
@@ -242,9 +247,7 @@ $(LINUX_DISK): tests/linux/build_disk.py tests/linux/init.sh $(LINUX_DIR)/memtes
 # The durability boot: "durable" on the kernel's line (tests/linux/init.sh).
 PARAHOST_LINUX_DURABLE_ISO := $(BUILD)/parahost-linux-durable.iso
 $(PARAHOST_LINUX_DURABLE_ISO): $(PARAHOST_LINUX_ISO)
-	sed 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 durable|' boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || { cat $(BUILD)/iso.log; exit 1; }
-	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg
+	@$(call linux_iso_variant,$(call linux_args,durable))
 
 # linux_runs NAME TIMEOUT RUNNER-ENV RUNNER: Linux's suite on a fresh copy of
 # the disk, its ext4 root judged after the poweroff; then the durability

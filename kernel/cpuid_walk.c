@@ -91,11 +91,19 @@ void cpuid_walk(void (*fn)(const struct cpuid_entry *e, void *arg), void *arg)
  * MSRs whose answer is Xen's alone and fixed for a CPU: Xen's MSR policy
  * (ARCH_CAPS, PLATFORM_INFO, MISC_FEATURES_ENABLES, FEATURE_CONTROL), its
  * vMCE's MCG_CAP/MCG_CTL, and what it makes of the host's (MISC_ENABLE,
- * HWCR, the C1E MSR, DE_CFG, SPEC_CTRL), or the #GP it gives instead.
+ * HWCR, the C1E MSR, DE_CFG, SPEC_CTRL), or the #GP it gives instead;
+ * then the ones a Linux guest reads that Xen may or may not know.
  */
 const uint32_t walk_msrs[] = {
 	0x0000003a, 0x00000048, 0x000000ce, 0x0000010a, 0x00000140, 0x00000179,
 	0x0000017b, 0x000001a0, 0xc0010015, 0xc0010055, 0xc0011029,
+	/*
+	 * Read by Debian's Linux 6.1 at boot on Intel (SMI count, PPIN, the
+	 * offcore/LBR/PEBS perf MSRs, PPERF, the OC mailbox): Xen names none
+	 * of them for a PV guest, the table shows whether that holds.
+	 */
+	0x00000034, 0x0000004e, 0x0000004f, 0x00000150, 0x000001a6, 0x000001a7,
+	0x000001c9, 0x000003f6, 0x000003f7, 0x0000064e,
 };
 const unsigned int nr_walk_msrs = sizeof(walk_msrs) / sizeof(walk_msrs[0]);
 

@@ -29,6 +29,11 @@ Linux's ext4 root (parahost-linux) is judged from outside too
 durability boot's kill, with what the guest wrote on it. Each verdict,
 build/results/NAME.root.txt and NAME.root-durable.txt, counts as one more
 result; a platform in MUST_HAVE_ROOT without both fails.
+
+make test-slow (--slow) runs what CI's time cannot hold, SLOW_PLATFORMS
+(Linux on parahost/VT-x, ~25 minutes of Bochs), with the Linux oracle run
+again beside it so that its verdicts are compared with real Xen's too.
+TEST_PLATFORMS may name a slow platform as well.
 """
 import os
 import re
@@ -62,16 +67,21 @@ PLATFORMS = [
     ("parahost-svm-fuzz", "parahost-svm-fuzz-test"),
     ("parahost-vmx-fuzz", "parahost-vmx-fuzz-test"),
 ]
+# Not in make test: CI's 2 cores cannot hold them (make test-slow).
+SLOW_PLATFORMS = [
+    # Debian's Linux on parahost/VT-x in Bochs: parahost-linux's checks.
+    ("parahost-linux-vmx", "parahost-linux-vmx-test"),
+]
 # Real Xen: in QEMU (xen-domu) and in Bochs (xen-bochs, faithful where
 # QEMU's TCG is not).
 ORACLES = ("xen-domu", "xen-bochs")
 # Not the guest suite: no verdicts to compare (the fuzzer's checks are its own).
 NOT_GUEST = ("unit", "xen-linux-disk", "parahost-badinput", "parahost-linux", "xen-linux-bochs",
-             "parahost-svm-fuzz", "parahost-vmx-fuzz")
+             "parahost-svm-fuzz", "parahost-vmx-fuzz", "parahost-linux-vmx")
 # Linux's checks (tests/linux/init.sh) on parahost must get real Xen's
 # verdicts, check by check: LINUX_ORACLE's.
 LINUX_ORACLE = "xen-linux-bochs"
-LINUX_PLATFORMS = ("parahost-linux",)
+LINUX_PLATFORMS = ("parahost-linux", "parahost-linux-vmx")
 # Where QEMU 7.2's TCG makes a hypervisor give a PV guest wrong answers: the
 # guest's id for the bug (kernel/qemu_bugs.c) -> the platforms it may skip
 # on. Such a skip is accepted only if xen-bochs passed the test.
@@ -86,10 +96,10 @@ QEMU_BUGS = {
 # Platforms whose make target gives the guest a disk and judges it
 # (runvm.py --disk IMG --durable); parahost's join when host.mk does.
 MUST_HAVE_DISK = ("xen-domu", "xen-domu-2l", "xen-bochs", "parahost-svm", "parahost-svm-2l",
-                  "parahost-vmx", "parahost-linux")
+                  "parahost-vmx", "parahost-linux", "parahost-linux-vmx")
 # Platforms whose target judges Linux's ext4 root after poweroff and after
 # the durability kill (tests/linux/root_check.py).
-MUST_HAVE_ROOT = ("parahost-linux",)
+MUST_HAVE_ROOT = ("parahost-linux", "parahost-linux-vmx")
 ROOT_VERDICTS = ((False, "ext4 root after poweroff"), (True, "ext4 root after the kill"))
 DURABLE_TEST = "harness/blk_durable"
 RESULTS = "build/results"
@@ -291,15 +301,19 @@ def oracle_problems(wanted, results):
 
 
 def main(argv):
-    wanted = argv[1:] or [name for name, _ in PLATFORMS]
-    unknown = [w for w in wanted if w not in dict(PLATFORMS)]
+    known = PLATFORMS + SLOW_PLATFORMS
+    if argv[1:] == ["--slow"]:
+        wanted = [LINUX_ORACLE] + [name for name, _ in SLOW_PLATFORMS]
+    else:
+        wanted = argv[1:] or [name for name, _ in PLATFORMS]
+    unknown = [w for w in wanted if w not in dict(known)]
     if unknown:
-        print("unknown platform(s): %s; known: %s" %
-              (" ".join(unknown), " ".join(n for n, _ in PLATFORMS)))
+        print("unknown platform(s): %s; known: %s (or --slow alone)" %
+              (" ".join(unknown), " ".join(n for n, _ in known)))
         return 2
     os.makedirs(RESULTS, exist_ok=True)
     results = []
-    for name, target in PLATFORMS:
+    for name, target in known:
         if name in wanted:
             print("[%s] running (make %s)" % (name, target), flush=True)
             results.append((name,) + run(name, target))
