@@ -11,7 +11,7 @@
 
 include config.mk
 
-.PHONY: all run test test-slow bench deps fuzz-deps clean
+.PHONY: all run test bench deps fuzz-deps clean
 all: $(BUILD)/paraos $(BUILD)/parahost
 
 # Freestanding code sees only libxen-dev's xen/ directory, not /usr/include.
@@ -47,11 +47,6 @@ run: deps
 # TEST_PLATFORMS="unit xen-dom0" runs a subset (see tests/test-all.py).
 test: deps
 	@$(PYTHON) tests/test-all.py $(TEST_PLATFORMS)
-
-# What CI's time cannot hold (Linux on parahost/VT-x in Bochs, with its
-# real-Xen oracle): about 40 minutes on 2 cores.
-test-slow: deps
-	@$(PYTHON) tests/test-all.py --slow
 
 # Figures, not verdicts: one "bench ..." line per platform and figure.
 bench: deps

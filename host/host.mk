@@ -270,8 +270,9 @@ parahost-linux-test: $(PARAHOST_LINUX_ISO) $(PARAHOST_LINUX_DURABLE_ISO) $(LINUX
 	@mkdir -p $(BUILD)/logs $(BUILD)/results
 	@$(call linux_runs,parahost-linux,$(PARAHOST_TIMEOUT_LINUX),,host/tools/run-qemu.sh)
 
-# The same ISO on parahost/VT-x in Bochs (docs/parahost.md: ~19 min). Bochs's
-# RAM: the guest's 768 MiB and parahost's tables, as LINUX_QEMU_MEM.
+# The same ISO on parahost/VT-x in Bochs (docs/parahost.md: ~20 min for
+# both boots). Bochs's RAM: the guest's 768 MiB and parahost's tables, as
+# LINUX_QEMU_MEM.
 PARAHOST_TIMEOUT_LINUX_VMX ?= 3000
 .PHONY: parahost-linux-vmx-test
 parahost-linux-vmx-test: $(PARAHOST_LINUX_ISO) $(PARAHOST_LINUX_DURABLE_ISO) $(LINUX_DISK)

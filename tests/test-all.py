@@ -24,16 +24,11 @@ verdict, build/results/NAME.durable.txt, counts as one more result, and as
 the test harness/blk_durable in the comparison (among platforms with a
 disk). A platform in MUST_HAVE_DISK without a verdict fails.
 
-Linux's ext4 root (parahost-linux) is judged from outside too
+Linux's ext4 root (parahost-linux, parahost-linux-vmx) is judged from outside too
 (tests/linux/root_check.py): clean after the poweroff, and after the
 durability boot's kill, with what the guest wrote on it. Each verdict,
 build/results/NAME.root.txt and NAME.root-durable.txt, counts as one more
 result; a platform in MUST_HAVE_ROOT without both fails.
-
-make test-slow (--slow) runs what CI's time cannot hold, SLOW_PLATFORMS
-(Linux on parahost/VT-x, ~25 minutes of Bochs), with the Linux oracle run
-again beside it so that its verdicts are compared with real Xen's too.
-TEST_PLATFORMS may name a slow platform as well.
 """
 import os
 import re
@@ -60,17 +55,14 @@ PLATFORMS = [
     ("parahost-badinput", "parahost-badinput-test"),
     # Debian's own Linux PV kernel on parahost: its own checks (tests/linux/).
     ("parahost-linux", "parahost-linux-test"),
+    # The same on parahost/VT-x in Bochs (~20 minutes).
+    ("parahost-linux-vmx", "parahost-linux-vmx-test"),
     # Its oracle: the same kernel, initramfs and disk as a domU of real Xen
     # in Bochs (in QEMU, TCG corrupts Xen's lazy FPU: docs/parahost.md).
     ("xen-linux-bochs", "xen-linux-bochs-test"),
     # The hostile fuzzer (docs/fuzz.md): its checks are not the suite's.
     ("parahost-svm-fuzz", "parahost-svm-fuzz-test"),
     ("parahost-vmx-fuzz", "parahost-vmx-fuzz-test"),
-]
-# Not in make test: CI's 2 cores cannot hold them (make test-slow).
-SLOW_PLATFORMS = [
-    # Debian's Linux on parahost/VT-x in Bochs: parahost-linux's checks.
-    ("parahost-linux-vmx", "parahost-linux-vmx-test"),
 ]
 # Real Xen: in QEMU (xen-domu) and in Bochs (xen-bochs, faithful where
 # QEMU's TCG is not).
@@ -301,19 +293,15 @@ def oracle_problems(wanted, results):
 
 
 def main(argv):
-    known = PLATFORMS + SLOW_PLATFORMS
-    if argv[1:] == ["--slow"]:
-        wanted = [LINUX_ORACLE] + [name for name, _ in SLOW_PLATFORMS]
-    else:
-        wanted = argv[1:] or [name for name, _ in PLATFORMS]
-    unknown = [w for w in wanted if w not in dict(known)]
+    wanted = argv[1:] or [name for name, _ in PLATFORMS]
+    unknown = [w for w in wanted if w not in dict(PLATFORMS)]
     if unknown:
-        print("unknown platform(s): %s; known: %s (or --slow alone)" %
-              (" ".join(unknown), " ".join(n for n, _ in known)))
+        print("unknown platform(s): %s; known: %s" %
+              (" ".join(unknown), " ".join(n for n, _ in PLATFORMS)))
         return 2
     os.makedirs(RESULTS, exist_ok=True)
     results = []
-    for name, target in known:
+    for name, target in PLATFORMS:
         if name in wanted:
             print("[%s] running (make %s)" % (name, target), flush=True)
             results.append((name,) + run(name, target))
