@@ -13,7 +13,7 @@
  *                 bss zeroed (pages below the kernel are plain padding)
  *   module        the initrd, if given (after the region instead when the
  *                 image has a non-zero MOD_START_PFN note: SIF_MOD_START_PFN)
- *   p2m list      mfn_list: nr_pages entries of xen_pfn_t
+ *   p2m list      mfn_list: nr_pages entries of xen_pfn_t (unless INIT_P2M)
  *   start_info    one page
  *   xenstore      one page, zeroed (domU only)
  *   console       one page, zeroed (domU only)
@@ -34,9 +34,16 @@
  *   - frames outside the bootstrap region are not touched: hand them over
  *     scrubbed, as Xen does.
  *
+ * A domU image's INIT_P2M note, page-aligned and below VIRT_BASE, moves
+ * the p2m out of the region as libxc does: mapped at that address by
+ * tables of its own, its frames after the region (and after an unmapped
+ * module), start_info's first_p2m_pfn/nr_p2m_frames naming them (Linux
+ * asks for 512 GiB). nr_pt_frames counts the region's tables only.
+ *
  * Not supported (refused or ignored, each documented at its check):
- * BSD_SYMTAB (refused), INIT_P2M (ignored: the p2m stays in the region,
- * which every kernel must accept), 32-bit and PVH images (refused).
+ * BSD_SYMTAB (refused), INIT_P2M for dom0 (ignored: Xen's dom0 builder
+ * maps it its own way; the p2m stays in the region), 32-bit and PVH
+ * images (refused).
  */
 #ifndef HOST_PV_BUILD_H
 #define HOST_PV_BUILD_H
@@ -109,6 +116,16 @@ struct pv_build_result {
 	uint32_t si_flags;
 	uint64_t mod_start, mod_len;	/* as written to start_info */
 	uint64_t first_p2m_pfn, nr_p2m_frames;
+
+	/*
+	 * INIT_P2M honoured: p2m_va is the note's address, p2m_pfn the first
+	 * of nr_p2m_frames (the p2m pages, then the mapping's own L3s, L2s
+	 * and L1s). Per table level 1-3: the absolute index (va >> 21, 30,
+	 * 39) of the first table that is the mapping's own (the region's
+	 * serve the others), how many, and the first one's pfn.
+	 */
+	bool p2m_apart;
+	uint64_t p2m_first[4], p2m_count[4], p2m_table_pfn[4];
 
 	/* Machine frames; filled by pv_build only (pv_layout leaves 0). */
 	xen_pfn_t store_mfn, console_mfn;

@@ -56,6 +56,16 @@ cpuinfo() {
 		{ echo "no processor, or no hypervisor flag"; return 1; }
 }
 
+# The kernel's own audit of its page tables at boot (CONFIG_DEBUG_WX):
+# nothing both writable and executable. The start-of-day mappings the
+# hypervisor built are what it would find (Linux removes the region past
+# its page tables, so the p2m list must be where the kernel asked).
+no_wx_mappings() {
+	w=$(dmesg | grep 'Checked W+X mappings') ||
+		{ echo "no W+X audit line in the kernel log"; return 1; }
+	case "$w" in *"passed, no W+X pages found"*) ;; *) echo "${w#*] }"; return 1 ;; esac
+}
+
 fork_exec() {	# 1,000 fork+exec of a separate program
 	i=0
 	while [ $i -lt 1000 ]; do
@@ -225,6 +235,7 @@ if grep -qw shell /proc/cmdline; then
 fi
 check uname uname_is_linux
 check cpuinfo cpuinfo
+check no_wx_mappings no_wx_mappings
 check fork_exec_1000 fork_exec
 check mmap_256m_munmap /bin/memtest mmap 256
 check tmpfs_256m tmpfs_256m

@@ -77,6 +77,8 @@ int dom_build(struct dom *d)
 		return err;
 	for (uint64_t pfn = 0; pfn < pre.nr_region_pages; pfn++)
 		memset(dom_frame(d, d->p2m[pfn]), 0xa5, PG);
+	for (uint64_t i = 0; pre.p2m_apart && i < pre.nr_p2m_frames; i++)
+		memset(dom_frame(d, d->p2m[pre.p2m_pfn + i]), 0xa5, PG);
 	err = pv_build(&d->p, &d->r, &d->why);
 	if (err)
 		printf("\n  pv_build: %s", d->why);
@@ -111,15 +113,18 @@ static uint64_t sign_extend(uint64_t va)
 
 /*
  * Walk every entry like an MMU. Checks: each mapping is in the region and
- * maps p2m[(va - v_start) >> 12]; tables are exactly the page-table pages,
- * mapped read-only; everything else is read-write; all levels user.
+ * maps p2m[(va - v_start) >> 12], or (INIT_P2M) in the p2m mapping and maps
+ * its pages read-write; the region's tables are exactly its page-table
+ * pages, mapped read-only; everything else is read-write; all levels user.
  */
 static void check_page_tables(struct dom *d)
 {
 	const struct pv_build_result *r = &d->r;
-	uint64_t leaves = 0, tables = 1, bad = 0;
+	uint64_t leaves = 0, tables = 1, bad = 0, p2m_leaves = 0, p2m_tables = 0;
 	uint64_t *l4 = dom_frame(d, r->cr3 >> 12);
 
+	if (r->p2m_apart)
+		p2m_tables = r->p2m_count[1] + r->p2m_count[2] + r->p2m_count[3];
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l4);
 	CU_ASSERT_EQUAL(pfn_of_mfn(d, r->cr3 >> 12), r->pt_pfn);
 	for (int i4 = 0; i4 < 512; i4++) {
@@ -158,6 +163,14 @@ static void check_page_tables(struct dom *d)
 					va = sign_extend((uint64_t)i4 << 39 | (uint64_t)i3 << 30 |
 							 (uint64_t)i2 << 21 | (uint64_t)i1 << 12);
 					mfn = (e1 & PTE_ADDR) >> 12;
+					if (r->p2m_apart && va - r->p2m_va < r->p2m_pages * PG) {
+						pfn = r->p2m_pfn + ((va - r->p2m_va) >> 12);
+						p2m_leaves++;
+						if (mfn != d->p2m[pfn] || (e1 & 0xfff) !=
+						    (PTE_P | PTE_US | PTE_A | PTE_RW) || (e1 >> 52))
+							bad++;
+						continue;
+					}
 					if (va < r->v_start || va >= r->v_end) {
 						bad++;
 						continue;
@@ -174,7 +187,10 @@ static void check_page_tables(struct dom *d)
 			}
 		}
 	}
+	leaves -= p2m_leaves;
+	tables -= p2m_tables;
 	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(p2m_leaves, r->p2m_apart ? r->p2m_pages : 0);
 	CU_ASSERT_EQUAL(leaves, r->nr_region_pages);
 	CU_ASSERT_EQUAL(tables, r->nr_pt_frames);
 	CU_ASSERT_EQUAL(tables, 1 + r->nr_l3 + r->nr_l2 + r->nr_l1);
@@ -242,12 +258,25 @@ static void check_layout(struct dom *d)
 	CU_ASSERT(r->v_end - stack_end >= 512 * 1024);
 	CU_ASSERT(r->nr_region_pages <= d->p.nr_pages);
 	CU_ASSERT(r->kernel_va >= r->v_start);
-	CU_ASSERT(r->p2m_va >= r->kernel_end);
-	if (r->module_va)
-		CU_ASSERT(r->module_va >= r->kernel_end &&
-			  r->p2m_va >= r->module_va + d->p.module_len);
 	CU_ASSERT_EQUAL(r->p2m_pages, (d->p.nr_pages * 8 + PG - 1) / PG);
-	CU_ASSERT(r->start_info_va >= r->p2m_va + d->p.nr_pages * 8);
+	if (r->p2m_apart) {
+		/* libxc's p2m segment: after the region and an unmapped module. */
+		CU_ASSERT_EQUAL(r->p2m_va, r->img.init_p2m);
+		CU_ASSERT(r->p2m_pfn >= r->nr_region_pages);
+		if (r->si_flags & SIF_MOD_START_PFN)
+			CU_ASSERT_EQUAL(r->p2m_pfn, r->module_pfn + r->module_pages);
+		CU_ASSERT_EQUAL(r->first_p2m_pfn, r->p2m_pfn);
+		CU_ASSERT_EQUAL(r->nr_p2m_frames, r->p2m_pages + r->p2m_count[1] +
+				r->p2m_count[2] + r->p2m_count[3]);
+		CU_ASSERT(zero_range(d, r->p2m_va + d->p.nr_pages * 8,
+				     r->p2m_pages * PG - d->p.nr_pages * 8));
+	} else {
+		CU_ASSERT(r->p2m_va >= r->kernel_end);
+		if (r->module_va)
+			CU_ASSERT(r->module_va >= r->kernel_end &&
+				  r->p2m_va >= r->module_va + d->p.module_len);
+		CU_ASSERT(r->start_info_va >= r->p2m_va + d->p.nr_pages * 8);
+	}
 	if (d->p.dom0) {
 		CU_ASSERT_EQUAL(r->pt_va, r->start_info_va + PG);
 	} else {

@@ -154,6 +154,78 @@ static void test_module(void)
 	}
 }
 
+/*
+ * INIT_P2M below VIRT_BASE (Linux asks for 512 GiB): libxc maps the p2m
+ * there with tables of its own, its frames after the region and after an
+ * unmapped module; elsewhere, or unaligned, or for dom0, it is ignored.
+ */
+static void test_init_p2m(void)
+{
+	static const struct { uint64_t kbase, p2m; bool mod; uint64_t l3, l2, l1; } apart[] = {
+		{ KBASE, 1ull << 39, false, 1, 1, 1 },		/* its own L4 slot */
+		{ KBASE, 1ull << 39, true, 1, 1, 1 },		/* after the module */
+		{ KBASE, KBASE - (1ull << 30), false, 0, 1, 1 },	/* the region's L3 */
+		{ KBASE + (16 << 20), KBASE + (8 << 20), false, 0, 0, 1 }, /* its L2 */
+		{ KBASE + (17 << 20), KBASE + (16 << 20), false, 0, 0, 0 }, /* its L1 */
+	};
+	struct gen_opts o;
+	struct dom d;
+
+	for (size_t i = 0; i < sizeof(apart) / sizeof(apart[0]); i++) {
+		gen_default(&o, apart[i].kbase);
+		gen_note_num(&o, XEN_ELFNOTE_INIT_P2M, apart[i].p2m, 8);
+		if (apart[i].mod)
+			gen_note_num(&o, XEN_ELFNOTE_MOD_START_PFN, 1, 4);
+		dom_init_gen(&d, &o, 8192, false);
+		if (apart[i].mod) {
+			d.p.module = d.module;
+			d.p.module_len = sizeof(d.module);
+		}
+		CU_ASSERT_EQUAL_FATAL(dom_build(&d), 0);
+		check_domain(&d);
+		CU_ASSERT(d.r.p2m_apart);
+		/* kernel 6, start_info, xenstore, console, 5 tables, stack: 4 MiB. */
+		CU_ASSERT_EQUAL(d.r.start_info_pfn, 6);
+		CU_ASSERT_EQUAL(d.r.pt_pfn, 9);
+		CU_ASSERT_EQUAL(d.r.nr_pt_frames, 5);
+		if (apart[i].kbase == KBASE)
+			CU_ASSERT_EQUAL(d.r.nr_region_pages, 1024);
+		CU_ASSERT_EQUAL(d.r.p2m_pfn, d.r.nr_region_pages + (apart[i].mod ? 2 : 0));
+		CU_ASSERT_EQUAL(d.r.p2m_count[3], apart[i].l3);
+		CU_ASSERT_EQUAL(d.r.p2m_count[2], apart[i].l2);
+		CU_ASSERT_EQUAL(d.r.p2m_count[1], apart[i].l1);
+		CU_ASSERT_EQUAL(d.r.nr_p2m_frames, 16 + apart[i].l3 + apart[i].l2 + apart[i].l1);
+		dom_free(&d);
+	}
+
+	/* Ignored: at or above VIRT_BASE, not page-aligned, or dom0. */
+	for (int k = 0; k < 3; k++) {
+		gen_default(&o, KBASE);
+		gen_note_num(&o, XEN_ELFNOTE_INIT_P2M, k == 0 ? 0xffffffffc0000000ull :
+			     (1ull << 39) + (k == 1 ? 8 : 0), 8);
+		dom_init_gen(&d, &o, 8192, k == 2);
+		CU_ASSERT_EQUAL_FATAL(dom_build(&d), 0);
+		check_domain(&d);
+		CU_ASSERT(!d.r.p2m_apart);
+		CU_ASSERT_EQUAL(d.r.p2m_pfn, 6);
+		dom_free(&d);
+	}
+
+	/* Refused: a p2m mapping running into the region, or too little RAM. */
+	gen_default(&o, KBASE);
+	gen_note_num(&o, XEN_ELFNOTE_INIT_P2M, KBASE - 4 * PG, 8);
+	dom_init_gen(&d, &o, 8192, false);
+	CU_ASSERT_EQUAL(dom_build(&d), PV_BUILD_ELAYOUT);
+	CU_ASSERT_STRING_EQUAL(d.why, "INIT_P2M overlaps the bootstrap region");
+	dom_free(&d);
+	gen_default(&o, KBASE);
+	gen_note_num(&o, XEN_ELFNOTE_INIT_P2M, 1ull << 39, 8);
+	dom_init_gen(&d, &o, 1026, false);
+	CU_ASSERT_EQUAL(dom_build(&d), PV_BUILD_ENOMEM);
+	CU_ASSERT_STRING_EQUAL(d.why, "too few pages for the p2m mapping");
+	dom_free(&d);
+}
+
 /* Xen's dom0 builder loads a kernel that does not start on a page. */
 static void test_unaligned_kernel(void)
 {
@@ -391,6 +463,7 @@ int suite_pvbuild(void)
 	ADD_TEST(s, test_region_positions);
 	ADD_TEST(s, test_paddr_bias);
 	ADD_TEST(s, test_module);
+	ADD_TEST(s, test_init_p2m);
 	ADD_TEST(s, test_unaligned_kernel);
 	ADD_TEST(s, test_layout_is_pure);
 	ADD_TEST(s, test_refusals);

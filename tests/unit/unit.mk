@@ -28,7 +28,7 @@ UNIT_EXTRA_SRCS ?=
 UNIT_TESTS    += test_xenstore
 UNIT_EXTRA_SRCS += host/backends/xenstore.c host/backends/xenstore_tree.c \
 		   host/backends/xenstore_watch.c
-UNIT_SRCS      = $(sort $(wildcard lib/*.c)) host/pv/build.c \
+UNIT_SRCS      = $(sort $(wildcard lib/*.c)) host/pv/build.c host/pv/build_write.c \
 		 $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)) $(UNIT_MM_SRCS) \
 		 $(UNIT_EXTRA_SRCS)
 UNIT_OBJS      = $(patsubst %.c,$(UNIT_OBJDIR)/%.o,$(UNIT_SRCS))
@@ -48,7 +48,7 @@ endif
 UNIT_CFLAGS   := $(UNIT_HOST_CFLAGS) $(UNIT_SANITIZE) \
 		 -include tests/unit/rename.h $(XEN_C_PRELUDE) -MMD -MP
 UNIT_FS_OBJS  := $(patsubst %.c,$(BUILD)/unit-freestanding/%.o,\
-		 lib/elfnote.c host/pv/build.c)
+		 lib/elfnote.c host/pv/build.c host/pv/build_write.c)
 
 .PHONY: unit-test
 unit-test: $(UNIT_BIN) $(UNIT_FS_OBJS)
@@ -73,6 +73,6 @@ $(BUILD)/unit-freestanding/%.o: %.c tests/unit/unit.mk config.mk | $(SYSINC)/xen
 	$(CC) $(FREESTANDING_CFLAGS) $(XEN_C_PRELUDE) -MMD -MP -c $< -o $@
 
 -include $(patsubst %.c,$(UNIT_OBJDIR)/%.d,$(sort $(wildcard lib/*.c)) \
-	 host/pv/build.c $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)) \
+	 host/pv/build.c host/pv/build_write.c $(patsubst %,tests/unit/%.c,$(UNIT_TESTS)) \
 	 $(UNIT_MM_SRCS)) \
 	 $(UNIT_FS_OBJS:.o=.d)
