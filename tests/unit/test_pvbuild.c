@@ -211,7 +211,15 @@ static void test_init_p2m(void)
 		dom_free(&d);
 	}
 
-	/* Refused: a p2m mapping running into the region, or too little RAM. */
+	/* Refused: past the low half's end, in Xen's area, into the region, too little RAM. */
+	for (int k = 0; k < 2; k++) {
+		gen_default(&o, KBASE);
+		gen_note_num(&o, XEN_ELFNOTE_INIT_P2M, k ? HYPERVISOR_VIRT_START : (1ull << 47) - PG, 8);
+		dom_init_gen(&d, &o, 8192, false);
+		CU_ASSERT_EQUAL(dom_build(&d), PV_BUILD_ELAYOUT);
+		CU_ASSERT_STRING_EQUAL(d.why, "INIT_P2M mapping not canonical or in Xen's area");
+		dom_free(&d);
+	}
 	gen_default(&o, KBASE);
 	gen_note_num(&o, XEN_ELFNOTE_INIT_P2M, KBASE - 4 * PG, 8);
 	dom_init_gen(&d, &o, 8192, false);
