@@ -221,7 +221,7 @@ $(PARAHOST_LINUX_ISO): $(BUILD)/parahost $(LINUX_DIR)/initrd.cpio boot/grub-linu
 # that append WORDS to the kernel's or to parahost's command line.
 linux_args = -e 's|^\(\s*module2 /boot/vmlinux.*\)$$|\1 $(1)|'
 host_args = -e 's|^\(\s*multiboot2 /boot/parahost.*\)$$|\1 $(1)|'
-linux_iso_variant = sed $(1) boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg; \
+linux_iso_variant = rc=; sed $(1) boot/grub-linux.cfg > $(LINUX_DIR)/iso/boot/grub/grub.cfg; \
 	grub-mkrescue -o $@ $(LINUX_DIR)/iso 2>$(BUILD)/iso.log || rc=$$?; \
 	cp boot/grub-linux.cfg $(LINUX_DIR)/iso/boot/grub/grub.cfg; \
 	[ -z "$$rc" ] || { cat $(BUILD)/iso.log; exit 1; }

@@ -235,15 +235,11 @@ static int domu_p2m_apart(struct layout *l)
 		r->p2m_count[level] = b >= a ? b - a + 1 : 0;
 		tables += r->p2m_count[level];
 	}
-	r->p2m_apart = true;
 	r->p2m_va = from;
 	r->nr_p2m_frames = r->p2m_pages + tables;
 	if (take(l, r->nr_p2m_frames, &r->p2m_pfn))
 		return PV_BUILD_ENOMEM;
 	r->first_p2m_pfn = r->p2m_pfn;
-	r->p2m_table_pfn[3] = r->p2m_pfn + r->p2m_pages;
-	r->p2m_table_pfn[2] = r->p2m_table_pfn[3] + r->p2m_count[3];
-	r->p2m_table_pfn[1] = r->p2m_table_pfn[2] + r->p2m_count[2];
 	return 0;
 }
 
@@ -270,7 +266,8 @@ static int layout_domu(struct layout *l)
 		r->mod_len = r->module_pages << PAGE_SHIFT;
 	}
 	r->p2m_pages = pages_for(p->nr_pages * sizeof(xen_pfn_t));
-	if ((!p2m_apart(r) && (err = take(l, r->p2m_pages, &r->p2m_pfn))) ||
+	r->p2m_apart = p2m_apart(r);
+	if ((!r->p2m_apart && (err = take(l, r->p2m_pages, &r->p2m_pfn))) ||
 	    (err = take(l, 1, &r->start_info_pfn)) ||
 	    (err = take(l, 1, &r->store_pfn)) ||
 	    (err = take(l, 1, &r->console_pfn)) ||
@@ -287,7 +284,7 @@ static int layout_domu(struct layout *l)
 		r->mod_start = r->module_pfn;
 		r->mod_len = r->module_pages << PAGE_SHIFT;
 	}
-	if (p2m_apart(r) && (err = domu_p2m_apart(l)))
+	if (r->p2m_apart && (err = domu_p2m_apart(l)))
 		return err;
 	r->store_va = va_of(r, r->store_pfn);
 	r->console_va = va_of(r, r->console_pfn);

@@ -122,10 +122,10 @@ struct pv_build_result {
 	 * of nr_p2m_frames (the p2m pages, then the mapping's own L3s, L2s
 	 * and L1s). Per table level 1-3: the absolute index (va >> 21, 30,
 	 * 39) of the first table that is the mapping's own (the region's
-	 * serve the others), how many, and the first one's pfn.
+	 * serve the others), and how many.
 	 */
 	bool p2m_apart;
-	uint64_t p2m_first[4], p2m_count[4], p2m_table_pfn[4];
+	uint64_t p2m_first[4], p2m_count[4];
 
 	/* Machine frames; filled by pv_build only (pv_layout leaves 0). */
 	xen_pfn_t store_mfn, console_mfn;

@@ -130,7 +130,8 @@ static uint64_t *table(const struct pv_build_params *p, uint64_t pfn)
 
 /*
  * The table at level 1-3 with absolute index abs (va >> TABLE_SHIFT): the
- * region's, or one of the p2m mapping's own; false if neither has it.
+ * region's, or one of the p2m mapping's own (after the p2m pages: its
+ * L3s, then L2s, then L1s); false if neither has it.
  */
 static bool table_at(const struct pv_build_result *r, bool dom0, int level,
 		     uint64_t abs, uint64_t *pfn)
@@ -143,94 +144,71 @@ static bool table_at(const struct pv_build_result *r, bool dom0, int level,
 		return true;
 	}
 	if (r->p2m_apart && abs - r->p2m_first[level] < r->p2m_count[level]) {
-		*pfn = r->p2m_table_pfn[level] + (abs - r->p2m_first[level]);
+		*pfn = r->p2m_pfn + r->p2m_pages + (abs - r->p2m_first[level]);
+		for (int above = 3; above > level; above--)
+			*pfn += r->p2m_count[above];
 		return true;
 	}
 	return false;
 }
 
-/*
- * The p2m mapping at INIT_P2M (libxc's second mapping): its own tables
- * hang from the L4 or from the region's tables where those cover the
- * index, and its L1 entries map the p2m pages read-write.
- */
-static bool write_p2m_tables(const struct pv_build_params *p,
-			     const struct pv_build_result *r)
+/* Hang the n tables of a level (3, 2, 1) from index first on from their parents. */
+static bool link_tables(const struct pv_build_params *p,
+			const struct pv_build_result *r, int level,
+			uint64_t first, uint64_t n)
 {
-	uint64_t va = r->p2m_va & VA_MASK, parent, pfn;
-	uint64_t *t;
+	for (uint64_t abs = first; abs < first + n; abs++) {
+		uint64_t parent = r->pt_pfn, child, *t;
 
-	for (int level = 3; level >= 1; level--) {
-		for (uint64_t i = 0; i < r->p2m_count[level]; i++) {
-			uint64_t abs = r->p2m_first[level] + i;
-
-			if (level == 3)
-				parent = r->pt_pfn;
-			else if (!table_at(r, p->dom0, level + 1, abs >> 9, &parent))
-				return false;
-			if (!(t = table(p, parent)))
-				return false;
-			pfn = r->p2m_table_pfn[level] + i;
-			t[abs % PT_ENTRIES] = (p->p2m[pfn] << PAGE_SHIFT) | UPPER_PROT;
-		}
-	}
-	for (uint64_t k = 0; k < r->p2m_pages; k++, va += PAGE_SIZE) {
-		if (!table_at(r, p->dom0, 1, va >> TABLE_SHIFT(1), &parent) ||
+		if (!table_at(r, p->dom0, level, abs, &child) || child >= p->nr_pages ||
+		    (level < 3 && !table_at(r, p->dom0, level + 1, abs >> 9, &parent)) ||
 		    !(t = table(p, parent)))
-			return false;
-		t[(va >> PAGE_SHIFT) % PT_ENTRIES] = (p->p2m[r->p2m_pfn + k] << PAGE_SHIFT) | L1_PROT;
-	}
-	return true;
-}
-
-/* Point each table of level-1 from its parent (level 4, 3 or 2). */
-static bool link_level(const struct pv_build_params *p,
-		       const struct pv_build_result *r, int level)
-{
-	unsigned int cs = 12 + 9 * (level - 1);	/* child table coverage */
-	uint64_t first = (r->v_start & VA_MASK) >> cs, n;
-	uint64_t pfirst = first >> 9;
-
-	n = level == 4 ? r->nr_l3 : level == 3 ? r->nr_l2 : r->nr_l1;
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t abs = first + i, parent = (abs >> 9) - pfirst;
-		uint64_t *t = table(p, level == 4 ? r->pt_pfn :
-				       table_pfn(r, p->dom0, level, parent));
-		uint64_t child = table_pfn(r, p->dom0, level - 1, i);
-
-		if (!t || child >= p->nr_pages)
 			return false;
 		t[abs % PT_ENTRIES] = (p->p2m[child] << PAGE_SHIFT) | UPPER_PROT;
 	}
 	return true;
 }
 
+/* Map n pages from pfn on at va; the region's page-table pages read-only. */
+static bool map_pages(const struct pv_build_params *p,
+		      const struct pv_build_result *r, uint64_t va,
+		      uint64_t pfn, uint64_t n)
+{
+	uint64_t *l1 = NULL, l1_abs = ~0ull, l1_pfn;
+
+	for (va &= VA_MASK; n--; va += PAGE_SIZE, pfn++) {
+		uint64_t prot = L1_PROT;
+
+		if (va >> TABLE_SHIFT(1) != l1_abs) {
+			l1_abs = va >> TABLE_SHIFT(1);
+			if (!table_at(r, p->dom0, 1, l1_abs, &l1_pfn) || !(l1 = table(p, l1_pfn)))
+				return false;
+		}
+		if (pfn >= r->pt_pfn && pfn - r->pt_pfn < r->nr_pt_frames)
+			prot &= ~PTE_RW;
+		l1[(va >> PAGE_SHIFT) % PT_ENTRIES] = (p->p2m[pfn] << PAGE_SHIFT) | prot;
+	}
+	return true;
+}
+
+/*
+ * The region's tables and pages, then (INIT_P2M, libxc's second mapping)
+ * the p2m's own tables, hung from the L4 or from the region's tables where
+ * those cover the index, and the p2m pages, read-write.
+ */
 static bool write_page_tables(const struct pv_build_params *p,
 			      const struct pv_build_result *r)
 {
-	uint64_t f1 = (r->v_start & VA_MASK) >> 21;
-	uint64_t *l1 = NULL, l1_index = ~0ull;
+	for (int level = 3; level >= 1; level--) {
+		uint64_t n = level == 3 ? r->nr_l3 : level == 2 ? r->nr_l2 : r->nr_l1;
 
-	if (!link_level(p, r, 4) || !link_level(p, r, 3) ||
-	    !link_level(p, r, 2))
-		return false;
-	for (uint64_t pfn = 0; pfn < r->nr_region_pages; pfn++) {
-		uint64_t va = (r->v_start & VA_MASK) + (pfn << PAGE_SHIFT);
-		uint64_t prot = L1_PROT;
-
-		if ((va >> 21) - f1 != l1_index) {
-			l1_index = (va >> 21) - f1;
-			l1 = table(p, table_pfn(r, p->dom0, 1, l1_index));
-			if (!l1)
-				return false;
-		}
-		/* Page-table pages are mapped read-only. */
-		if (pfn >= r->pt_pfn && pfn - r->pt_pfn < r->nr_pt_frames)
-			prot &= ~PTE_RW;
-		l1[(va >> PAGE_SHIFT) % PT_ENTRIES] =
-			(p->p2m[pfn] << PAGE_SHIFT) | prot;
+		if (!link_tables(p, r, level, (r->v_start & VA_MASK) >> TABLE_SHIFT(level), n) ||
+		    (r->p2m_apart &&
+		     !link_tables(p, r, level, r->p2m_first[level], r->p2m_count[level])))
+			return false;
 	}
-	return true;
+	return map_pages(p, r, r->v_start, 0, r->nr_region_pages) &&
+	       (!r->p2m_apart || map_pages(p, r, r->p2m_va, r->p2m_pfn, r->p2m_pages));
 }
 
 int pv_build(const struct pv_build_params *p, struct pv_build_result *r,
@@ -273,8 +251,7 @@ int pv_build(const struct pv_build_params *p, struct pv_build_result *r,
 	     !put(p, r->module_pfn, 0, p->module, p->module_len)) ||
 	    !put(p, r->p2m_pfn, 0, p->p2m, p->nr_pages * sizeof(xen_pfn_t)) ||
 	    !write_start_info(p, r) ||
-	    !write_page_tables(p, r) ||
-	    (r->p2m_apart && !write_p2m_tables(p, r)))
+	    !write_page_tables(p, r))
 		goto fail;
 	return 0;
 fail:
